@@ -1,0 +1,222 @@
+//! Verified claims → the authorizer context the backend reads.
+//!
+//! REST and HTTP API 1.0 accept only strings, numbers and booleans as context values;
+//! anything else makes API Gateway answer 500. [`FlatContext`] cannot hold anything
+//! else: scalar claims pass as they are, arrays and objects (`permissions`,
+//! `https://my-app.example.com/user_meta`) as compact JSON strings the backend can
+//! parse. HTTP API 2.0 accepts native JSON, so [`native`] keeps the values as they are.
+//! Both are bounded by `CONTEXT_MAX_BYTES` and limited to `CONTEXT_CLAIMS` when set.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+use serde_json::{Map, Number, Value};
+
+use crate::config::ContextSettings;
+
+/// Context keys API Gateway reserves or fills itself; claims with these names are left out.
+pub const RESERVED_KEYS: [&str; 3] = ["principalId", "claims", "integrationLatency"];
+
+/// A REST context value: only the three types API Gateway accepts.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+pub enum Scalar {
+    /// A string (also every array or object claim, as compact JSON).
+    Str(String),
+    /// A number.
+    Num(Number),
+    /// A boolean.
+    Bool(bool),
+}
+
+/// A context that is valid for REST and HTTP API 1.0 by construction.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[serde(transparent)]
+pub struct FlatContext(BTreeMap<String, Scalar>);
+
+impl FlatContext {
+    /// Adds an entry (for values the authorizer sets itself).
+    pub fn insert(&mut self, key: &str, value: Scalar) {
+        self.0.insert(key.to_owned(), value);
+    }
+
+    /// The value of a key.
+    #[must_use]
+    pub fn get(&self, key: &str) -> Option<&Scalar> {
+        self.0.get(key)
+    }
+
+    /// Whether the context is empty.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// Number of entries.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+}
+
+/// What did not fit in the context (logged, never silent).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Omitted(pub Vec<String>);
+
+fn selected<'a>(
+    claims: &'a Map<String, Value>,
+    settings: &'a ContextSettings,
+) -> impl Iterator<Item = (&'a String, &'a Value)> + 'a {
+    claims.iter().filter(move |(name, value)| {
+        !value.is_null()
+            && !RESERVED_KEYS.contains(&name.as_str())
+            && settings
+                .claims
+                .as_ref()
+                .is_none_or(|only| only.iter().any(|c| c == *name))
+    })
+}
+
+/// The REST / HTTP 1.0 context of `claims`, in claim-name order, within the size bound.
+#[must_use]
+pub fn flat(claims: &Map<String, Value>, settings: &ContextSettings) -> (FlatContext, Omitted) {
+    let mut context = FlatContext::default();
+    let mut omitted = Omitted::default();
+    let mut size = 2;
+    for (name, value) in selected(claims, settings) {
+        let scalar = match value {
+            Value::String(s) => Scalar::Str(s.clone()),
+            Value::Number(n) => Scalar::Num(n.clone()),
+            Value::Bool(b) => Scalar::Bool(*b),
+            other => Scalar::Str(other.to_string()),
+        };
+        let cost = entry_cost(name, &scalar);
+        if size + cost > settings.max_bytes {
+            omitted.0.push(name.clone());
+            continue;
+        }
+        size += cost;
+        context.0.insert(name.clone(), scalar);
+    }
+    (context, omitted)
+}
+
+/// The HTTP API 2.0 context of `claims`: native JSON values, within the size bound.
+#[must_use]
+pub fn native(
+    claims: &Map<String, Value>,
+    settings: &ContextSettings,
+) -> (Map<String, Value>, Omitted) {
+    let mut context = Map::new();
+    let mut omitted = Omitted::default();
+    let mut size = 2;
+    for (name, value) in selected(claims, settings) {
+        let cost = name.len() + json_len(value) + 4;
+        if size + cost > settings.max_bytes {
+            omitted.0.push(name.clone());
+            continue;
+        }
+        size += cost;
+        context.insert(name.clone(), value.clone());
+    }
+    (context, omitted)
+}
+
+fn entry_cost(name: &str, value: &Scalar) -> usize {
+    let value_len = match value {
+        Scalar::Str(s) => json_len(&Value::String(s.clone())),
+        Scalar::Num(n) => n.to_string().len(),
+        Scalar::Bool(b) => {
+            if *b {
+                4
+            } else {
+                5
+            }
+        }
+    };
+    name.len() + value_len + 4
+}
+
+fn json_len(value: &Value) -> usize {
+    serde_json::to_vec(value).map_or(usize::MAX / 4, |v| v.len())
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn settings(max_bytes: usize) -> ContextSettings {
+        ContextSettings {
+            claims: None,
+            max_bytes,
+        }
+    }
+
+    fn claims(v: Value) -> Map<String, Value> {
+        let Value::Object(m) = v else { unreachable!() };
+        m
+    }
+
+    #[test]
+    fn arrays_and_objects_become_json_strings_and_scalars_stay() {
+        let c = claims(json!({
+            "sub": "auth0|123", "exp": 1_800_000_000, "email_verified": true, "scope": "read:messages",
+            "permissions": ["read:messages", "write:messages"],
+            "https://my-app.example.com/user_meta": {"tier": "gold", "langs": ["en"]},
+            "nothing": null,
+        }));
+        let (ctx, omitted) = flat(&c, &settings(4096));
+        assert!(omitted.0.is_empty());
+        let out = serde_json::to_value(&ctx).unwrap();
+        assert_eq!(
+            out,
+            json!({
+                "sub": "auth0|123", "exp": 1_800_000_000, "email_verified": true, "scope": "read:messages",
+                "permissions": "[\"read:messages\",\"write:messages\"]",
+                "https://my-app.example.com/user_meta": "{\"langs\":[\"en\"],\"tier\":\"gold\"}",
+            })
+        );
+        for value in out.as_object().unwrap().values() {
+            assert!(value.is_string() || value.is_number() || value.is_boolean());
+        }
+    }
+
+    #[test]
+    fn the_size_bound_holds_and_what_did_not_fit_is_reported() {
+        let c = claims(json!({"a": "x".repeat(100), "b": "y".repeat(5000), "c": 1}));
+        let (ctx, omitted) = flat(&c, &settings(300));
+        assert_eq!(omitted.0, vec!["b"]);
+        assert!(serde_json::to_vec(&ctx).unwrap().len() <= 300);
+        let (native_ctx, omitted) = native(&c, &settings(300));
+        assert_eq!(omitted.0, vec!["b"]);
+        assert!(serde_json::to_vec(&native_ctx).unwrap().len() <= 300);
+    }
+
+    #[test]
+    fn only_listed_claims_and_never_reserved_keys() {
+        let c = claims(json!({"sub": "s", "email": "e", "claims": "x", "principalId": "p"}));
+        let only = ContextSettings {
+            claims: Some(vec!["sub".into(), "claims".into()]),
+            max_bytes: 4096,
+        };
+        let (ctx, _) = flat(&c, &only);
+        assert_eq!(serde_json::to_value(&ctx).unwrap(), json!({"sub": "s"}));
+        let (all, _) = flat(&c, &settings(4096));
+        assert_eq!(
+            serde_json::to_value(&all).unwrap(),
+            json!({"sub": "s", "email": "e"})
+        );
+    }
+
+    #[test]
+    fn native_context_keeps_json_types() {
+        let c = claims(json!({"permissions": ["a"], "meta": {"k": 1}}));
+        let (ctx, _) = native(&c, &settings(4096));
+        assert_eq!(
+            Value::Object(ctx),
+            json!({"permissions": ["a"], "meta": {"k": 1}})
+        );
+    }
+}

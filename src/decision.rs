@@ -1,0 +1,161 @@
+//! Verified claims → may this caller pass? Pure functions over the claims.
+//!
+//! A token can only get here once it is valid, so the only refusal left is a missing
+//! permission: `insufficient_scope`, answered with an explicit Deny (HTTP 403).
+
+use serde_json::{Map, Value};
+
+use crate::config::{IssuerConfig, ScopeMatch};
+use crate::refusal::{Reason, Refusal, sanitize};
+
+/// The scopes and permissions a token grants: every whole word of each space-separated
+/// string, and every string of each array, of the configured scope claims. Substrings
+/// never match (`read:user` does not grant `read:users`).
+#[must_use]
+pub fn granted_scopes<'a>(claims: &'a Map<String, Value>, scope_claims: &[String]) -> Vec<&'a str> {
+    let mut granted = Vec::new();
+    for name in scope_claims {
+        match claims.get(name) {
+            Some(Value::String(words)) => {
+                granted.extend(words.split(' ').filter(|w| !w.is_empty()));
+            }
+            Some(Value::Array(items)) => granted.extend(items.iter().filter_map(Value::as_str)),
+            _ => {}
+        }
+    }
+    granted
+}
+
+/// Checks the required scopes of `policy` against the token's grants.
+///
+/// # Errors
+/// An `insufficient_scope` refusal naming what is missing.
+pub fn check_scopes(claims: &Map<String, Value>, policy: &IssuerConfig) -> Result<(), Refusal> {
+    if policy.required_scopes.is_empty() {
+        return Ok(());
+    }
+    let granted = granted_scopes(claims, &policy.scope_claims);
+    let has = |scope: &String| granted.iter().any(|g| g == scope);
+    let passes = match policy.scope_match {
+        ScopeMatch::All => policy.required_scopes.iter().all(has),
+        ScopeMatch::Any => policy.required_scopes.iter().any(has),
+    };
+    if passes {
+        return Ok(());
+    }
+    let missing: Vec<&str> = policy
+        .required_scopes
+        .iter()
+        .filter(|s| !has(s))
+        .map(String::as_str)
+        .collect();
+    let shown: Vec<String> = granted.iter().take(20).map(|g| sanitize(g, 64)).collect();
+    Err(Refusal::new(
+        Reason::InsufficientScope,
+        format!(
+            "{} of [{}] required, missing [{}], granted [{}] (from {})",
+            match policy.scope_match {
+                ScopeMatch::All => "all",
+                ScopeMatch::Any => "one",
+            },
+            policy.required_scopes.join(" "),
+            missing.join(" "),
+            shown.join(" "),
+            policy.scope_claims.join(", ")
+        ),
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use serde_json::json;
+
+    use super::*;
+    use crate::algorithm::Algorithm;
+    use crate::config::{KeySourceConfig, TokenTypes};
+
+    fn policy(required: &[&str], scope_match: ScopeMatch) -> IssuerConfig {
+        IssuerConfig {
+            issuer: "https://idp/".into(),
+            audiences: vec!["api".into()],
+            keys: KeySourceConfig::Discovery,
+            algorithms: vec![Algorithm::RS256],
+            leeway: Duration::from_secs(60),
+            token_types: TokenTypes {
+                allowed: vec![],
+                required: false,
+            },
+            principal_claims: vec!["sub".into()],
+            required_scopes: required.iter().map(|s| (*s).to_owned()).collect(),
+            scope_match,
+            scope_claims: vec!["scope".into(), "scp".into(), "permissions".into()],
+            required_claims: vec![],
+            max_token_age: None,
+        }
+    }
+
+    fn claims(v: Value) -> Map<String, Value> {
+        let Value::Object(m) = v else { unreachable!() };
+        m
+    }
+
+    #[test]
+    fn scopes_come_from_strings_and_arrays_of_every_scope_claim() {
+        let c = claims(
+            json!({"scope": "openid  read:messages", "scp": ["a", 1, "b"], "permissions": ["write:messages"]}),
+        );
+        assert_eq!(
+            granted_scopes(&c, &policy(&[], ScopeMatch::All).scope_claims),
+            vec!["openid", "read:messages", "a", "b", "write:messages"]
+        );
+    }
+
+    #[test]
+    fn all_of_and_any_of() {
+        let c = claims(json!({"scope": "read:messages"}));
+        assert!(check_scopes(&c, &policy(&[], ScopeMatch::All)).is_ok());
+        assert!(check_scopes(&c, &policy(&["read:messages"], ScopeMatch::All)).is_ok());
+        assert_eq!(
+            check_scopes(
+                &c,
+                &policy(&["read:messages", "write:messages"], ScopeMatch::All)
+            )
+            .unwrap_err()
+            .reason,
+            Reason::InsufficientScope
+        );
+        assert!(
+            check_scopes(
+                &c,
+                &policy(&["read:messages", "write:messages"], ScopeMatch::Any)
+            )
+            .is_ok()
+        );
+        assert!(check_scopes(&c, &policy(&["admin"], ScopeMatch::Any)).is_err());
+    }
+
+    #[test]
+    fn substrings_and_near_misses_grant_nothing() {
+        let cases = [
+            ("superadmin", "admin"),
+            ("read:user", "read:users"),
+            ("read:users", "read:user"),
+            ("READ:MESSAGES", "read:messages"),
+            ("read:messages\tadmin", "admin"),
+            ("read:messages,admin", "admin"),
+        ];
+        for (granted, required) in cases {
+            let c = claims(json!({ "scope": granted }));
+            assert!(
+                check_scopes(&c, &policy(&[required], ScopeMatch::All)).is_err(),
+                "{granted} vs {required}"
+            );
+        }
+        let c = claims(json!({"scope": ["read:messages"]}));
+        assert!(check_scopes(&c, &policy(&["read:messages"], ScopeMatch::All)).is_ok());
+        let c = claims(json!({"scope": {"read:messages": true}}));
+        assert!(check_scopes(&c, &policy(&["read:messages"], ScopeMatch::All)).is_err());
+    }
+}

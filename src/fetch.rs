@@ -1,0 +1,364 @@
+//! Getting a key set over HTTPS: one client for the process, hard time and size limits,
+//! no redirects, `OpenID` Connect discovery of the `jwks_uri` when none is configured.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde_json::Value;
+use tokio::sync::OnceCell;
+use url::Url;
+
+use crate::refusal::sanitize;
+use crate::token::parse_object;
+
+/// Default for `HTTP_CONNECT_TIMEOUT_MS`: 1.5 s to open a connection (TCP + TLS).
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_millis(1500);
+
+/// Default for `HTTP_TIMEOUT_MS`: 3 s for a whole request, body included. Discovery plus
+/// JWKS stay under API Gateway's 10 s authorizer limit with room to answer.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(3);
+
+/// Default for `JWKS_MAX_BYTES`: 256 KiB. Real key sets are 1 to 10 KiB; the cap is
+/// counted while streaming, so a hostile endpoint cannot make the function buffer more.
+pub const DEFAULT_MAX_BYTES: usize = 256 * 1024;
+
+/// A boxed, sendable future (what trait objects return).
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// Why a document could not be fetched.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum FetchError {
+    /// Connection, TLS or protocol failure.
+    #[error("request to {url} failed: {message}")]
+    Transport {
+        /// Where.
+        url: String,
+        /// What the HTTP client said.
+        message: String,
+    },
+    /// The deadline passed.
+    #[error("request to {url} timed out after {millis} ms")]
+    Timeout {
+        /// Where.
+        url: String,
+        /// The deadline.
+        millis: u128,
+    },
+    /// Any status but 200 (redirects are not followed).
+    #[error("{url} answered HTTP {status}, expected 200")]
+    Status {
+        /// Where.
+        url: String,
+        /// The status code.
+        status: u16,
+    },
+    /// The body grew past the cap.
+    #[error("{url} sent more than {limit} bytes")]
+    TooLarge {
+        /// Where.
+        url: String,
+        /// The cap.
+        limit: usize,
+    },
+    /// The discovery document is unusable.
+    #[error("discovery at {url}: {message}")]
+    Discovery {
+        /// Where.
+        url: String,
+        /// What is wrong with it.
+        message: String,
+    },
+    /// A key source that is not HTTP failed (file, parameter store).
+    #[error("{0}")]
+    Other(String),
+}
+
+/// Limits of the one HTTP client.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HttpSettings {
+    /// Connection (TCP + TLS) deadline.
+    pub connect_timeout: Duration,
+    /// Whole-request deadline, body included.
+    pub timeout: Duration,
+    /// Largest accepted body.
+    pub max_bytes: usize,
+}
+
+impl Default for HttpSettings {
+    fn default() -> Self {
+        HttpSettings {
+            connect_timeout: DEFAULT_CONNECT_TIMEOUT,
+            timeout: DEFAULT_TIMEOUT,
+            max_bytes: DEFAULT_MAX_BYTES,
+        }
+    }
+}
+
+/// The process's one HTTP client (rustls with aws-lc-rs, the platform's trust roots).
+#[derive(Clone, Debug)]
+pub struct Http {
+    client: reqwest::Client,
+    settings: HttpSettings,
+}
+
+impl Http {
+    /// Builds the client: no redirects, connect and total timeouts.
+    ///
+    /// # Errors
+    /// When the TLS backend cannot be initialised.
+    pub fn new(settings: HttpSettings) -> Result<Self, reqwest::Error> {
+        let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .connect_timeout(settings.connect_timeout)
+            .timeout(settings.timeout)
+            .user_agent(concat!("token-verifier/", env!("CARGO_PKG_VERSION")))
+            .build()?;
+        Ok(Http { client, settings })
+    }
+
+    /// GETs `url` and returns its body: status 200 only, at most `max_bytes`, within the
+    /// total deadline however slowly the server sends.
+    ///
+    /// # Errors
+    /// [`FetchError`] for every failure; nothing is retried here.
+    pub async fn get(&self, url: &Url) -> Result<Vec<u8>, FetchError> {
+        let deadline = self.settings.timeout;
+        match tokio::time::timeout(deadline, self.get_inner(url)).await {
+            Ok(result) => result,
+            Err(_) => Err(FetchError::Timeout {
+                url: url.to_string(),
+                millis: deadline.as_millis(),
+            }),
+        }
+    }
+
+    async fn get_inner(&self, url: &Url) -> Result<Vec<u8>, FetchError> {
+        let transport = |e: reqwest::Error| {
+            if e.is_timeout() {
+                FetchError::Timeout {
+                    url: url.to_string(),
+                    millis: self.settings.timeout.as_millis(),
+                }
+            } else {
+                FetchError::Transport {
+                    url: url.to_string(),
+                    message: error_chain(&e),
+                }
+            }
+        };
+        let mut response = self
+            .client
+            .get(url.clone())
+            .header(reqwest::header::ACCEPT, "application/json")
+            .send()
+            .await
+            .map_err(transport)?;
+        let status = response.status().as_u16();
+        if status != 200 {
+            return Err(FetchError::Status {
+                url: url.to_string(),
+                status,
+            });
+        }
+        let limit = self.settings.max_bytes;
+        let too_large = || FetchError::TooLarge {
+            url: url.to_string(),
+            limit,
+        };
+        if response
+            .content_length()
+            .is_some_and(|len| len > limit as u64)
+        {
+            return Err(too_large());
+        }
+        let mut body = Vec::new();
+        while let Some(chunk) = response.chunk().await.map_err(transport)? {
+            if body.len() + chunk.len() > limit {
+                return Err(too_large());
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(body)
+    }
+}
+
+fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut message = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        message.push_str(": ");
+        message.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    message
+}
+
+/// Something that yields a JWKS document: an HTTPS endpoint, later a parameter store.
+pub trait JwksSource: Send + Sync {
+    /// Fetches the current document.
+    fn fetch(&self) -> BoxFuture<'_, Result<Vec<u8>, FetchError>>;
+    /// Where the keys come from, for logs.
+    fn describe(&self) -> String;
+}
+
+/// Where an issuer's JWKS lives.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum JwksLocation {
+    /// A configured `JWKS_URI`.
+    Uri(Url),
+    /// `{issuer}/.well-known/openid-configuration`, whose `issuer` must equal this one.
+    Discovery {
+        /// The configured issuer.
+        issuer: String,
+    },
+}
+
+/// An issuer's JWKS over HTTPS, with discovery resolved once and remembered.
+pub struct RemoteJwks {
+    http: Arc<Http>,
+    location: JwksLocation,
+    resolved: OnceCell<Url>,
+}
+
+impl RemoteJwks {
+    /// A remote source.
+    #[must_use]
+    pub fn new(http: Arc<Http>, location: JwksLocation) -> Self {
+        RemoteJwks {
+            http,
+            location,
+            resolved: OnceCell::new(),
+        }
+    }
+
+    async fn jwks_uri(&self) -> Result<Url, FetchError> {
+        match &self.location {
+            JwksLocation::Uri(url) => Ok(url.clone()),
+            JwksLocation::Discovery { issuer } => self
+                .resolved
+                .get_or_try_init(|| discover(&self.http, issuer))
+                .await
+                .cloned(),
+        }
+    }
+}
+
+impl JwksSource for RemoteJwks {
+    fn fetch(&self) -> BoxFuture<'_, Result<Vec<u8>, FetchError>> {
+        Box::pin(async move {
+            let uri = self.jwks_uri().await?;
+            self.http.get(&uri).await
+        })
+    }
+
+    fn describe(&self) -> String {
+        match (&self.location, self.resolved.get()) {
+            (JwksLocation::Uri(url), _) => url.to_string(),
+            (JwksLocation::Discovery { .. }, Some(url)) => format!("{url} (discovered)"),
+            (JwksLocation::Discovery { issuer }, None) => discovery_url(issuer),
+        }
+    }
+}
+
+/// The discovery document URL of an issuer (RFC 8414 §5 / OIDC Discovery §4).
+#[must_use]
+pub fn discovery_url(issuer: &str) -> String {
+    format!(
+        "{}/.well-known/openid-configuration",
+        issuer.trim_end_matches('/')
+    )
+}
+
+async fn discover(http: &Http, issuer: &str) -> Result<Url, FetchError> {
+    let url_text = discovery_url(issuer);
+    let failure = |message: String| FetchError::Discovery {
+        url: url_text.clone(),
+        message,
+    };
+    let url = Url::parse(&url_text).map_err(|e| failure(e.to_string()))?;
+    let body = http.get(&url).await?;
+    let doc = parse_object(&body).map_err(failure)?;
+    match doc.get("issuer").and_then(Value::as_str) {
+        Some(found) if found == issuer => {}
+        Some(found) => {
+            return Err(failure(format!(
+                "its issuer is {} but TOKEN_ISSUER is {issuer}; they must be identical",
+                sanitize(found, 200)
+            )));
+        }
+        None => return Err(failure("no issuer member".to_owned())),
+    }
+    let jwks_uri = doc
+        .get("jwks_uri")
+        .and_then(Value::as_str)
+        .ok_or_else(|| failure("no jwks_uri member".to_owned()))?;
+    let jwks_uri = Url::parse(jwks_uri).map_err(|e| failure(format!("jwks_uri: {e}")))?;
+    check_key_url(&jwks_uri).map_err(|e| failure(format!("jwks_uri: {e}")))?;
+    tracing::info!(issuer, jwks_uri = %jwks_uri, "discovered jwks_uri");
+    Ok(jwks_uri)
+}
+
+/// Key URLs must be `https`, except on loopback hosts (local runs and tests).
+///
+/// # Errors
+/// A message saying which rule the URL breaks.
+pub fn check_key_url(url: &Url) -> Result<(), String> {
+    match url.scheme() {
+        "https" => Ok(()),
+        "http" if is_loopback(url) => Ok(()),
+        "http" => Err(format!(
+            "{url} is plain http; keys must come over https (http is allowed only on loopback hosts)"
+        )),
+        other => Err(format!("{url}: scheme {other} is not https")),
+    }
+}
+
+fn is_loopback(url: &Url) -> bool {
+    match url.host() {
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn key_urls_must_be_https_except_on_loopback() {
+        let ok = [
+            "https://idp.example.com/jwks",
+            "http://127.0.0.1:9/jwks",
+            "http://localhost/x",
+            "http://[::1]:80/",
+        ];
+        for u in ok {
+            assert!(check_key_url(&Url::parse(u).unwrap()).is_ok(), "{u}");
+        }
+        let bad = [
+            "http://idp.example.com/jwks",
+            "file:///etc/passwd",
+            "ftp://x/y",
+            "http://169.254.169.254/latest",
+        ];
+        for u in bad {
+            assert!(check_key_url(&Url::parse(u).unwrap()).is_err(), "{u}");
+        }
+    }
+
+    #[test]
+    fn discovery_url_ignores_a_trailing_slash() {
+        assert_eq!(
+            discovery_url("https://t.auth0.com/"),
+            "https://t.auth0.com/.well-known/openid-configuration"
+        );
+        assert_eq!(
+            discovery_url("https://idp/realms/x"),
+            "https://idp/realms/x/.well-known/openid-configuration"
+        );
+    }
+}

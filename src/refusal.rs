@@ -1,0 +1,324 @@
+//! Every reason a request is not allowed, each with a stable code and the fix a user needs.
+//!
+//! The codes are part of the product: they appear in the decision log line, in the
+//! README's reason table and (later) in metrics. Never rename one; add a new variant.
+
+use std::fmt;
+
+/// What API Gateway makes of a decision.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// Allow policy (or `isAuthorized: true`): the request reaches the backend.
+    Allow,
+    /// The token is missing, malformed or invalid: Lambda error `Unauthorized` → HTTP 401.
+    Unauthorized,
+    /// The token is valid but lacks a permission: explicit Deny policy → HTTP 403.
+    Deny,
+    /// A dependency failed (keys unavailable, event not understood): a Lambda error whose
+    /// message is not `Unauthorized` → HTTP 500, and API Gateway does not cache it.
+    Error,
+}
+
+impl Outcome {
+    /// The lowercase name used in logs.
+    #[must_use]
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Allow => "allow",
+            Outcome::Unauthorized => "unauthorized",
+            Outcome::Deny => "deny",
+            Outcome::Error => "error",
+        }
+    }
+}
+
+/// Why a request was refused. One variant per log code.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Reason {
+    /// No credential, or not in the `Bearer <token>` form.
+    MissingToken,
+    /// Longer than `MAX_TOKEN_BYTES`; refused before any decoding.
+    TokenTooLarge,
+    /// No dots at all: an opaque (reference) token, not a JWT.
+    OpaqueToken,
+    /// Five segments: an encrypted JWE, not a signed JWS.
+    EncryptedToken,
+    /// Not a well-formed compact JWS (segments, base64url, JSON, duplicate members).
+    MalformedToken,
+    /// A header this verifier must not ignore: `crit`, `b64: false`, nested `cty: JWT`.
+    UnsupportedHeader,
+    /// `alg` missing, `none`, symmetric, unknown or not in `ALLOWED_ALGORITHMS`.
+    AlgorithmNotAllowed,
+    /// `typ` is not an access-token type (e.g. an ID token or a logout token).
+    WrongTokenType,
+    /// `iss` missing, not a string, or not the configured issuer.
+    WrongIssuer,
+    /// No key in the issuer's JWKS has the token's `kid` (after the allowed refetch).
+    UnknownKey,
+    /// Several keys fit (a duplicate `kid`, or no `kid` and several candidates).
+    AmbiguousKey,
+    /// The key with this `kid` is for another algorithm or key type.
+    KeyAlgorithmMismatch,
+    /// The signature does not verify.
+    InvalidSignature,
+    /// An `OpenID` Connect ID token sent where an access token belongs.
+    IdToken,
+    /// `aud` missing, malformed, or naming none of the accepted audiences.
+    WrongAudience,
+    /// `exp` is in the past (beyond the leeway).
+    Expired,
+    /// `nbf` is in the future (beyond the leeway).
+    NotYetValid,
+    /// `iat` is in the future (beyond the leeway).
+    IssuedInFuture,
+    /// `iat` is older than `MAX_TOKEN_AGE_SECONDS`.
+    TokenTooOld,
+    /// A required claim is absent (`exp`, a `REQUIRED_CLAIMS` entry, or every principal claim).
+    MissingClaim,
+    /// A claim has the wrong JSON type (e.g. a string `nbf`).
+    InvalidClaim,
+    /// Valid token without the required scopes or permissions.
+    InsufficientScope,
+    /// The issuer's keys could not be obtained and no usable cached copy exists.
+    JwksUnavailable,
+    /// The Lambda event is not an API Gateway authorizer event this function understands.
+    UnrecognisedEvent,
+}
+
+impl Reason {
+    /// Every reason, for the README table and its test.
+    pub const ALL: [Reason; 24] = [
+        Reason::MissingToken,
+        Reason::TokenTooLarge,
+        Reason::OpaqueToken,
+        Reason::EncryptedToken,
+        Reason::MalformedToken,
+        Reason::UnsupportedHeader,
+        Reason::AlgorithmNotAllowed,
+        Reason::WrongTokenType,
+        Reason::WrongIssuer,
+        Reason::UnknownKey,
+        Reason::AmbiguousKey,
+        Reason::KeyAlgorithmMismatch,
+        Reason::InvalidSignature,
+        Reason::IdToken,
+        Reason::WrongAudience,
+        Reason::Expired,
+        Reason::NotYetValid,
+        Reason::IssuedInFuture,
+        Reason::TokenTooOld,
+        Reason::MissingClaim,
+        Reason::InvalidClaim,
+        Reason::InsufficientScope,
+        Reason::JwksUnavailable,
+        Reason::UnrecognisedEvent,
+    ];
+
+    /// The stable code written to logs.
+    #[must_use]
+    pub const fn code(self) -> &'static str {
+        match self {
+            Reason::MissingToken => "missing_token",
+            Reason::TokenTooLarge => "token_too_large",
+            Reason::OpaqueToken => "opaque_token",
+            Reason::EncryptedToken => "encrypted_token",
+            Reason::MalformedToken => "malformed_token",
+            Reason::UnsupportedHeader => "unsupported_header",
+            Reason::AlgorithmNotAllowed => "algorithm_not_allowed",
+            Reason::WrongTokenType => "wrong_token_type",
+            Reason::WrongIssuer => "wrong_issuer",
+            Reason::UnknownKey => "unknown_kid",
+            Reason::AmbiguousKey => "ambiguous_key",
+            Reason::KeyAlgorithmMismatch => "key_algorithm_mismatch",
+            Reason::InvalidSignature => "invalid_signature",
+            Reason::IdToken => "id_token",
+            Reason::WrongAudience => "wrong_audience",
+            Reason::Expired => "expired",
+            Reason::NotYetValid => "not_yet_valid",
+            Reason::IssuedInFuture => "issued_in_future",
+            Reason::TokenTooOld => "token_too_old",
+            Reason::MissingClaim => "missing_claim",
+            Reason::InvalidClaim => "invalid_claim",
+            Reason::InsufficientScope => "insufficient_scope",
+            Reason::JwksUnavailable => "jwks_unavailable",
+            Reason::UnrecognisedEvent => "unrecognised_event",
+        }
+    }
+
+    /// How API Gateway answers the client for this reason.
+    #[must_use]
+    pub const fn outcome(self) -> Outcome {
+        match self {
+            Reason::InsufficientScope => Outcome::Deny,
+            Reason::JwksUnavailable | Reason::UnrecognisedEvent => Outcome::Error,
+            _ => Outcome::Unauthorized,
+        }
+    }
+
+    /// The general cause and fix; a [`Refusal`] adds the specifics of one token.
+    #[must_use]
+    pub const fn advice(self) -> &'static str {
+        match self {
+            Reason::MissingToken => {
+                "send the access token in the Authorization header as `Bearer <token>`"
+            }
+            Reason::TokenTooLarge => {
+                "the token exceeds MAX_TOKEN_BYTES; send the access token, not a token bundle"
+            }
+            Reason::OpaqueToken => {
+                "this is an opaque token, not a JWT: the app asked for no API audience, so the identity provider issued a token only it can read; request the access token with your API identifier as audience (auth0-spa-js: authorizationParams.audience)"
+            }
+            Reason::EncryptedToken => {
+                "this is an encrypted JWE, not a signed JWT: identity providers issue these when no API audience is requested; request the access token with your API identifier as audience"
+            }
+            Reason::MalformedToken => {
+                "the token is not a well-formed compact JWS (header.payload.signature)"
+            }
+            Reason::UnsupportedHeader => {
+                "the token header uses an extension this verifier does not implement, so it must be refused"
+            }
+            Reason::AlgorithmNotAllowed => {
+                "the token's alg is not in ALLOWED_ALGORITHMS; add it there if your identity provider really signs with it"
+            }
+            Reason::WrongTokenType => "the token's typ says it is not an access token",
+            Reason::WrongIssuer => {
+                "the token's iss must equal TOKEN_ISSUER exactly, character for character"
+            }
+            Reason::UnknownKey => {
+                "no key in the issuer's JWKS has this kid, even after a refetch; the token was signed by another issuer or tenant, or with a key that was removed"
+            }
+            Reason::AmbiguousKey => {
+                "several keys in the JWKS could verify this token; tokens must name their key with a unique kid"
+            }
+            Reason::KeyAlgorithmMismatch => {
+                "the key named by kid is declared for another algorithm or key type than the token's alg"
+            }
+            Reason::InvalidSignature => {
+                "the signature does not verify with the issuer's key: the token was altered or signed by someone else"
+            }
+            Reason::IdToken => {
+                "this is an ID token; send the access token (requested with your API identifier as audience) instead"
+            }
+            Reason::WrongAudience => {
+                "the token's aud does not name this API; request the token with one of AUDIENCE as audience, or add its audience to AUDIENCE"
+            }
+            Reason::Expired => "the token has expired; the app must refresh it",
+            Reason::NotYetValid => "the token is not valid yet (nbf); check the clocks",
+            Reason::IssuedInFuture => {
+                "the token's iat is in the future; check the identity provider's clock"
+            }
+            Reason::TokenTooOld => {
+                "the token was issued longer ago than MAX_TOKEN_AGE_SECONDS allows"
+            }
+            Reason::MissingClaim => "the token lacks a claim this authorizer requires",
+            Reason::InvalidClaim => {
+                "a claim has the wrong JSON type (times must be numbers, iss a string)"
+            }
+            Reason::InsufficientScope => {
+                "the token is valid but lacks the scopes or permissions REQUIRED_SCOPES asks for; grant them to the client or user"
+            }
+            Reason::JwksUnavailable => {
+                "the issuer's signing keys could not be fetched and no cached copy is usable; check the identity provider, JWKS_URI and network egress"
+            }
+            Reason::UnrecognisedEvent => {
+                "the Lambda event is not an API Gateway authorizer event (TOKEN, REQUEST, HTTP API 1.0 or 2.0); check how the function is attached"
+            }
+        }
+    }
+}
+
+impl fmt::Display for Reason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.code())
+    }
+}
+
+/// One refused request: the reason and what exactly was wrong with this token.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Refusal {
+    /// The stable reason.
+    pub reason: Reason,
+    /// What was found, e.g. `aud is ["https://a"], expected https://b`. Never holds
+    /// the token or its signature; attacker-controlled values are truncated.
+    pub detail: String,
+}
+
+impl Refusal {
+    /// A refusal with its specifics.
+    pub fn new(reason: Reason, detail: impl Into<String>) -> Self {
+        Refusal {
+            reason,
+            detail: detail.into(),
+        }
+    }
+
+    /// The line a user reads: the specifics, then the general fix.
+    #[must_use]
+    pub fn hint(&self) -> String {
+        if self.detail.is_empty() {
+            self.reason.advice().to_owned()
+        } else {
+            format!("{}: {}", self.detail, self.reason.advice())
+        }
+    }
+}
+
+impl fmt::Display for Refusal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.reason.code(), self.hint())
+    }
+}
+
+impl std::error::Error for Refusal {}
+
+/// Shortens an untrusted value for a log line or hint: at most `max` characters, control
+/// characters replaced, so a hostile `kid` or claim cannot flood or forge log lines.
+#[must_use]
+pub fn sanitize(value: &str, max: usize) -> String {
+    let mut out: String = value
+        .chars()
+        .take(max)
+        .map(|c| if c.is_control() { '\u{FFFD}' } else { c })
+        .collect();
+    if value.chars().nth(max).is_some() {
+        out.push('…');
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_are_unique_snake_case() {
+        let mut seen = std::collections::HashSet::new();
+        for reason in Reason::ALL {
+            let code = reason.code();
+            assert!(seen.insert(code), "duplicate code {code}");
+            assert!(
+                code.chars().all(|c| c.is_ascii_lowercase() || c == '_'),
+                "{code}"
+            );
+        }
+    }
+
+    #[test]
+    fn only_scopes_deny_and_only_dependencies_error() {
+        for reason in Reason::ALL {
+            let expected = match reason {
+                Reason::InsufficientScope => Outcome::Deny,
+                Reason::JwksUnavailable | Reason::UnrecognisedEvent => Outcome::Error,
+                _ => Outcome::Unauthorized,
+            };
+            assert_eq!(reason.outcome(), expected, "{reason}");
+        }
+    }
+
+    #[test]
+    fn sanitize_truncates_and_neutralises_control_characters() {
+        assert_eq!(sanitize("abc", 10), "abc");
+        assert_eq!(sanitize("abcdef", 3), "abc…");
+        assert_eq!(sanitize("a\nb\u{0}c", 10), "a\u{FFFD}b\u{FFFD}c");
+    }
+}

@@ -1,0 +1,525 @@
+//! Reading a compact JWS without trusting it: size cap, framing, strict base64url, strict
+//! JSON. Nothing here checks a signature or a claim's value; it only turns a string into
+//! parts, or names precisely why it cannot (opaque token, JWE, malformed).
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde_json::{Map, Value};
+
+use crate::refusal::{Reason, Refusal, sanitize};
+
+/// Default for `MAX_TOKEN_BYTES`: 16 KiB. API Gateway caps request line plus headers at
+/// 10 KiB, so no genuine bearer token is larger; anything bigger is refused before any
+/// base64 or JSON work.
+pub const DEFAULT_MAX_TOKEN_BYTES: usize = 16 * 1024;
+
+/// A compact JWS split and decoded, not yet verified.
+#[derive(Debug, Clone)]
+pub struct Jws<'a> {
+    /// The protected header.
+    pub header: Header,
+    /// The payload as a JSON object (claims), duplicate members refused.
+    pub claims: Map<String, Value>,
+    /// `base64url(header) '.' base64url(payload)`: the bytes the signature covers.
+    pub signing_input: &'a str,
+    /// The decoded signature.
+    pub signature: Vec<u8>,
+}
+
+/// The header members this verifier acts on. `jku`, `jwk`, `x5u`, `x5c` and `x5t` are
+/// never used for anything: keys come only from the configured issuer's key set.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Header {
+    /// `alg`, exactly as sent (checked against the allow-list by the verifier).
+    pub alg: String,
+    /// `kid`, when present.
+    pub kid: Option<String>,
+    /// `typ`, when present.
+    pub typ: Option<String>,
+    /// Key-carrying members that were present and ignored (`jku`, `jwk`, `x5u`, `x5c`).
+    pub ignored_key_members: Vec<&'static str>,
+}
+
+/// Splits and decodes a compact JWS.
+///
+/// # Errors
+/// A [`Refusal`] with `token_too_large`, `opaque_token`, `encrypted_token`,
+/// `malformed_token`, `unsupported_header` or `algorithm_not_allowed` (no `alg`).
+pub fn parse(token: &str, max_bytes: usize) -> Result<Jws<'_>, Refusal> {
+    if token.len() > max_bytes {
+        return Err(Refusal::new(
+            Reason::TokenTooLarge,
+            format!("{} bytes, limit {max_bytes}", token.len()),
+        ));
+    }
+    let dots = token.bytes().filter(|&b| b == b'.').count();
+    match dots {
+        2 => {}
+        0 => return Err(classify_dotless(token)),
+        4 => return Err(encrypted(token)),
+        _ => {
+            return Err(Refusal::new(
+                Reason::MalformedToken,
+                format!("{} segments; a signed JWT has 3", dots + 1),
+            ));
+        }
+    }
+    let mut parts = token.splitn(3, '.');
+    let (Some(h64), Some(p64), Some(s64)) = (parts.next(), parts.next(), parts.next()) else {
+        return Err(Refusal::new(Reason::MalformedToken, "not 3 segments"));
+    };
+    for (name, part) in [("header", h64), ("payload", p64), ("signature", s64)] {
+        if part.is_empty() {
+            return Err(Refusal::new(
+                Reason::MalformedToken,
+                format!("the {name} segment is empty"),
+            ));
+        }
+    }
+    let header_bytes = decode_segment("header", h64)?;
+    let header = parse_header(&header_bytes)?;
+    let payload = decode_segment("payload", p64)?;
+    let claims = parse_object(&payload)
+        .map_err(|e| Refusal::new(Reason::MalformedToken, format!("payload: {e}")))?;
+    let signature = decode_segment("signature", s64)?;
+    Ok(Jws {
+        header,
+        claims,
+        signing_input: &token[..h64.len() + 1 + p64.len()],
+        signature,
+    })
+}
+
+/// A dotless credential: an opaque token when it looks like one, otherwise malformed.
+fn classify_dotless(token: &str) -> Refusal {
+    if token.starts_with('{') {
+        return Refusal::new(
+            Reason::MalformedToken,
+            "this is a JWS JSON serialization; only the compact form header.payload.signature is accepted",
+        );
+    }
+    let token_chars = token
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b"-._~+/=".contains(&b));
+    if token_chars {
+        Refusal::new(
+            Reason::OpaqueToken,
+            format!("{} characters and no dots", token.len()),
+        )
+    } else {
+        Refusal::new(
+            Reason::MalformedToken,
+            "no dots and characters a token cannot contain",
+        )
+    }
+}
+
+/// A five-segment credential: a JWE. Names its `alg`/`enc` when the header is readable.
+fn encrypted(token: &str) -> Refusal {
+    let header = token
+        .split('.')
+        .next()
+        .and_then(|h| URL_SAFE_NO_PAD.decode(h).ok())
+        .and_then(|bytes| parse_object(&bytes).ok());
+    let detail = match header {
+        Some(h) => {
+            let member = |name: &str| {
+                h.get(name)
+                    .and_then(Value::as_str)
+                    .map_or_else(|| "?".to_owned(), |s| sanitize(s, 32))
+            };
+            format!(
+                "5 segments, header alg {} enc {}",
+                member("alg"),
+                member("enc")
+            )
+        }
+        None => "5 segments".to_owned(),
+    };
+    Refusal::new(Reason::EncryptedToken, detail)
+}
+
+fn decode_segment(name: &str, segment: &str) -> Result<Vec<u8>, Refusal> {
+    URL_SAFE_NO_PAD.decode(segment).map_err(|e| {
+        Refusal::new(
+            Reason::MalformedToken,
+            format!("the {name} is not unpadded base64url ({e})"),
+        )
+    })
+}
+
+fn parse_header(bytes: &[u8]) -> Result<Header, Refusal> {
+    let malformed = |detail: String| Refusal::new(Reason::MalformedToken, detail);
+    let unsupported = |detail: &str| Refusal::new(Reason::UnsupportedHeader, detail.to_owned());
+    let mut map = parse_object(bytes).map_err(|e| malformed(format!("header: {e}")))?;
+
+    if map.contains_key("crit") {
+        return Err(unsupported(
+            "header has crit: no JWS extension is implemented, so a critical one must be refused (RFC 7515 §4.1.11)",
+        ));
+    }
+    if map.get("b64") == Some(&Value::Bool(false)) {
+        return Err(unsupported(
+            "header has b64: false (unencoded payload, RFC 7797)",
+        ));
+    }
+    if let Some(cty) = map.get("cty").and_then(Value::as_str)
+        && cty.eq_ignore_ascii_case("JWT")
+    {
+        return Err(unsupported(
+            "header has cty: JWT (a nested token); access tokens are not nested",
+        ));
+    }
+    let alg = match map.remove("alg") {
+        Some(Value::String(alg)) => alg,
+        Some(other) => {
+            return Err(Refusal::new(
+                Reason::AlgorithmNotAllowed,
+                format!("header alg is not a string but {}", json_type(&other)),
+            ));
+        }
+        None => {
+            return Err(Refusal::new(
+                Reason::AlgorithmNotAllowed,
+                "header has no alg",
+            ));
+        }
+    };
+    let kid = match map.remove("kid") {
+        None => None,
+        Some(Value::String(kid)) => Some(kid),
+        Some(other) => {
+            return Err(malformed(format!(
+                "header kid is not a string but {}",
+                json_type(&other)
+            )));
+        }
+    };
+    let typ = match map.remove("typ") {
+        None => None,
+        Some(Value::String(typ)) => Some(typ),
+        Some(other) => {
+            return Err(Refusal::new(
+                Reason::WrongTokenType,
+                format!("header typ is not a string but {}", json_type(&other)),
+            ));
+        }
+    };
+    let ignored_key_members = ["jku", "jwk", "x5u", "x5c"]
+        .into_iter()
+        .filter(|m| map.contains_key(*m))
+        .collect();
+    Ok(Header {
+        alg,
+        kid,
+        typ,
+        ignored_key_members,
+    })
+}
+
+/// The JSON type of a value, for messages.
+#[must_use]
+pub fn json_type(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+/// Parses a JSON object, refusing duplicate member names at any depth (RFC 7519 §4 and
+/// RFC 8725 §2.6: a duplicate `sub` or `exp` must not mean different things to different
+/// readers). Depth is bounded by `serde_json`'s recursion limit (128).
+///
+/// # Errors
+/// A short description when the bytes are not UTF-8 JSON, not an object, or repeat a name.
+pub fn parse_object(bytes: &[u8]) -> Result<Map<String, Value>, String> {
+    match serde_json::from_slice::<Strict>(bytes) {
+        Ok(Strict(Value::Object(map))) => Ok(map),
+        Ok(Strict(other)) => Err(format!("not a JSON object but {}", json_type(&other))),
+        Err(e) => Err(format!("not valid JSON ({e})")),
+    }
+}
+
+/// A `serde_json::Value` that refuses duplicate object member names.
+struct Strict(Value);
+
+impl<'de> Deserialize<'de> for Strict {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(StrictVisitor).map(Strict)
+    }
+}
+
+struct StrictVisitor;
+
+impl<'de> Visitor<'de> for StrictVisitor {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("any JSON value")
+    }
+    fn visit_bool<E>(self, v: bool) -> Result<Value, E> {
+        Ok(Value::Bool(v))
+    }
+    fn visit_i64<E>(self, v: i64) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+    fn visit_u64<E>(self, v: u64) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Value, E> {
+        serde_json::Number::from_f64(v)
+            .map(Value::Number)
+            .ok_or_else(|| E::custom("non-finite number"))
+    }
+    fn visit_str<E>(self, v: &str) -> Result<Value, E> {
+        Ok(Value::String(v.to_owned()))
+    }
+    fn visit_string<E>(self, v: String) -> Result<Value, E> {
+        Ok(Value::String(v))
+    }
+    fn visit_unit<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+    fn visit_none<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
+        Strict::deserialize(d).map(|s| s.0)
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(64));
+        while let Some(Strict(item)) = seq.next_element()? {
+            items.push(item);
+        }
+        Ok(Value::Array(items))
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut access: A) -> Result<Value, A::Error> {
+        let mut map = Map::new();
+        while let Some(key) = access.next_key::<String>()? {
+            let Strict(value) = access.next_value()?;
+            match map.entry(key) {
+                serde_json::map::Entry::Vacant(slot) => {
+                    slot.insert(value);
+                }
+                serde_json::map::Entry::Occupied(slot) => {
+                    return Err(de::Error::custom(format!(
+                        "duplicate member \"{}\"",
+                        sanitize(slot.key(), 40)
+                    )));
+                }
+            }
+        }
+        Ok(Value::Object(map))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn b64(s: &str) -> String {
+        URL_SAFE_NO_PAD.encode(s)
+    }
+
+    fn token(header: &str, payload: &str) -> String {
+        format!("{}.{}.{}", b64(header), b64(payload), b64("sig"))
+    }
+
+    fn reason(t: &str) -> Reason {
+        parse(t, DEFAULT_MAX_TOKEN_BYTES).unwrap_err().reason
+    }
+
+    #[test]
+    fn a_well_formed_jws_splits_into_its_parts() {
+        let t = token(
+            r#"{"alg":"RS256","kid":"k1","typ":"at+jwt","jku":"https://x"}"#,
+            r#"{"sub":"a"}"#,
+        );
+        let jws = parse(&t, DEFAULT_MAX_TOKEN_BYTES).unwrap();
+        assert_eq!(jws.header.alg, "RS256");
+        assert_eq!(jws.header.kid.as_deref(), Some("k1"));
+        assert_eq!(jws.header.typ.as_deref(), Some("at+jwt"));
+        assert_eq!(jws.header.ignored_key_members, vec!["jku"]);
+        assert_eq!(jws.claims["sub"], "a");
+        assert_eq!(jws.signature, b"sig");
+        assert_eq!(jws.signing_input, &t[..t.rfind('.').unwrap()]);
+    }
+
+    #[test]
+    fn the_classic_non_jwt_credentials_are_named() {
+        assert_eq!(
+            reason("LR7c_Q_yzswhQm0RFjydd96UtHyaglMUpKaHAFtU1KW"),
+            Reason::OpaqueToken
+        );
+        assert_eq!(reason("a.b.c.d.e"), Reason::EncryptedToken);
+        assert_eq!(reason("not a token!"), Reason::MalformedToken);
+        assert_eq!(
+            reason(r#"{"payload":"x","signatures":[]}"#),
+            Reason::MalformedToken
+        );
+        for segments in ["a.b", "a.b.c.d", "a.b.c.d.e.f", "....."] {
+            assert_eq!(reason(segments), Reason::MalformedToken, "{segments}");
+        }
+    }
+
+    #[test]
+    fn jwe_headers_are_described() {
+        let t = format!("{}.a.b.c.d", b64(r#"{"alg":"dir","enc":"A256GCM"}"#));
+        let refusal = parse(&t, DEFAULT_MAX_TOKEN_BYTES).unwrap_err();
+        assert_eq!(refusal.reason, Reason::EncryptedToken);
+        assert!(
+            refusal.detail.contains("alg dir enc A256GCM"),
+            "{}",
+            refusal.detail
+        );
+    }
+
+    #[test]
+    fn size_is_capped_before_decoding() {
+        let big = "a".repeat(DEFAULT_MAX_TOKEN_BYTES + 1);
+        assert_eq!(reason(&big), Reason::TokenTooLarge);
+        let dots = ".".repeat(1_000_000);
+        assert_eq!(reason(&dots), Reason::TokenTooLarge);
+    }
+
+    #[test]
+    fn empty_segments_padding_and_foreign_alphabets_are_malformed() {
+        let good = token(r#"{"alg":"RS256"}"#, "{}");
+        let (h, rest) = good.split_once('.').unwrap();
+        let (p, s) = rest.split_once('.').unwrap();
+        for bad in [
+            format!(".{p}.{s}"),
+            format!("{h}..{s}"),
+            format!("{h}.{p}."),
+            "..".to_owned(),
+            format!("{h}=.{p}.{s}"),
+            format!("{h}.{p}.{s}="),
+            format!("{h}.{p}.c2+n"),
+            format!("{h}.{p}.c2/n"),
+            format!("{h}.{p} .{s}"),
+            format!("{h}.{p}.{s}\n"),
+            format!("{h}.{p}.{s}+/"),
+        ] {
+            assert_eq!(reason(&bad), Reason::MalformedToken, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn non_canonical_base64_is_refused() {
+        // "sig" encodes to "c2ln"; "c2lm" is not a valid last character set here, so flip
+        // the unused low bits of a 2-byte tail instead: "ab" → "YWI", "YWJ" decodes to the
+        // same bytes with non-zero trailing bits.
+        let h = b64(r#"{"alg":"RS256"}"#);
+        let p = b64("{}");
+        assert!(parse(&format!("{h}.{p}.YWI"), DEFAULT_MAX_TOKEN_BYTES).is_ok());
+        assert_eq!(reason(&format!("{h}.{p}.YWJ")), Reason::MalformedToken);
+    }
+
+    #[test]
+    fn header_and_payload_must_be_json_objects() {
+        for payload in ["[]", "\"str\"", "null", "123", "not json", "{\"a\":1,}"] {
+            assert_eq!(
+                reason(&token(r#"{"alg":"RS256"}"#, payload)),
+                Reason::MalformedToken,
+                "{payload}"
+            );
+        }
+        for header in ["[]", "null", "\"RS256\""] {
+            assert_eq!(
+                reason(&token(header, "{}")),
+                Reason::MalformedToken,
+                "{header}"
+            );
+        }
+        let invalid_utf8 = format!(
+            "{}.{}.{}",
+            b64(r#"{"alg":"RS256"}"#),
+            URL_SAFE_NO_PAD.encode(b"{\"sub\":\"\xC0\xAF\"}"),
+            b64("s")
+        );
+        assert_eq!(reason(&invalid_utf8), Reason::MalformedToken);
+    }
+
+    #[test]
+    fn duplicate_members_are_refused_at_every_depth() {
+        assert_eq!(
+            reason(&token(r#"{"alg":"RS256","alg":"none"}"#, "{}")),
+            Reason::MalformedToken
+        );
+        assert_eq!(
+            reason(&token(r#"{"alg":"RS256"}"#, r#"{"sub":"a","sub":"admin"}"#)),
+            Reason::MalformedToken
+        );
+        assert_eq!(
+            reason(&token(
+                r#"{"alg":"RS256"}"#,
+                r#"{"x":{"role":"user","role":"admin"}}"#
+            )),
+            Reason::MalformedToken
+        );
+    }
+
+    #[test]
+    fn deep_nesting_and_numeric_extremes_do_not_panic() {
+        let deep = format!("{{\"a\":{}1{}}}", "[".repeat(100_000), "]".repeat(100_000));
+        let t = format!("{}.{}.{}", b64(r#"{"alg":"RS256"}"#), b64(&deep), b64("s"));
+        assert_eq!(
+            parse(&t, usize::MAX).unwrap_err().reason,
+            Reason::MalformedToken
+        );
+        assert_eq!(
+            reason(&token(r#"{"alg":"RS256"}"#, r#"{"exp":1e400}"#)),
+            Reason::MalformedToken
+        );
+        let huge = token(r#"{"alg":"RS256"}"#, r#"{"exp":18446744073709551616}"#);
+        let huge = parse(&huge, DEFAULT_MAX_TOKEN_BYTES).unwrap();
+        assert!(huge.claims["exp"].is_f64());
+    }
+
+    #[test]
+    fn extensions_that_change_meaning_are_refused() {
+        for header in [
+            r#"{"alg":"RS256","crit":["exp"],"exp":1}"#,
+            r#"{"alg":"RS256","crit":[]}"#,
+            r#"{"alg":"RS256","crit":"x"}"#,
+            r#"{"alg":"RS256","b64":false}"#,
+            r#"{"alg":"RS256","cty":"JWT"}"#,
+            r#"{"alg":"RS256","cty":"jwt"}"#,
+        ] {
+            assert_eq!(
+                reason(&token(header, "{}")),
+                Reason::UnsupportedHeader,
+                "{header}"
+            );
+        }
+    }
+
+    #[test]
+    fn alg_kid_and_typ_must_be_strings() {
+        assert_eq!(
+            reason(&token(r#"{"kid":"a"}"#, "{}")),
+            Reason::AlgorithmNotAllowed
+        );
+        for alg in ["123", "null", r#"["RS256"]"#] {
+            assert_eq!(
+                reason(&token(&format!(r#"{{"alg":{alg}}}"#), "{}")),
+                Reason::AlgorithmNotAllowed
+            );
+        }
+        for kid in ["1", "null", "{}", "[\"a\"]"] {
+            assert_eq!(
+                reason(&token(&format!(r#"{{"alg":"RS256","kid":{kid}}}"#), "{}")),
+                Reason::MalformedToken
+            );
+        }
+        assert_eq!(
+            reason(&token(r#"{"alg":"RS256","typ":1}"#, "{}")),
+            Reason::WrongTokenType
+        );
+    }
+}

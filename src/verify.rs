@@ -1,0 +1,759 @@
+//! Token → verified claims, or a [`Refusal`] naming exactly why not.
+//!
+//! The order is fixed and cheap checks come first: size and framing, header, issuer
+//! routing by `iss` (before any key is looked up, so an unknown issuer causes no network
+//! request), algorithm allow-list, key selection, signature, then the claims.
+
+use serde_json::{Map, Value};
+
+use crate::algorithm::Algorithm;
+use crate::config::IssuerConfig;
+use crate::keys::{KeyCache, KeyError, KeyOrigin};
+use crate::refusal::{Reason, Refusal, sanitize};
+use crate::token::{self, json_type};
+
+/// One trusted issuer: its rules and its keys.
+#[derive(Debug)]
+pub struct Issuer {
+    /// Its configuration.
+    pub config: IssuerConfig,
+    /// Its key cache; never shared with another issuer.
+    pub keys: KeyCache,
+}
+
+/// Routes tokens to their issuer and verifies them.
+#[derive(Debug)]
+pub struct Verifier {
+    issuers: Vec<Issuer>,
+    max_token_bytes: usize,
+}
+
+/// What a log line may say about a token. Everything here is untrusted until verified,
+/// and truncated; the token and its signature are never kept.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TokenFacts {
+    /// Header `alg`.
+    pub alg: Option<String>,
+    /// Header `kid`.
+    pub kid: Option<String>,
+    /// Header `typ`.
+    pub typ: Option<String>,
+    /// Claim `iss`.
+    pub iss: Option<String>,
+    /// Claim `aud` (compact JSON when an array).
+    pub aud: Option<String>,
+    /// Claim `sub`.
+    pub sub: Option<String>,
+    /// How the key was obtained.
+    pub key_origin: Option<KeyOrigin>,
+}
+
+/// A token that passed every check.
+#[derive(Debug, Clone)]
+pub struct Verified {
+    /// Its claims.
+    pub claims: Map<String, Value>,
+    /// The principal id (first present claim of the chain).
+    pub principal: String,
+    /// Index of its issuer in the verifier.
+    pub issuer: usize,
+    /// The algorithm it was signed with.
+    pub alg: Algorithm,
+}
+
+/// Seconds since the Unix epoch, with fractions (claims may be non-integer).
+pub type UnixTime = f64;
+
+/// The current time as [`UnixTime`].
+#[must_use]
+pub fn now() -> UnixTime {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0.0, |d| d.as_secs_f64())
+}
+
+const LOG_VALUE_CHARS: usize = 128;
+
+impl Verifier {
+    /// A verifier over these issuers.
+    #[must_use]
+    pub fn new(issuers: Vec<Issuer>, max_token_bytes: usize) -> Self {
+        Verifier {
+            issuers,
+            max_token_bytes,
+        }
+    }
+
+    /// The issuers, in configuration order.
+    #[must_use]
+    pub fn issuers(&self) -> &[Issuer] {
+        &self.issuers
+    }
+
+    /// Verifies `token` at time `now`, filling `facts` for the log line as it goes.
+    ///
+    /// # Errors
+    /// A [`Refusal`] for the first check that fails.
+    pub async fn verify(
+        &self,
+        token: &str,
+        now: UnixTime,
+        facts: &mut TokenFacts,
+    ) -> Result<Verified, Refusal> {
+        let jws = token::parse(token, self.max_token_bytes)?;
+        facts.alg = Some(sanitize(&jws.header.alg, 32));
+        facts.kid = jws.header.kid.as_deref().map(|k| sanitize(k, 64));
+        facts.typ = jws.header.typ.as_deref().map(|t| sanitize(t, 32));
+        facts.iss = jws.claims.get("iss").map(loggable);
+        facts.aud = jws.claims.get("aud").map(loggable);
+        facts.sub = jws.claims.get("sub").map(loggable);
+
+        let index = self.route(&jws.claims)?;
+        let issuer = &self.issuers[index];
+        let policy = &issuer.config;
+        let alg = allowed_algorithm(&jws.header.alg, &policy.algorithms)?;
+        if !policy.token_types.accepts(jws.header.typ.as_deref()) {
+            return Err(Refusal::new(
+                Reason::WrongTokenType,
+                match &jws.header.typ {
+                    Some(typ) => format!(
+                        "typ is {}, accepted: {}",
+                        sanitize(typ, 32),
+                        policy.token_types.allowed.join(", ")
+                    ),
+                    None => "the token has no typ and REQUIRE_TOKEN_TYPE is on".to_owned(),
+                },
+            ));
+        }
+
+        let kid = jws.header.kid.as_deref();
+        let hit = issuer
+            .keys
+            .key(kid, alg)
+            .await
+            .map_err(|e| key_refusal(e, kid, alg, &issuer.keys))?;
+        facts.key_origin = Some(hit.origin);
+        if !hit
+            .key
+            .verify(alg, jws.signing_input.as_bytes(), &jws.signature)
+        {
+            return Err(Refusal::new(
+                Reason::InvalidSignature,
+                format!(
+                    "{alg} signature does not verify with key {}",
+                    hit.key.kid.as_deref().unwrap_or("(no kid)")
+                ),
+            ));
+        }
+
+        check_claims(&jws.claims, policy, now)?;
+        let principal = principal(&jws.claims, &policy.principal_claims)?;
+        Ok(Verified {
+            claims: jws.claims,
+            principal,
+            issuer: index,
+            alg,
+        })
+    }
+
+    /// Finds the issuer whose `iss` is exactly the token's.
+    fn route(&self, claims: &Map<String, Value>) -> Result<usize, Refusal> {
+        let iss = match claims.get("iss") {
+            Some(Value::String(iss)) => iss,
+            Some(other) => {
+                return Err(Refusal::new(
+                    Reason::InvalidClaim,
+                    format!("iss is {}, not a string", json_type(other)),
+                ));
+            }
+            None => return Err(Refusal::new(Reason::MissingClaim, "the token has no iss")),
+        };
+        if let Some(index) = self.issuers.iter().position(|i| i.config.issuer == *iss) {
+            return Ok(index);
+        }
+        let expected: Vec<&str> = self
+            .issuers
+            .iter()
+            .map(|i| i.config.issuer.as_str())
+            .collect();
+        let near = expected
+            .iter()
+            .find(|e| e.trim_end_matches('/') == iss.trim_end_matches('/'));
+        let detail = match near {
+            Some(e) => format!(
+                "iss is {} but TOKEN_ISSUER is {e}: they differ only by a trailing slash; set TOKEN_ISSUER to exactly the token's iss",
+                sanitize(iss, LOG_VALUE_CHARS)
+            ),
+            None => format!(
+                "iss is {}, expected {}",
+                sanitize(iss, LOG_VALUE_CHARS),
+                expected.join(" or ")
+            ),
+        };
+        Err(Refusal::new(Reason::WrongIssuer, detail))
+    }
+}
+
+fn loggable(value: &Value) -> String {
+    match value {
+        Value::String(s) => sanitize(s, LOG_VALUE_CHARS),
+        other => sanitize(&other.to_string(), LOG_VALUE_CHARS),
+    }
+}
+
+fn allowed_algorithm(alg: &str, allowed: &[Algorithm]) -> Result<Algorithm, Refusal> {
+    let shown = sanitize(alg, 32);
+    let allowed_names = allowed
+        .iter()
+        .map(|a| a.name())
+        .collect::<Vec<_>>()
+        .join(", ");
+    match Algorithm::from_name(alg) {
+        Some(a) if allowed.contains(&a) => Ok(a),
+        Some(_) => Err(Refusal::new(
+            Reason::AlgorithmNotAllowed,
+            format!("alg {shown} is not in ALLOWED_ALGORITHMS ({allowed_names})"),
+        )),
+        None if alg.eq_ignore_ascii_case("none") => Err(Refusal::new(
+            Reason::AlgorithmNotAllowed,
+            format!("alg {shown} means an unsigned token and is never accepted"),
+        )),
+        None if alg.len() >= 2
+            && alg.is_char_boundary(2)
+            && alg[..2].eq_ignore_ascii_case("HS") =>
+        {
+            Err(Refusal::new(
+                Reason::AlgorithmNotAllowed,
+                format!("alg {shown} is symmetric and never accepted (allowed: {allowed_names})"),
+            ))
+        }
+        None => Err(Refusal::new(
+            Reason::AlgorithmNotAllowed,
+            format!("alg {shown} is not a supported algorithm (allowed: {allowed_names})"),
+        )),
+    }
+}
+
+fn key_refusal(error: KeyError, kid: Option<&str>, alg: Algorithm, keys: &KeyCache) -> Refusal {
+    let kid_shown = kid.map_or_else(|| "(none)".to_owned(), |k| sanitize(k, 64));
+    match error {
+        KeyError::Unknown { refetched } => Refusal::new(
+            Reason::UnknownKey,
+            match (kid, refetched) {
+                (None, _) => format!("the token has no kid and no {alg} key is in the key set"),
+                (Some(_), true) => format!(
+                    "kid {kid_shown} is not in the key set of {} (refetched)",
+                    keys.describe()
+                ),
+                (Some(_), false) => format!(
+                    "kid {kid_shown} is not in the key set of {} (no refetch: one was made recently)",
+                    keys.describe()
+                ),
+            },
+        ),
+        KeyError::AlgorithmMismatch(detail) => Refusal::new(
+            Reason::KeyAlgorithmMismatch,
+            format!("kid {kid_shown}: token alg is {alg} but {detail}"),
+        ),
+        KeyError::Ambiguous(n) => Refusal::new(
+            Reason::AmbiguousKey,
+            match kid {
+                None => format!("the token has no kid and {n} keys fit {alg}"),
+                Some(_) => format!("{n} keys share kid {kid_shown}"),
+            },
+        ),
+        KeyError::Unavailable(detail) => Refusal::new(
+            Reason::JwksUnavailable,
+            format!("{}: {detail}", keys.describe()),
+        ),
+    }
+}
+
+/// ID-token markers (OIDC Core §2 and §3.1.3.6, Cognito `token_use`).
+const ID_TOKEN_MARKERS: [&str; 4] = ["nonce", "at_hash", "c_hash", "s_hash"];
+
+/// Checks the claims of a token whose signature verified. Pure: `now` is passed in.
+///
+/// # Errors
+/// A [`Refusal`] for the first failing check, in this order: time-claim types, ID-token
+/// markers, audience, `exp`, `nbf`, `iat` (and age), required claims.
+pub fn check_claims(
+    claims: &Map<String, Value>,
+    policy: &IssuerConfig,
+    now: UnixTime,
+) -> Result<(), Refusal> {
+    let exp = time_claim(claims, "exp")?;
+    let nbf = time_claim(claims, "nbf")?;
+    let iat = time_claim(claims, "iat")?;
+
+    if let Some(marker) = ID_TOKEN_MARKERS.iter().find(|m| claims.contains_key(**m)) {
+        return Err(Refusal::new(
+            Reason::IdToken,
+            format!("it carries {marker}, aud is {}", aud_shown(claims)),
+        ));
+    }
+    match claims.get("token_use") {
+        None => {}
+        Some(Value::String(usage)) if usage == "access" => {}
+        Some(Value::String(usage)) if usage == "id" => {
+            return Err(Refusal::new(Reason::IdToken, "token_use is id"));
+        }
+        Some(other) => {
+            return Err(Refusal::new(
+                Reason::WrongTokenType,
+                format!("token_use is {}, expected access", loggable(other)),
+            ));
+        }
+    }
+
+    check_audience(claims, &policy.audiences)?;
+
+    let leeway = policy.leeway.as_secs_f64();
+    let Some(exp) = exp else {
+        return Err(Refusal::new(Reason::MissingClaim, "the token has no exp"));
+    };
+    if now >= exp + leeway {
+        return Err(Refusal::new(
+            Reason::Expired,
+            format!(
+                "expired {} ago (leeway {}s)",
+                ago(now - exp),
+                policy.leeway.as_secs()
+            ),
+        ));
+    }
+    if let Some(nbf) = nbf
+        && nbf > now + leeway
+    {
+        return Err(Refusal::new(
+            Reason::NotYetValid,
+            format!(
+                "nbf is {} in the future (leeway {}s)",
+                ago(nbf - now),
+                policy.leeway.as_secs()
+            ),
+        ));
+    }
+    match (iat, policy.max_token_age) {
+        (Some(iat), _) if iat > now + leeway => {
+            return Err(Refusal::new(
+                Reason::IssuedInFuture,
+                format!(
+                    "iat is {} in the future (leeway {}s)",
+                    ago(iat - now),
+                    policy.leeway.as_secs()
+                ),
+            ));
+        }
+        (Some(iat), Some(max_age)) if now - iat > max_age.as_secs_f64() + leeway => {
+            return Err(Refusal::new(
+                Reason::TokenTooOld,
+                format!(
+                    "issued {} ago, MAX_TOKEN_AGE_SECONDS is {}",
+                    ago(now - iat),
+                    max_age.as_secs()
+                ),
+            ));
+        }
+        (None, Some(_)) => {
+            return Err(Refusal::new(
+                Reason::MissingClaim,
+                "the token has no iat and MAX_TOKEN_AGE_SECONDS is set",
+            ));
+        }
+        _ => {}
+    }
+    for name in &policy.required_claims {
+        if claims.get(name).is_none_or(Value::is_null) {
+            return Err(Refusal::new(
+                Reason::MissingClaim,
+                format!("the token has no {} (REQUIRED_CLAIMS)", sanitize(name, 64)),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// A `NumericDate` claim: absent, or a finite JSON number. Anything else is a refusal,
+/// never "absent" (the CVE-2026-25537 class).
+fn time_claim(claims: &Map<String, Value>, name: &str) -> Result<Option<f64>, Refusal> {
+    match claims.get(name) {
+        None => Ok(None),
+        Some(Value::Number(n)) => n
+            .as_f64()
+            .filter(|f| f.is_finite())
+            .map(Some)
+            .ok_or_else(|| {
+                Refusal::new(
+                    Reason::InvalidClaim,
+                    format!("{name} is not a finite number"),
+                )
+            }),
+        Some(other) => Err(Refusal::new(
+            Reason::InvalidClaim,
+            format!(
+                "{name} is {}, it must be a number of seconds",
+                json_type(other)
+            ),
+        )),
+    }
+}
+
+fn check_audience(claims: &Map<String, Value>, accepted: &[String]) -> Result<(), Refusal> {
+    let found: Vec<&str> = match claims.get("aud") {
+        None => {
+            return Err(Refusal::new(
+                Reason::WrongAudience,
+                format!(
+                    "the token has no aud; expected {}{}",
+                    accepted.join(" or "),
+                    id_token_suspicion(claims)
+                ),
+            ));
+        }
+        Some(Value::String(aud)) => vec![aud.as_str()],
+        Some(Value::Array(items)) => {
+            let strings: Option<Vec<&str>> = items.iter().map(Value::as_str).collect();
+            match strings {
+                Some(list) if !list.is_empty() => list,
+                Some(_) => {
+                    return Err(Refusal::new(Reason::WrongAudience, "aud is an empty array"));
+                }
+                None => {
+                    return Err(Refusal::new(
+                        Reason::InvalidClaim,
+                        "aud holds a value that is not a string",
+                    ));
+                }
+            }
+        }
+        Some(other) => {
+            return Err(Refusal::new(
+                Reason::InvalidClaim,
+                format!(
+                    "aud is {}, it must be a string or an array of strings",
+                    json_type(other)
+                ),
+            ));
+        }
+    };
+    if found.iter().any(|aud| accepted.iter().any(|a| a == aud)) {
+        return Ok(());
+    }
+    let slash = found.iter().find_map(|aud| {
+        accepted
+            .iter()
+            .find(|a| a.trim_end_matches('/') == aud.trim_end_matches('/'))
+            .map(|a| {
+                format!(
+                    " ({} and {a} differ only by a trailing slash)",
+                    sanitize(aud, LOG_VALUE_CHARS)
+                )
+            })
+    });
+    Err(Refusal::new(
+        Reason::WrongAudience,
+        format!(
+            "aud is {}, expected {}{}{}",
+            aud_shown(claims),
+            accepted.join(" or "),
+            slash.unwrap_or_default(),
+            id_token_suspicion(claims)
+        ),
+    ))
+}
+
+fn aud_shown(claims: &Map<String, Value>) -> String {
+    claims
+        .get("aud")
+        .map_or_else(|| "absent".to_owned(), loggable)
+}
+
+/// A hint when a token without the standard markers still looks like an ID token.
+fn id_token_suspicion(claims: &Map<String, Value>) -> &'static str {
+    let has_scopes = ["scope", "scp", "permissions"]
+        .iter()
+        .any(|c| claims.contains_key(*c));
+    let identity = ["auth_time", "sid", "email", "name", "nickname"]
+        .iter()
+        .any(|c| claims.contains_key(*c));
+    if !has_scopes && identity {
+        "; it has identity claims and no scope, so it may be an ID token: send the access token"
+    } else {
+        ""
+    }
+}
+
+fn principal(claims: &Map<String, Value>, chain: &[String]) -> Result<String, Refusal> {
+    for name in chain {
+        match claims.get(name) {
+            Some(Value::String(s)) if !s.is_empty() => return Ok(s.clone()),
+            Some(Value::Number(n)) => return Ok(n.to_string()),
+            _ => {}
+        }
+    }
+    Err(Refusal::new(
+        Reason::MissingClaim,
+        format!(
+            "none of PRINCIPAL_CLAIMS ({}) is a non-empty string",
+            chain.join(", ")
+        ),
+    ))
+}
+
+/// "3h 2m", "41s": a human duration for hints.
+fn ago(seconds: f64) -> String {
+    let s = seconds.abs().round();
+    // Truncation is intended: durations of hints are whole seconds.
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+    let s = if s > 1e15 { u64::MAX } else { s as u64 };
+    match s {
+        0..60 => format!("{s}s"),
+        60..3600 => format!("{}m {}s", s / 60, s % 60),
+        3600..86400 => format!("{}h {}m", s / 3600, (s % 3600) / 60),
+        _ => format!("{}d {}h", s / 86400, (s % 86400) / 3600),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use serde_json::json;
+
+    use super::*;
+    use crate::config::{KeySourceConfig, ScopeMatch, TokenTypes};
+
+    const NOW: f64 = 1_800_000_000.0;
+
+    fn policy() -> IssuerConfig {
+        IssuerConfig {
+            issuer: "https://idp.example.com/".into(),
+            audiences: vec!["https://api.example.com".into()],
+            keys: KeySourceConfig::Discovery,
+            algorithms: vec![Algorithm::RS256],
+            leeway: Duration::from_secs(60),
+            token_types: TokenTypes {
+                allowed: vec!["at+jwt".into(), "jwt".into()],
+                required: false,
+            },
+            principal_claims: vec!["sub".into()],
+            required_scopes: vec![],
+            scope_match: ScopeMatch::All,
+            scope_claims: vec!["scope".into()],
+            required_claims: vec![],
+            max_token_age: None,
+        }
+    }
+
+    fn claims(extra: Value) -> Map<String, Value> {
+        let mut base = json!({
+            "iss": "https://idp.example.com/", "sub": "user-1", "aud": "https://api.example.com",
+            "iat": NOW - 10.0, "exp": NOW + 300.0,
+        });
+        if let (Value::Object(b), Value::Object(e)) = (&mut base, extra) {
+            for (k, v) in e {
+                if v.is_null() {
+                    b.remove(&k);
+                } else {
+                    b.insert(k, v);
+                }
+            }
+        }
+        let Value::Object(map) = base else {
+            unreachable!()
+        };
+        map
+    }
+
+    fn reason(extra: Value) -> Option<Reason> {
+        check_claims(&claims(extra), &policy(), NOW)
+            .err()
+            .map(|r| r.reason)
+    }
+
+    #[test]
+    fn a_valid_token_passes() {
+        assert_eq!(reason(json!({})), None);
+    }
+
+    #[test]
+    fn exp_boundaries_honour_the_leeway_exactly() {
+        assert_eq!(reason(json!({"exp": NOW - 59.0})), None);
+        assert_eq!(reason(json!({"exp": NOW - 60.0})), Some(Reason::Expired));
+        assert_eq!(reason(json!({"exp": NOW - 61.0})), Some(Reason::Expired));
+        assert_eq!(reason(json!({"exp": null})), Some(Reason::MissingClaim));
+    }
+
+    #[test]
+    fn nbf_and_iat_in_the_future_are_refused_beyond_the_leeway() {
+        assert_eq!(reason(json!({"nbf": NOW + 60.0})), None);
+        assert_eq!(
+            reason(json!({"nbf": NOW + 61.0})),
+            Some(Reason::NotYetValid)
+        );
+        assert_eq!(reason(json!({"iat": NOW + 60.0})), None);
+        assert_eq!(
+            reason(json!({"iat": NOW + 61.0})),
+            Some(Reason::IssuedInFuture)
+        );
+    }
+
+    #[test]
+    fn time_claims_of_the_wrong_type_are_refused_not_ignored() {
+        for claim in ["exp", "nbf", "iat"] {
+            for bad in [
+                json!("99999999999"),
+                json!(true),
+                json!({}),
+                json!([]),
+                json!([NOW]),
+            ] {
+                assert_eq!(
+                    reason(json!({ claim: bad })),
+                    Some(Reason::InvalidClaim),
+                    "{claim}={bad}"
+                );
+            }
+        }
+        // null is "present with the wrong type" for a time claim, not absent.
+        let mut c = claims(json!({}));
+        c.insert("nbf".into(), Value::Null);
+        assert_eq!(
+            check_claims(&c, &policy(), NOW).unwrap_err().reason,
+            Reason::InvalidClaim
+        );
+    }
+
+    #[test]
+    fn fractional_and_huge_times_are_numbers() {
+        assert_eq!(reason(json!({"exp": NOW + 0.5})), None);
+        assert_eq!(reason(json!({"exp": 1e20})), None);
+        assert_eq!(reason(json!({"exp": -1})), Some(Reason::Expired));
+    }
+
+    #[test]
+    fn audience_traps() {
+        assert_eq!(
+            reason(json!({"aud": ["https://x", "https://api.example.com"]})),
+            None
+        );
+        assert_eq!(
+            reason(json!({"aud": "https://api.example.com/"})),
+            Some(Reason::WrongAudience)
+        );
+        assert_eq!(
+            reason(json!({"aud": "https://api.example"})),
+            Some(Reason::WrongAudience)
+        );
+        assert_eq!(
+            reason(json!({"aud": "https://api.example.com.evil"})),
+            Some(Reason::WrongAudience)
+        );
+        assert_eq!(reason(json!({"aud": []})), Some(Reason::WrongAudience));
+        assert_eq!(reason(json!({"aud": null})), Some(Reason::WrongAudience));
+        assert_eq!(reason(json!({"aud": 123})), Some(Reason::InvalidClaim));
+        assert_eq!(reason(json!({"aud": [123]})), Some(Reason::InvalidClaim));
+        assert_eq!(reason(json!({"aud": {}})), Some(Reason::InvalidClaim));
+        let slash = check_claims(
+            &claims(json!({"aud": "https://api.example.com/"})),
+            &policy(),
+            NOW,
+        )
+        .unwrap_err();
+        assert!(slash.detail.contains("trailing slash"), "{}", slash.detail);
+    }
+
+    #[test]
+    fn id_tokens_are_named() {
+        assert_eq!(
+            reason(json!({"nonce": "n", "aud": "client-id"})),
+            Some(Reason::IdToken)
+        );
+        assert_eq!(reason(json!({"at_hash": "h"})), Some(Reason::IdToken));
+        assert_eq!(reason(json!({"token_use": "id"})), Some(Reason::IdToken));
+        assert_eq!(reason(json!({"token_use": "access"})), None);
+        let suspicious = check_claims(
+            &claims(json!({"aud": "client-id", "email": "a@b"})),
+            &policy(),
+            NOW,
+        )
+        .unwrap_err();
+        assert_eq!(suspicious.reason, Reason::WrongAudience);
+        assert!(
+            suspicious.detail.contains("ID token"),
+            "{}",
+            suspicious.detail
+        );
+    }
+
+    #[test]
+    fn required_claims_and_max_age() {
+        let mut p = policy();
+        p.required_claims = vec!["client_id".into()];
+        assert_eq!(
+            check_claims(&claims(json!({})), &p, NOW)
+                .unwrap_err()
+                .reason,
+            Reason::MissingClaim
+        );
+        assert!(check_claims(&claims(json!({"client_id": "c"})), &p, NOW).is_ok());
+        let mut p = policy();
+        p.max_token_age = Some(Duration::from_secs(3600));
+        assert!(check_claims(&claims(json!({"iat": NOW - 3000.0})), &p, NOW).is_ok());
+        assert_eq!(
+            check_claims(&claims(json!({"iat": NOW - 4000.0})), &p, NOW)
+                .unwrap_err()
+                .reason,
+            Reason::TokenTooOld
+        );
+        assert_eq!(
+            check_claims(&claims(json!({"iat": null})), &p, NOW)
+                .unwrap_err()
+                .reason,
+            Reason::MissingClaim
+        );
+    }
+
+    #[test]
+    fn the_principal_is_the_first_present_claim_of_the_chain() {
+        let chain = vec!["email".to_owned(), "sub".to_owned()];
+        assert_eq!(principal(&claims(json!({})), &chain).unwrap(), "user-1");
+        assert_eq!(
+            principal(&claims(json!({"email": "a@b"})), &chain).unwrap(),
+            "a@b"
+        );
+        assert_eq!(
+            principal(&claims(json!({"email": "", "sub": null})), &chain)
+                .unwrap_err()
+                .reason,
+            Reason::MissingClaim
+        );
+    }
+
+    #[test]
+    fn algorithms_outside_the_allow_list_are_refused_with_the_reason() {
+        let allowed = [Algorithm::RS256];
+        assert_eq!(allowed_algorithm("RS256", &allowed), Ok(Algorithm::RS256));
+        for alg in [
+            "none", "None", "NONE", "nOnE", "HS256", "RS384", "ES256", "RS256 ", "", "RS257", "é",
+        ] {
+            assert_eq!(
+                allowed_algorithm(alg, &allowed).unwrap_err().reason,
+                Reason::AlgorithmNotAllowed,
+                "{alg}"
+            );
+        }
+    }
+
+    #[test]
+    fn human_durations() {
+        assert_eq!(ago(41.0), "41s");
+        assert_eq!(ago(125.0), "2m 5s");
+        assert_eq!(ago(7260.0), "2h 1m");
+        assert_eq!(
+            ago(1e300),
+            format!("{}d {}h", u64::MAX / 86400, (u64::MAX % 86400) / 3600)
+        );
+    }
+}
