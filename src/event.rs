@@ -4,7 +4,8 @@
 //! | event                         | detected by                          | answer          |
 //! |-------------------------------|--------------------------------------|-----------------|
 //! | REST TOKEN                    | `type: TOKEN`                        | IAM policy      |
-//! | REST REQUEST, WebSocket       | `type: REQUEST`, no `version`        | IAM policy      |
+//! | REST REQUEST                  | `type: REQUEST`, no `version`        | IAM policy      |
+//! | WebSocket `$connect`          | `type: REQUEST`, `eventType: CONNECT`| IAM policy      |
 //! | HTTP API payload 1.0          | `type: REQUEST`, `version: "1.0"`    | IAM policy      |
 //! | HTTP API payload 2.0          | `version: "2.0"`                     | simple / policy |
 
@@ -127,21 +128,15 @@ impl AuthorizerEvent {
 
     fn shape(&self) -> Result<Shape, Refusal> {
         let kind = self.kind.as_deref().unwrap_or_default();
+        let websocket = self.request_context.as_ref().is_some_and(|c| {
+            c.event_type.as_deref() == Some("CONNECT") || c.route_key.as_deref() == Some("$connect")
+        });
         match (self.version.as_deref(), kind) {
             (Some("2.0"), _) => Ok(Shape::HttpV2),
             (Some("1.0"), "REQUEST") => Ok(Shape::HttpV1),
+            (_, "REQUEST") if websocket => Ok(Shape::WebSocket),
             (None, "TOKEN") => Ok(Shape::RestToken),
-            (None, "REQUEST") => {
-                let websocket = self.request_context.as_ref().is_some_and(|c| {
-                    c.event_type.as_deref() == Some("CONNECT")
-                        || c.route_key.as_deref() == Some("$connect")
-                });
-                Ok(if websocket {
-                    Shape::WebSocket
-                } else {
-                    Shape::RestRequest
-                })
-            }
+            (None, "REQUEST") => Ok(Shape::RestRequest),
             (version, _) => Err(Refusal::new(
                 Reason::UnrecognisedEvent,
                 format!(

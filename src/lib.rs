@@ -15,6 +15,7 @@ pub mod authorizer;
 pub mod config;
 pub mod context;
 pub mod decision;
+pub mod dev;
 pub mod error;
 pub mod event;
 pub mod fetch;

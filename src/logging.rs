@@ -3,7 +3,9 @@
 //! The level comes from `AWS_LAMBDA_LOG_LEVEL` (set by Lambda's advanced logging
 //! controls) or `RUST_LOG`, default `info`. Whatever the level, dependencies are capped
 //! at `info`: `lambda_runtime` prints each raw event (and so the bearer token) at
-//! `trace`, and that must never reach the logs.
+//! `trace`, and that must never reach the logs. The runtime's own error line for every
+//! handler error is switched off: each refusal already has its decision line, and a
+//! 401 is not an error. Panics are logged by the hook [`init`] installs instead.
 
 use tracing_subscriber::EnvFilter;
 
@@ -23,7 +25,7 @@ pub fn filter_for(requested: Option<&str>) -> String {
     } else {
         "info"
     };
-    format!("{deps},token_verifier={level},decision={level}")
+    format!("{deps},lambda_runtime::layers::panic=off,token_verifier={level},decision={level}")
 }
 
 /// Installs the JSON subscriber. Call once, first thing in `main`.
@@ -41,6 +43,22 @@ pub fn init() {
         .with_ansi(false)
         .with_writer(std::io::stdout)
         .init();
+    std::panic::set_hook(Box::new(|info| {
+        let location = info
+            .location()
+            .map(|l| format!("{}:{}", l.file(), l.line()));
+        let payload = info.payload();
+        let message = payload
+            .downcast_ref::<&str>()
+            .map(|s| (*s).to_owned())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .map(|m| crate::refusal::sanitize(&m, 200));
+        tracing::error!(
+            location,
+            message,
+            "panic: a bug in token-verifier; the request fails closed"
+        );
+    }));
 }
 
 #[cfg(test)]
@@ -49,18 +67,21 @@ mod tests {
 
     #[test]
     fn dependencies_never_log_below_info() {
-        assert_eq!(filter_for(None), "info,token_verifier=info,decision=info");
+        assert_eq!(
+            filter_for(None),
+            "info,lambda_runtime::layers::panic=off,token_verifier=info,decision=info"
+        );
         assert_eq!(
             filter_for(Some("TRACE")),
-            "info,token_verifier=trace,decision=trace"
+            "info,lambda_runtime::layers::panic=off,token_verifier=trace,decision=trace"
         );
         assert_eq!(
             filter_for(Some("warn")),
-            "warn,token_verifier=warn,decision=warn"
+            "warn,lambda_runtime::layers::panic=off,token_verifier=warn,decision=warn"
         );
         assert_eq!(
             filter_for(Some("lambda_runtime=trace")),
-            "info,token_verifier=info,decision=info"
+            "info,lambda_runtime::layers::panic=off,token_verifier=info,decision=info"
         );
     }
 }

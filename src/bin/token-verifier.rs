@@ -1,0 +1,173 @@
+//! `token-verifier`: the developer tool beside the Lambda binary.
+//!
+//! ```text
+//! token-verifier mint --key FILE [--kid KID] [--alg ALG] [--iss ISS] [--aud AUD] [--sub SUB]
+//!                     [--scope "a b"] [--ttl SECONDS | --exp UNIX] [--claims JSON] [--claim NAME=VALUE]...
+//! token-verifier jwks --key FILE[:KID[:ALG]]...
+//! ```
+//! `mint` prints a signed access token (header `typ: at+jwt`); `iss` and `aud` default to
+//! `TOKEN_ISSUER` and the first `AUDIENCE` of the environment. `jwks` prints the public
+//! key set of private keys. Keys are PKCS#8 PEM files (`openssl genpkey`).
+
+use std::process::ExitCode;
+
+use serde_json::{Map, Value, json};
+use token_verifier::algorithm::Algorithm;
+use token_verifier::dev::{SigningKey, jwks};
+
+const USAGE: &str = "usage:
+  token-verifier mint --key FILE [--kid KID] [--alg ALG] [--iss ISS] [--aud AUD] [--sub SUB]
+                      [--scope \"a b\"] [--ttl SECONDS | --exp UNIX] [--claims JSON] [--claim NAME=VALUE]...
+  token-verifier jwks --key FILE[:KID[:ALG]]...";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        Some("mint") => mint(&args[1..]),
+        Some("jwks") => keyset(&args[1..]),
+        _ => Err(USAGE.to_owned()),
+    };
+    match result {
+        Ok(output) => {
+            println!("{output}");
+            ExitCode::SUCCESS
+        }
+        Err(message) => {
+            eprintln!("{message}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// `--name value` pairs, in order; repeated names allowed.
+fn options(args: &[String]) -> Result<Vec<(String, String)>, String> {
+    let mut pairs = Vec::new();
+    let mut iter = args.iter();
+    while let Some(flag) = iter.next() {
+        let Some(name) = flag.strip_prefix("--") else {
+            return Err(format!("unexpected argument {flag}\n{USAGE}"));
+        };
+        let value = iter
+            .next()
+            .ok_or_else(|| format!("--{name} needs a value\n{USAGE}"))?;
+        pairs.push((name.to_owned(), value.clone()));
+    }
+    Ok(pairs)
+}
+
+fn load_key(path: &str, kid: Option<&str>, alg: Option<&str>) -> Result<SigningKey, String> {
+    let pem = std::fs::read_to_string(path).map_err(|e| format!("cannot read {path}: {e}"))?;
+    let kid = kid.map_or_else(
+        || {
+            std::path::Path::new(path)
+                .file_stem()
+                .map_or_else(|| "dev".to_owned(), |s| s.to_string_lossy().into_owned())
+        },
+        str::to_owned,
+    );
+    let candidates = match alg {
+        Some(name) => {
+            vec![Algorithm::from_name(name).ok_or_else(|| format!("unknown --alg {name}"))?]
+        }
+        None => vec![
+            Algorithm::RS256,
+            Algorithm::ES256,
+            Algorithm::ES384,
+            Algorithm::ES512,
+            Algorithm::EdDSA,
+        ],
+    };
+    candidates
+        .into_iter()
+        .find_map(|alg| SigningKey::from_pem(&pem, &kid, alg).ok())
+        .ok_or_else(|| {
+            format!("{path} is not a PKCS#8 PEM private key for the requested algorithm")
+        })
+}
+
+fn mint(args: &[String]) -> Result<String, String> {
+    let opts = options(args)?;
+    let get = |name: &str| {
+        opts.iter()
+            .rev()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.clone())
+    };
+    let key_path = get("key").ok_or_else(|| format!("--key is required\n{USAGE}"))?;
+    let key = load_key(&key_path, get("kid").as_deref(), get("alg").as_deref())?;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_err(|e| e.to_string())?
+        .as_secs();
+    let exp = match (get("exp"), get("ttl")) {
+        (Some(exp), _) => exp
+            .parse::<u64>()
+            .map_err(|_| "--exp must be a Unix time".to_owned())?,
+        (None, ttl) => {
+            now + ttl
+                .as_deref()
+                .unwrap_or("3600")
+                .parse::<u64>()
+                .map_err(|_| "--ttl must be seconds".to_owned())?
+        }
+    };
+    let iss = get("iss")
+        .or_else(|| std::env::var("TOKEN_ISSUER").ok())
+        .ok_or("--iss is required (or set TOKEN_ISSUER)")?;
+    let aud = get("aud")
+        .or_else(|| {
+            std::env::var("AUDIENCE")
+                .ok()
+                .and_then(|a| a.split(',').next().map(|s| s.trim().to_owned()))
+        })
+        .ok_or("--aud is required (or set AUDIENCE)")?;
+    let mut claims = Map::new();
+    claims.insert("iss".into(), json!(iss));
+    claims.insert(
+        "sub".into(),
+        json!(get("sub").unwrap_or_else(|| "dev-user".to_owned())),
+    );
+    claims.insert("aud".into(), json!(aud));
+    claims.insert("iat".into(), json!(now));
+    claims.insert("exp".into(), json!(exp));
+    claims.insert("client_id".into(), json!("dev-client"));
+    claims.insert("jti".into(), json!(format!("dev-{now}")));
+    if let Some(scope) = get("scope") {
+        claims.insert("scope".into(), json!(scope));
+    }
+    for (name, value) in &opts {
+        match name.as_str() {
+            "claims" => {
+                let Ok(Value::Object(extra)) = serde_json::from_str::<Value>(value) else {
+                    return Err("--claims must be a JSON object".to_owned());
+                };
+                claims.extend(extra);
+            }
+            "claim" => {
+                let (claim, raw) = value.split_once('=').ok_or("--claim must be NAME=VALUE")?;
+                let parsed = serde_json::from_str(raw).unwrap_or_else(|_| json!(raw));
+                claims.insert(claim.to_owned(), parsed);
+            }
+            _ => {}
+        }
+    }
+    key.mint(&Value::Object(claims))
+}
+
+fn keyset(args: &[String]) -> Result<String, String> {
+    let opts = options(args)?;
+    let mut keys = Vec::new();
+    for (name, value) in &opts {
+        if name != "key" {
+            return Err(format!("unknown option --{name}\n{USAGE}"));
+        }
+        let mut parts = value.splitn(3, ':');
+        let path = parts.next().unwrap_or_default();
+        keys.push(load_key(path, parts.next(), parts.next())?);
+    }
+    if keys.is_empty() {
+        return Err(format!("--key is required\n{USAGE}"));
+    }
+    let refs: Vec<&SigningKey> = keys.iter().collect();
+    serde_json::to_string_pretty(&jwks(&refs)).map_err(|e| e.to_string())
+}

@@ -1,0 +1,215 @@
+//! Development keys and tokens, for local runs, the sample events and tests. Nothing here
+//! runs in the Lambda request path.
+//!
+//! [`SigningKey::mint`] signs with `jsonwebtoken` — an implementation independent of the
+//! verifier, so a token it mints that verifies proves interoperability, not agreement
+//! with ourselves. [`SigningKey::sign_parts`] signs arbitrary header and payload bytes
+//! with aws-lc-rs, for the malformed and hostile tokens of the attack tests.
+
+use aws_lc_rs::rand::SystemRandom;
+use aws_lc_rs::rsa::{KeyPair as RsaKeyPair, PublicKeyComponents};
+use aws_lc_rs::signature::{self, EcdsaKeyPair, Ed25519KeyPair, KeyPair as _};
+use base64::Engine as _;
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use serde_json::{Value, json};
+
+use crate::algorithm::{Algorithm, KeyType};
+
+enum Pair {
+    Rsa(RsaKeyPair),
+    Ec(EcdsaKeyPair, &'static str),
+    Ed(Ed25519KeyPair),
+}
+
+/// A private key that signs tokens, with its `kid` and algorithm.
+pub struct SigningKey {
+    /// The `kid` its tokens and its JWK carry.
+    pub kid: String,
+    /// The algorithm its tokens use by default.
+    pub alg: Algorithm,
+    pair: Pair,
+    pem: String,
+}
+
+impl std::fmt::Debug for SigningKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SigningKey")
+            .field("kid", &self.kid)
+            .field("alg", &self.alg)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Decodes the base64 body of a PEM block.
+fn pem_body(pem: &str) -> Result<Vec<u8>, String> {
+    let body: String = pem
+        .lines()
+        .filter(|l| !l.starts_with("-----"))
+        .map(str::trim)
+        .collect();
+    STANDARD
+        .decode(body)
+        .map_err(|e| format!("not a PEM key: {e}"))
+}
+
+fn b64(bytes: &[u8]) -> String {
+    URL_SAFE_NO_PAD.encode(bytes)
+}
+
+impl SigningKey {
+    /// Loads a PKCS#8 PEM private key (as `openssl genpkey` writes) for `alg`.
+    ///
+    /// # Errors
+    /// When the key is not PKCS#8 PEM or does not fit `alg`.
+    pub fn from_pem(pem: &str, kid: &str, alg: Algorithm) -> Result<Self, String> {
+        let der = pem_body(pem)?;
+        let pair = match alg.key_type() {
+            KeyType::Rsa => {
+                Pair::Rsa(RsaKeyPair::from_pkcs8(&der).map_err(|e| format!("not an RSA key: {e}"))?)
+            }
+            KeyType::Ec(curve) => {
+                let signing = match curve {
+                    "P-256" => &signature::ECDSA_P256_SHA256_FIXED_SIGNING,
+                    "P-384" => &signature::ECDSA_P384_SHA384_FIXED_SIGNING,
+                    _ => &signature::ECDSA_P521_SHA512_FIXED_SIGNING,
+                };
+                Pair::Ec(
+                    EcdsaKeyPair::from_pkcs8(signing, &der)
+                        .map_err(|e| format!("not an EC {curve} key: {e}"))?,
+                    curve,
+                )
+            }
+            KeyType::Ed25519 => Pair::Ed(
+                Ed25519KeyPair::from_pkcs8_maybe_unchecked(&der)
+                    .map_err(|e| format!("not an Ed25519 key: {e}"))?,
+            ),
+        };
+        Ok(SigningKey {
+            kid: kid.to_owned(),
+            alg,
+            pair,
+            pem: pem.to_owned(),
+        })
+    }
+
+    /// The public JWK (`kid`, `alg`, `use: sig`).
+    #[must_use]
+    pub fn public_jwk(&self) -> Value {
+        let mut jwk = self.bare_public_jwk();
+        jwk["kid"] = json!(self.kid);
+        jwk["alg"] = json!(self.alg.name());
+        jwk["use"] = json!("sig");
+        jwk
+    }
+
+    /// The public JWK with only the key members (`kty`, `n`/`e`, `crv`/`x`/`y`).
+    #[must_use]
+    pub fn bare_public_jwk(&self) -> Value {
+        match &self.pair {
+            Pair::Rsa(pair) => {
+                let components = PublicKeyComponents::<Vec<u8>>::from(pair.public_key());
+                json!({"kty": "RSA", "n": b64(&components.n), "e": b64(&components.e)})
+            }
+            Pair::Ec(pair, curve) => {
+                let point = pair.public_key().as_ref();
+                let half = (point.len() - 1) / 2;
+                json!({
+                    "kty": "EC", "crv": curve,
+                    "x": b64(&point[1..=half]), "y": b64(&point[1 + half..]),
+                })
+            }
+            Pair::Ed(pair) => {
+                json!({"kty": "OKP", "crv": "Ed25519", "x": b64(pair.public_key().as_ref())})
+            }
+        }
+    }
+
+    /// Signs `signing_input` with `alg` (which must fit the key), raw JWS signature bytes.
+    ///
+    /// # Errors
+    /// When `alg` does not fit the key.
+    pub fn signature(&self, alg: Algorithm, signing_input: &[u8]) -> Result<Vec<u8>, String> {
+        let rng = SystemRandom::new();
+        match &self.pair {
+            Pair::Rsa(pair) => {
+                let padding: &'static dyn signature::RsaEncoding = match alg {
+                    Algorithm::RS256 => &signature::RSA_PKCS1_SHA256,
+                    Algorithm::RS384 => &signature::RSA_PKCS1_SHA384,
+                    Algorithm::RS512 => &signature::RSA_PKCS1_SHA512,
+                    Algorithm::PS256 => &signature::RSA_PSS_SHA256,
+                    Algorithm::PS384 => &signature::RSA_PSS_SHA384,
+                    Algorithm::PS512 => &signature::RSA_PSS_SHA512,
+                    other => return Err(format!("{other} does not use an RSA key")),
+                };
+                let mut sig = vec![0; pair.public_modulus_len()];
+                pair.sign(padding, &rng, signing_input, &mut sig)
+                    .map_err(|e| e.to_string())?;
+                Ok(sig)
+            }
+            Pair::Ec(pair, _) => pair
+                .sign(&rng, signing_input)
+                .map(|s| s.as_ref().to_vec())
+                .map_err(|e| e.to_string()),
+            Pair::Ed(pair) => Ok(pair.sign(signing_input).as_ref().to_vec()),
+        }
+    }
+
+    /// A compact JWS over exactly these header and payload bytes, signed with `alg`.
+    ///
+    /// # Errors
+    /// When `alg` does not fit the key.
+    pub fn sign_parts(
+        &self,
+        alg: Algorithm,
+        header: &[u8],
+        payload: &[u8],
+    ) -> Result<String, String> {
+        let input = format!("{}.{}", b64(header), b64(payload));
+        let sig = self.signature(alg, input.as_bytes())?;
+        Ok(format!("{input}.{}", b64(&sig)))
+    }
+
+    /// A token with header `{alg, kid, typ: "at+jwt"}` and these claims, signed by
+    /// `jsonwebtoken` (ES512 and `Ed25519`, which it does not offer, by aws-lc-rs).
+    ///
+    /// # Errors
+    /// When signing fails.
+    pub fn mint(&self, claims: &Value) -> Result<String, String> {
+        use jsonwebtoken::{EncodingKey, Header};
+        let jwt_alg = match self.alg {
+            Algorithm::RS256 => jsonwebtoken::Algorithm::RS256,
+            Algorithm::RS384 => jsonwebtoken::Algorithm::RS384,
+            Algorithm::RS512 => jsonwebtoken::Algorithm::RS512,
+            Algorithm::PS256 => jsonwebtoken::Algorithm::PS256,
+            Algorithm::PS384 => jsonwebtoken::Algorithm::PS384,
+            Algorithm::PS512 => jsonwebtoken::Algorithm::PS512,
+            Algorithm::ES256 => jsonwebtoken::Algorithm::ES256,
+            Algorithm::ES384 => jsonwebtoken::Algorithm::ES384,
+            Algorithm::EdDSA => jsonwebtoken::Algorithm::EdDSA,
+            Algorithm::ES512 | Algorithm::Ed25519 => {
+                let header = json!({"alg": self.alg.name(), "kid": self.kid, "typ": "at+jwt"});
+                return self.sign_parts(
+                    self.alg,
+                    header.to_string().as_bytes(),
+                    claims.to_string().as_bytes(),
+                );
+            }
+        };
+        let key = match self.alg.key_type() {
+            KeyType::Rsa => EncodingKey::from_rsa_pem(self.pem.as_bytes()),
+            KeyType::Ec(_) => EncodingKey::from_ec_pem(self.pem.as_bytes()),
+            KeyType::Ed25519 => EncodingKey::from_ed_pem(self.pem.as_bytes()),
+        }
+        .map_err(|e| e.to_string())?;
+        let mut header = Header::new(jwt_alg);
+        header.kid = Some(self.kid.clone());
+        header.typ = Some("at+jwt".to_owned());
+        jsonwebtoken::encode(&header, claims, &key).map_err(|e| e.to_string())
+    }
+}
+
+/// A JWKS document of these keys' public JWKs.
+#[must_use]
+pub fn jwks(keys: &[&SigningKey]) -> Value {
+    json!({ "keys": keys.iter().map(|k| k.public_jwk()).collect::<Vec<_>>() })
+}

@@ -1,0 +1,14 @@
+//! Integration tests: every event shape, every refusal reason and every cache promise,
+//! through the public API, against a loopback JWKS server.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::needless_pass_by_value
+)]
+
+mod cache;
+mod keysets;
+mod refusals;
+mod shapes;
+mod support;

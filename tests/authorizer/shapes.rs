@@ -1,0 +1,277 @@
+//! Every event shape answered with the exact JSON API Gateway expects.
+
+use aws_lambda_events::apigw::{
+    ApiGatewayCustomAuthorizerResponse, ApiGatewayV2CustomAuthorizerSimpleResponse,
+};
+use lambda_runtime::Diagnostic;
+use serde_json::{Value, json};
+use token_verifier::Failure;
+
+use crate::support::*;
+
+fn assert_allow_policy(answer: &Value, resource: &str) {
+    assert_eq!(answer["principalId"], "user-123");
+    assert_eq!(
+        answer["policyDocument"],
+        json!({"Version": "2012-10-17", "Statement": [
+            {"Action": "execute-api:Invoke", "Effect": "Allow", "Resource": [resource]}
+        ]})
+    );
+    // The official event types accept it.
+    let _: ApiGatewayCustomAuthorizerResponse = serde_json::from_value(answer.clone()).unwrap();
+    assert!(answer.get("usageIdentifierKey").is_none());
+}
+
+fn assert_flat(context: &Value) {
+    for (key, value) in context.as_object().unwrap() {
+        assert!(
+            value.is_string() || value.is_number() || value.is_boolean(),
+            "{key} is {value}: API Gateway answers 500 for that"
+        );
+    }
+}
+
+#[tokio::test]
+async fn rest_token_allow_is_a_stage_wide_policy_with_a_flat_context() {
+    let key = rsa_a();
+    let authorizer = fixed_authorizer(&[&key], &[]);
+    let token = key
+        .mint(&claims(json!({
+            "permissions": ["read:messages", "write:messages"],
+            "https://my-app.example.com/user_meta": {"plan": "gold"},
+            "email_verified": true,
+        })))
+        .unwrap();
+    let answer = decide(&authorizer, rest_token(&format!("Bearer {token}")))
+        .await
+        .allowed();
+    assert_allow_policy(&answer, STAGE_ARN);
+    let context = &answer["context"];
+    assert_flat(context);
+    assert_eq!(context["sub"], "user-123");
+    assert_eq!(context["scope"], "openid read:messages");
+    assert_eq!(
+        context["permissions"],
+        r#"["read:messages","write:messages"]"#
+    );
+    assert_eq!(
+        context["https://my-app.example.com/user_meta"],
+        r#"{"plan":"gold"}"#
+    );
+    assert_eq!(context["email_verified"], true);
+    assert_eq!(context["iss"], ISSUER);
+    assert!(context["exp"].is_number());
+    // The whole answer, key by key, so nothing extra slips in.
+    let keys: Vec<&str> = answer
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(keys, vec!["context", "policyDocument", "principalId"]);
+}
+
+#[tokio::test]
+async fn rest_request_reads_the_configured_header_case_insensitively() {
+    let key = rsa_a();
+    let token = key.mint(&claims(json!({}))).unwrap();
+    let authorizer = fixed_authorizer(&[&key], &[]);
+    let answer = decide(
+        &authorizer,
+        rest_request(json!({"authorization": format!("bearer {token}")})),
+    )
+    .await
+    .allowed();
+    assert_allow_policy(&answer, STAGE_ARN);
+
+    let custom = fixed_authorizer(&[&key], &[("TOKEN_HEADER", "X-Api-Token")]);
+    let answer = decide(
+        &custom,
+        rest_request(json!({"x-api-token": format!("Bearer {token}")})),
+    )
+    .await
+    .allowed();
+    assert_allow_policy(&answer, STAGE_ARN);
+    let missing = decide(
+        &custom,
+        rest_request(json!({"Authorization": format!("Bearer {token}")})),
+    )
+    .await;
+    assert_eq!(missing.reason(), "missing_token");
+}
+
+#[tokio::test]
+async fn two_authorization_headers_are_refused() {
+    let key = rsa_a();
+    let token = key.mint(&claims(json!({}))).unwrap();
+    let authorizer = fixed_authorizer(&[&key], &[]);
+    let mut event = rest_request(json!({"Authorization": format!("Bearer {token}")}));
+    event["multiValueHeaders"]["Authorization"] =
+        json!([format!("Bearer {token}"), "Bearer other"]);
+    let decided = decide(&authorizer, event).await;
+    assert_eq!(decided.reason(), "missing_token");
+    assert_eq!(decided.answer, Err(Failure::Unauthorized));
+}
+
+#[tokio::test]
+async fn http_api_v1_answers_with_a_policy() {
+    let key = rsa_a();
+    let token = key.mint(&claims(json!({"roles": ["admin"]}))).unwrap();
+    let authorizer = fixed_authorizer(&[&key], &[]);
+    let answer = decide(&authorizer, http_v1(&format!("Bearer {token}")))
+        .await
+        .allowed();
+    assert_allow_policy(&answer, STAGE_ARN);
+    assert_flat(&answer["context"]);
+    assert_eq!(answer["context"]["roles"], r#"["admin"]"#);
+}
+
+#[tokio::test]
+async fn http_api_v2_answers_simply_with_native_json_by_default() {
+    let key = rsa_a();
+    let token = key
+        .mint(&claims(
+            json!({"permissions": ["read:messages"], "org": {"id": 7}}),
+        ))
+        .unwrap();
+    let authorizer = fixed_authorizer(&[&key], &[]);
+    let answer = decide(&authorizer, http_v2(&format!("Bearer {token}")))
+        .await
+        .allowed();
+    assert_eq!(answer["isAuthorized"], true);
+    assert_eq!(answer["context"]["principalId"], "user-123");
+    assert_eq!(answer["context"]["permissions"], json!(["read:messages"]));
+    assert_eq!(answer["context"]["org"], json!({"id": 7}));
+    let keys: Vec<&str> = answer
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(keys, vec!["context", "isAuthorized"]);
+    let _: ApiGatewayV2CustomAuthorizerSimpleResponse = serde_json::from_value(answer).unwrap();
+}
+
+#[tokio::test]
+async fn http_api_v2_answers_with_a_policy_when_configured() {
+    let key = rsa_a();
+    let token = key
+        .mint(&claims(json!({"permissions": ["read:messages"]})))
+        .unwrap();
+    let authorizer = fixed_authorizer(&[&key], &[("HTTP_API_RESPONSE", "policy")]);
+    let answer = decide(&authorizer, http_v2(&format!("Bearer {token}")))
+        .await
+        .allowed();
+    assert_allow_policy(&answer, STAGE_ARN);
+    assert_eq!(answer["context"]["permissions"], json!(["read:messages"]));
+}
+
+#[tokio::test]
+async fn websocket_connect_takes_the_token_from_the_query_string() {
+    let key = rsa_a();
+    let token = key.mint(&claims(json!({}))).unwrap();
+    let authorizer = fixed_authorizer(&[&key], &[("TOKEN_QUERY_PARAM", "token")]);
+    let answer = decide(&authorizer, websocket(&token)).await.allowed();
+    assert_allow_policy(
+        &answer,
+        "arn:aws:execute-api:us-east-1:123456789012:wsapi12345/prod/*",
+    );
+    let without_param = fixed_authorizer(&[&key], &[]);
+    assert_eq!(
+        decide(&without_param, websocket(&token)).await.reason(),
+        "missing_token"
+    );
+}
+
+#[tokio::test]
+async fn the_policy_resource_scope_is_configurable() {
+    let key = rsa_a();
+    let token = key.mint(&claims(json!({}))).unwrap();
+    for (scope, expected) in [
+        ("stage", STAGE_ARN),
+        (
+            "api",
+            "arn:aws:execute-api:us-east-1:123456789012:abcdef1234/*",
+        ),
+        ("route", METHOD_ARN),
+    ] {
+        let authorizer = fixed_authorizer(&[&key], &[("POLICY_RESOURCE", scope)]);
+        let answer = decide(&authorizer, rest_token(&format!("Bearer {token}")))
+            .await
+            .allowed();
+        assert_allow_policy(&answer, expected);
+    }
+}
+
+#[tokio::test]
+async fn a_missing_scope_is_an_explicit_deny_without_claims() {
+    let key = rsa_a();
+    let token = key.mint(&claims(json!({"scope": "openid"}))).unwrap();
+    let authorizer = fixed_authorizer(&[&key], &[("REQUIRED_SCOPES", "read:messages")]);
+    let decided = decide(&authorizer, rest_token(&format!("Bearer {token}"))).await;
+    assert_eq!(decided.reason(), "insufficient_scope");
+    assert_eq!(
+        decided.allowed(),
+        json!({
+            "principalId": "user-123",
+            "policyDocument": {"Version": "2012-10-17", "Statement": [
+                {"Action": "execute-api:Invoke", "Effect": "Deny", "Resource": [STAGE_ARN]}
+            ]},
+            "context": {"reason": "insufficient_scope"},
+        })
+    );
+    let v2 = decide(&authorizer, http_v2(&format!("Bearer {token}"))).await;
+    assert_eq!(
+        v2.allowed(),
+        json!({"isAuthorized": false, "context": {"reason": "insufficient_scope"}})
+    );
+    let granted = key
+        .mint(&claims(json!({"scope": "read:messages"})))
+        .unwrap();
+    assert_eq!(
+        decide(&authorizer, rest_token(&format!("Bearer {granted}")))
+            .await
+            .reason(),
+        "ok"
+    );
+}
+
+#[tokio::test]
+async fn refusals_are_exactly_unauthorized_and_dependency_failures_are_not() {
+    let authorizer = fixed_authorizer(&[&rsa_a()], &[]);
+    let decided = decide(&authorizer, rest_token("Bearer not-a-jwt")).await;
+    let Err(failure) = decided.answer else {
+        panic!("expected a failure")
+    };
+    let diagnostic = Diagnostic::from(failure);
+    assert_eq!(diagnostic.error_message, "Unauthorized");
+
+    let decided = decide(
+        &authorizer,
+        json!({"type": "SOMETHING", "methodArn": METHOD_ARN}),
+    )
+    .await;
+    assert_eq!(decided.reason(), "unrecognised_event");
+    let Err(failure) = decided.answer else {
+        panic!("expected a failure")
+    };
+    assert!(matches!(failure, Failure::Error(_)));
+    let diagnostic = Diagnostic::from(failure);
+    assert_ne!(diagnostic.error_message, "Unauthorized");
+    assert_eq!(diagnostic.error_type, "unrecognised_event");
+}
+
+#[tokio::test]
+async fn every_shape_refuses_a_missing_credential_with_401() {
+    let authorizer = fixed_authorizer(&[&rsa_a()], &[("TOKEN_QUERY_PARAM", "token")]);
+    let mut ws = websocket("x");
+    ws["queryStringParameters"] = json!({});
+    ws["multiValueQueryStringParameters"] = json!({});
+    let mut v2 = http_v2("");
+    v2["headers"] = json!({"host": "x"});
+    for event in [rest_token(""), rest_request(json!({})), http_v1(""), v2, ws] {
+        let decided = decide(&authorizer, event).await;
+        assert_eq!(decided.reason(), "missing_token");
+        assert_eq!(decided.answer, Err(Failure::Unauthorized));
+    }
+}
