@@ -42,6 +42,39 @@ pub const DEFAULT_TOKEN_HEADER: &str = "Authorization";
 /// authorizer results are capped at 8 KB and every byte is copied to each integration.
 pub const DEFAULT_CONTEXT_MAX_BYTES: usize = 4096;
 
+/// Every environment variable this module reads (the README documents each).
+pub const VARIABLES: [&str; 29] = [
+    "TOKEN_ISSUER",
+    "AUDIENCE",
+    "JWKS_URI",
+    "JWKS_FILE",
+    "JWKS_JSON",
+    "ALLOWED_ALGORITHMS",
+    "LEEWAY_SECONDS",
+    "REQUIRED_SCOPES",
+    "SCOPE_MATCH",
+    "SCOPE_CLAIMS",
+    "PRINCIPAL_CLAIMS",
+    "REQUIRED_CLAIMS",
+    "MAX_TOKEN_AGE_SECONDS",
+    "ALLOWED_TOKEN_TYPES",
+    "REQUIRE_TOKEN_TYPE",
+    "TOKEN_HEADER",
+    "TOKEN_QUERY_PARAM",
+    "HTTP_API_RESPONSE",
+    "POLICY_RESOURCE",
+    "CONTEXT_CLAIMS",
+    "CONTEXT_MAX_BYTES",
+    "MAX_TOKEN_BYTES",
+    "JWKS_CACHE_TTL_SECONDS",
+    "JWKS_STALE_SECONDS",
+    "JWKS_COOLDOWN_SECONDS",
+    "JWKS_RETRY_SECONDS",
+    "HTTP_CONNECT_TIMEOUT_MS",
+    "HTTP_TIMEOUT_MS",
+    "JWKS_MAX_BYTES",
+];
+
 /// A configuration mistake, reported at init as one line naming the variable.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{variable}: {message}")]

@@ -6,7 +6,8 @@
 //! token-verifier jwks --key FILE[:KID[:ALG]]...
 //! ```
 //! `mint` prints a signed access token (header `typ: at+jwt`); `iss` and `aud` default to
-//! `TOKEN_ISSUER` and the first `AUDIENCE` of the environment. `jwks` prints the public
+//! `TOKEN_ISSUER` and the first `AUDIENCE` of the environment; a `null` in `--claims`
+//! removes a default claim. `jwks` prints the public
 //! key set of private keys. Keys are PKCS#8 PEM files (`openssl genpkey`).
 
 use std::process::ExitCode;
@@ -141,7 +142,13 @@ fn mint(args: &[String]) -> Result<String, String> {
                 let Ok(Value::Object(extra)) = serde_json::from_str::<Value>(value) else {
                     return Err("--claims must be a JSON object".to_owned());
                 };
-                claims.extend(extra);
+                for (claim, value) in extra {
+                    if value.is_null() {
+                        claims.remove(&claim);
+                    } else {
+                        claims.insert(claim, value);
+                    }
+                }
             }
             "claim" => {
                 let (claim, raw) = value.split_once('=').ok_or("--claim must be NAME=VALUE")?;

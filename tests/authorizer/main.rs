@@ -8,7 +8,9 @@
 )]
 
 mod cache;
+mod docs;
 mod keysets;
 mod refusals;
+mod samples;
 mod shapes;
 mod support;

@@ -1,0 +1,131 @@
+//! Starts the Lambda Runtime Interface Emulator with the authorizer binary and invokes it.
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+/// The emulator binary: `TV_RIE`, or the one inside the pinned aws-sam-cli (installed by
+/// `scripts/rie-path` into `.tools/` when missing).
+fn emulator_path() -> PathBuf {
+    if let Ok(path) = std::env::var("TV_RIE") {
+        return PathBuf::from(path);
+    }
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let output = Command::new(root.join("scripts/rie-path"))
+        .current_dir(root)
+        .output()
+        .expect("scripts/rie-path runs");
+    assert!(
+        output.status.success(),
+        "scripts/rie-path failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    PathBuf::from(String::from_utf8(output.stdout).unwrap().trim())
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// One emulator process running one authorizer process.
+pub struct Emulator {
+    child: Child,
+    url: String,
+    log: PathBuf,
+    client: reqwest::Client,
+}
+
+impl Emulator {
+    /// Starts the emulator with the authorizer and these environment variables (and no
+    /// other `AWS_*` or configuration variable of the test process).
+    pub async fn start(name: &str, vars: &[(&str, &str)]) -> Emulator {
+        let port = free_port();
+        let api_port = free_port();
+        let log = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("e2e-{name}.log"));
+        let mut command = Command::new(emulator_path());
+        command
+            .arg("--runtime-interface-emulator-address")
+            .arg(format!("127.0.0.1:{port}"))
+            .arg("--runtime-api-address")
+            .arg(format!("127.0.0.1:{api_port}"))
+            .arg(env!("CARGO_BIN_EXE_authorizer"))
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("AWS_LAMBDA_FUNCTION_NAME", "authorizer")
+            .env("AWS_REGION", "us-east-1")
+            .stdin(Stdio::null())
+            .stdout(std::fs::File::create(&log).unwrap())
+            .stderr(Stdio::from(
+                std::fs::File::options().append(true).open(&log).unwrap(),
+            ));
+        for (k, v) in vars {
+            command.env(k, v);
+        }
+        let child = command.spawn().expect("the emulator starts");
+        let started = Instant::now();
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                started.elapsed() < Duration::from_secs(10),
+                "emulator did not listen"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        Emulator {
+            child,
+            url: format!("http://127.0.0.1:{port}/2015-03-31/functions/function/invocations"),
+            log,
+            client: reqwest::Client::new(),
+        }
+    }
+
+    /// Invokes the function with `event` and returns what Lambda would return to API
+    /// Gateway (errors arrive as HTTP 200 with `errorType`/`errorMessage`).
+    pub async fn invoke(&self, event: &Value) -> Value {
+        let response = self
+            .client
+            .post(&self.url)
+            .body(event.to_string())
+            .timeout(Duration::from_secs(30))
+            .send()
+            .await
+            .expect("the emulator answers");
+        let text = response.text().await.unwrap();
+        serde_json::from_str(&text).unwrap_or(Value::String(text))
+    }
+
+    /// Everything the emulator and the function printed so far.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// The function's JSON log lines.
+    pub fn json_lines(&self) -> Vec<Value> {
+        self.log()
+            .lines()
+            .filter(|l| l.starts_with('{'))
+            .filter_map(|l| serde_json::from_str(l).ok())
+            .collect()
+    }
+
+    /// The decision log lines, in order.
+    pub fn decisions(&self) -> Vec<Value> {
+        self.json_lines()
+            .into_iter()
+            .filter(|l| l["target"] == "decision")
+            .collect()
+    }
+}
+
+impl Drop for Emulator {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
