@@ -113,6 +113,18 @@ impl Verifier {
         let policy = &issuer.config;
         let alg = allowed_algorithm(&jws.header.alg, &policy.algorithms)?;
         if !policy.token_types.accepts(jws.header.typ.as_deref()) {
+            if let Some(marker) = id_token_marker(&jws.claims) {
+                return Err(Refusal::new(
+                    Reason::IdToken,
+                    format!(
+                        "typ is {}, {marker}",
+                        jws.header
+                            .typ
+                            .as_deref()
+                            .map_or_else(|| "absent".to_owned(), |t| sanitize(t, 32))
+                    ),
+                ));
+            }
             return Err(Refusal::new(
                 Reason::WrongTokenType,
                 match &jws.header.typ {
@@ -286,18 +298,12 @@ pub fn check_claims(
     let nbf = time_claim(claims, "nbf")?;
     let iat = time_claim(claims, "iat")?;
 
-    if let Some(marker) = ID_TOKEN_MARKERS.iter().find(|m| claims.contains_key(**m)) {
-        return Err(Refusal::new(
-            Reason::IdToken,
-            format!("it carries {marker}, aud is {}", aud_shown(claims)),
-        ));
+    if let Some(marker) = id_token_marker(claims) {
+        return Err(Refusal::new(Reason::IdToken, marker));
     }
     match claims.get("token_use") {
         None => {}
         Some(Value::String(usage)) if usage == "access" => {}
-        Some(Value::String(usage)) if usage == "id" => {
-            return Err(Refusal::new(Reason::IdToken, "token_use is id"));
-        }
         Some(other) => {
             return Err(Refusal::new(
                 Reason::WrongTokenType,
@@ -372,6 +378,15 @@ pub fn check_claims(
         }
     }
     Ok(())
+}
+
+/// What marks these claims as an `OpenID Connect` ID token, if anything.
+fn id_token_marker(claims: &Map<String, Value>) -> Option<String> {
+    if let Some(marker) = ID_TOKEN_MARKERS.iter().find(|m| claims.contains_key(**m)) {
+        return Some(format!("it carries {marker}, aud is {}", aud_shown(claims)));
+    }
+    (claims.get("token_use").and_then(Value::as_str) == Some("id"))
+        .then(|| format!("token_use is id, aud is {}", aud_shown(claims)))
 }
 
 /// A `NumericDate` claim: absent, or a finite JSON number. Anything else is a refusal,

@@ -13,6 +13,7 @@ fn emulator_path() -> PathBuf {
     if let Ok(path) = std::env::var("TV_RIE") {
         return PathBuf::from(path);
     }
+    crate::provider::ensure_tools();
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let output = Command::new(root.join("scripts/rie-path"))
         .current_dir(root)

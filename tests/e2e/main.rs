@@ -1,7 +1,9 @@
 //! End-to-end: the built `authorizer` binary under the AWS Lambda Runtime Interface
 //! Emulator (the emulator `sam local invoke` runs in its container), driven over HTTP
-//! exactly as Lambda drives it. Ignored by plain `cargo test` because the emulator comes
-//! from the `aws-sam-cli` package (from `PyPI`); `scripts/test` installs it and runs these.
+//! exactly as Lambda drives it, against loopback key servers and a real OpenID Provider
+//! (`tests/op`). Ignored by plain `cargo test` because the emulator comes from the
+//! `aws-sam-cli` package (from `PyPI`) and the provider from npm; `scripts/test` installs
+//! both and runs these.
 
 #![allow(
     clippy::unwrap_used,
@@ -10,6 +12,8 @@
 )]
 
 mod emulator;
+mod idp;
+mod provider;
 mod samples;
 #[path = "../authorizer/support.rs"]
 mod support;

@@ -1,0 +1,164 @@
+//! Real tokens from a real OpenID Provider, through the built authorizer under the Lambda
+//! emulator: every algorithm, the opaque token, the ID token, discovery and key rotation.
+
+use serde_json::Value;
+
+use crate::emulator::Emulator;
+use crate::provider::Provider;
+use crate::support::{http_v2, rest_token};
+
+const APIS: [(&str, &str); 4] = [
+    ("RS256", "https://api.example.com/rs256"),
+    ("PS256", "https://api.example.com/ps256"),
+    ("ES256", "https://api.example.com/es256"),
+    ("EdDSA", "https://api.example.com/eddsa"),
+];
+
+async fn authorizer_for(provider: &Provider, name: &str) -> Emulator {
+    let audiences = APIS.map(|(_, aud)| aud).join(",");
+    Emulator::start(
+        name,
+        &[
+            ("TOKEN_ISSUER", provider.issuer.as_str()),
+            ("AUDIENCE", &audiences),
+            ("ALLOWED_ALGORITHMS", "RS256,PS256,ES256,EdDSA"),
+            ("REQUIRED_SCOPES", "read:messages"),
+            ("REQUIRE_TOKEN_TYPE", "true"),
+            ("ALLOWED_TOKEN_TYPES", "at+jwt"),
+        ],
+    )
+    .await
+}
+
+fn log_lines(emulator: &Emulator, message: &str) -> Vec<Value> {
+    emulator
+        .json_lines()
+        .into_iter()
+        .filter(|l| l["message"] == message)
+        .collect()
+}
+
+#[tokio::test]
+#[ignore = "needs the Lambda emulator and Node; run scripts/test"]
+async fn provider_tokens_in_every_algorithm_are_allowed_with_their_claims() {
+    let provider = Provider::start("algs", None, "1").await;
+    let emulator = authorizer_for(&provider, "op-algs").await;
+    for (alg, resource) in APIS {
+        let token = provider.access_token(Some(resource)).await;
+        let answer = emulator
+            .invoke(&rest_token(&format!("Bearer {token}")))
+            .await;
+        assert_eq!(
+            answer["policyDocument"]["Statement"][0]["Effect"], "Allow",
+            "{alg}: {answer}"
+        );
+        assert_eq!(answer["principalId"], "svc", "{alg}");
+        let context = &answer["context"];
+        assert_eq!(context["aud"], resource);
+        assert_eq!(context["client_id"], "svc");
+        assert_eq!(context["scope"], "read:messages");
+        assert_eq!(context["iss"], provider.issuer.as_str());
+        let simple = emulator.invoke(&http_v2(&format!("Bearer {token}"))).await;
+        assert_eq!(simple["isAuthorized"], true, "{alg}: {simple}");
+    }
+    let decisions = emulator.decisions();
+    let algs: Vec<&str> = decisions
+        .iter()
+        .step_by(2)
+        .map(|d| d["alg"].as_str().unwrap())
+        .collect();
+    assert_eq!(algs, APIS.map(|(alg, _)| alg));
+    assert!(
+        decisions
+            .iter()
+            .all(|d| d["typ"] == "at+jwt" && d["keys"] == "cached")
+    );
+    // Discovery found the jwks_uri once; the keys were fetched once, at init.
+    assert_eq!(log_lines(&emulator, "discovered jwks_uri").len(), 1);
+    let fetched = log_lines(&emulator, "key set fetched");
+    assert_eq!(fetched.len(), 1);
+    assert_eq!(fetched[0]["trigger"], "init");
+    assert_eq!(fetched[0]["keys"], 4);
+}
+
+#[tokio::test]
+#[ignore = "needs the Lambda emulator and Node; run scripts/test"]
+async fn the_providers_opaque_token_is_named_with_the_audience_fix() {
+    let provider = Provider::start("opaque", None, "1").await;
+    let emulator = authorizer_for(&provider, "op-opaque").await;
+    let opaque = provider.access_token(None).await;
+    assert!(
+        !opaque.contains('.'),
+        "the provider issued a JWT without a resource"
+    );
+    let answer = emulator
+        .invoke(&rest_token(&format!("Bearer {opaque}")))
+        .await;
+    assert_eq!(answer["errorMessage"], "Unauthorized");
+    let decision = &emulator.decisions()[0];
+    assert_eq!(decision["reason"], "opaque_token");
+    assert!(decision["hint"].as_str().unwrap().contains("audience"));
+    assert!(!emulator.log().contains(&opaque));
+}
+
+#[tokio::test]
+#[ignore = "needs the Lambda emulator and Node; run scripts/test"]
+async fn the_providers_id_token_is_refused_as_an_id_token() {
+    let provider = Provider::start("id", None, "1").await;
+    let emulator = authorizer_for(&provider, "op-id").await;
+    let id_token = provider.id_token().await;
+    let answer = emulator
+        .invoke(&rest_token(&format!("Bearer {id_token}")))
+        .await;
+    assert_eq!(answer["errorMessage"], "Unauthorized");
+    let decision = &emulator.decisions()[0];
+    assert_eq!(decision["reason"], "id_token", "{decision}");
+    assert_eq!(decision["aud"], "svc");
+}
+
+#[tokio::test]
+#[ignore = "needs the Lambda emulator and Node; run scripts/test"]
+async fn a_provider_restarted_with_new_keys_is_picked_up_with_one_refetch() {
+    let first = Provider::start("rotation", None, "1").await;
+    let port = first.port;
+    let emulator = authorizer_for(&first, "op-rotation").await;
+    let old = first.access_token(Some(APIS[0].1)).await;
+    assert!(
+        emulator
+            .invoke(&rest_token(&format!("Bearer {old}")))
+            .await
+            .get("policyDocument")
+            .is_some()
+    );
+    first.stop();
+
+    let second = Provider::start("rotation", Some(port), "2").await;
+    let new = second.access_token(Some(APIS[0].1)).await;
+    for _ in 0..3 {
+        let answer = emulator.invoke(&rest_token(&format!("Bearer {new}"))).await;
+        assert_eq!(
+            answer["policyDocument"]["Statement"][0]["Effect"], "Allow",
+            "{answer}"
+        );
+    }
+    // The old key is gone from the new set: refused, and within the cool-down no refetch.
+    let answer = emulator.invoke(&rest_token(&format!("Bearer {old}"))).await;
+    assert_eq!(answer["errorMessage"], "Unauthorized");
+    let reasons: Vec<String> = emulator
+        .decisions()
+        .iter()
+        .map(|d| d["reason"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(reasons, ["ok", "ok", "ok", "ok", "unknown_kid"]);
+    let fetched = log_lines(&emulator, "key set fetched");
+    let triggers: Vec<&str> = fetched
+        .iter()
+        .map(|f| f["trigger"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        triggers,
+        ["init", "unknown_kid"],
+        "exactly one refetch for the rotation"
+    );
+    assert_eq!(fetched[1]["kids"], "rs256-2,ps256-2,es256-2,eddsa-2");
+}

@@ -1,0 +1,145 @@
+//! The real OpenID Provider of `tests/op` (panva/oidc-provider) on a loopback port.
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+/// Installs the pinned tools (emulator, OpenID Provider) once per test process.
+pub fn ensure_tools() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let status = Command::new(root.join("scripts/tools"))
+            .current_dir(root)
+            .stdout(Stdio::null())
+            .status()
+            .expect("scripts/tools runs");
+        assert!(status.success(), "scripts/tools failed");
+    });
+}
+
+/// A running provider. Its keys are generated at start; restarting with another
+/// `generation` rotates every key (new kids).
+pub struct Provider {
+    child: Child,
+    pub port: u16,
+    pub issuer: String,
+    client: reqwest::Client,
+    log: PathBuf,
+}
+
+impl Provider {
+    pub async fn start(name: &str, port: Option<u16>, generation: &str) -> Provider {
+        ensure_tools();
+        let port = port.unwrap_or_else(|| {
+            TcpListener::bind("127.0.0.1:0")
+                .unwrap()
+                .local_addr()
+                .unwrap()
+                .port()
+        });
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let log =
+            Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("op-{name}-{generation}.log"));
+        let child = Command::new("node")
+            .arg(root.join("tests/op/op.mjs"))
+            .env("PORT", port.to_string())
+            .env("KEY_GENERATION", generation)
+            .stdin(Stdio::null())
+            .stdout(std::fs::File::create(&log).unwrap())
+            .stderr(Stdio::from(
+                std::fs::File::options().append(true).open(&log).unwrap(),
+            ))
+            .spawn()
+            .expect("node starts the provider");
+        let provider = Provider {
+            child,
+            port,
+            issuer: format!("http://127.0.0.1:{port}"),
+            client: reqwest::Client::new(),
+            log,
+        };
+        let started = Instant::now();
+        loop {
+            let ready = provider
+                .client
+                .get(format!(
+                    "{}/.well-known/openid-configuration",
+                    provider.issuer
+                ))
+                .send()
+                .await
+                .is_ok_and(|r| r.status().is_success());
+            if ready {
+                break;
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(20),
+                "provider did not start:\n{}",
+                provider.log()
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        provider
+    }
+
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// A `client_credentials` access token; a JWT for `resource`, opaque without one.
+    pub async fn access_token(&self, resource: Option<&str>) -> String {
+        let mut body = "grant_type=client_credentials&scope=read%3Amessages".to_owned();
+        if let Some(resource) = resource {
+            body.push_str("&resource=");
+            body.push_str(&resource.replace(':', "%3A").replace('/', "%2F"));
+        }
+        let response: Value = self
+            .client
+            .post(format!("{}/token", self.issuer))
+            .basic_auth("svc", Some("svc-secret"))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .map(|t| serde_json::from_str(&t).unwrap())
+            .unwrap();
+        response["access_token"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no access_token: {response}"))
+            .to_owned()
+    }
+
+    /// An ID token the provider signs for the client `svc`.
+    pub async fn id_token(&self) -> String {
+        let response: Value = self
+            .client
+            .get(format!("{}/test/id-token", self.issuer))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .map(|t| serde_json::from_str(&t).unwrap())
+            .unwrap();
+        response["id_token"].as_str().unwrap().to_owned()
+    }
+
+    pub fn stop(mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Provider {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
