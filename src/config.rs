@@ -24,6 +24,9 @@ pub const MAX_LEEWAY: Duration = Duration::from_secs(300);
 /// Default for `ALLOWED_ALGORITHMS`: what Auth0, Cognito, Okta, Keycloak and Entra ID sign with.
 pub const DEFAULT_ALGORITHMS: [Algorithm; 1] = [Algorithm::RS256];
 
+/// Default for `AUDIENCE_CLAIM`: the registered audience claim.
+pub const DEFAULT_AUDIENCE_CLAIM: &str = "aud";
+
 /// Default for `PRINCIPAL_CLAIMS`: the subject.
 pub const DEFAULT_PRINCIPAL_CLAIMS: &str = "sub";
 
@@ -43,9 +46,10 @@ pub const DEFAULT_TOKEN_HEADER: &str = "Authorization";
 pub const DEFAULT_CONTEXT_MAX_BYTES: usize = 4096;
 
 /// Every environment variable this module reads (the README documents each).
-pub const VARIABLES: [&str; 29] = [
+pub const VARIABLES: [&str; 30] = [
     "TOKEN_ISSUER",
     "AUDIENCE",
+    "AUDIENCE_CLAIM",
     "JWKS_URI",
     "JWKS_FILE",
     "JWKS_JSON",
@@ -165,8 +169,11 @@ impl TokenTypes {
 pub struct IssuerConfig {
     /// The exact `iss` value.
     pub issuer: String,
-    /// Accepted audiences; the token's `aud` must contain one.
+    /// Accepted audiences; the token's audience claim must contain one.
     pub audiences: Vec<String>,
+    /// The claim holding the audience: `aud`, or `client_id` (Cognito access tokens),
+    /// `azp` (Keycloak), `cid` (Okta).
+    pub audience_claim: String,
     /// Where its keys come from.
     pub keys: KeySourceConfig,
     /// The algorithm allow-list.
@@ -308,6 +315,9 @@ impl Config {
         let issuer_config = IssuerConfig {
             issuer,
             audiences,
+            audience_claim: env
+                .get("AUDIENCE_CLAIM")
+                .unwrap_or_else(|| DEFAULT_AUDIENCE_CLAIM.to_owned()),
             keys,
             algorithms,
             leeway,

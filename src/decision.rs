@@ -9,13 +9,14 @@ use crate::config::{IssuerConfig, ScopeMatch};
 use crate::refusal::{Reason, Refusal, sanitize};
 
 /// The scopes and permissions a token grants: every whole word of each space-separated
-/// string, and every string of each array, of the configured scope claims. Substrings
+/// string, and every string of each array, of the configured scope claims (names or
+/// JSON Pointers such as `/realm_access/roles`). Substrings
 /// never match (`read:user` does not grant `read:users`).
 #[must_use]
 pub fn granted_scopes<'a>(claims: &'a Map<String, Value>, scope_claims: &[String]) -> Vec<&'a str> {
     let mut granted = Vec::new();
     for name in scope_claims {
-        match claims.get(name) {
+        match crate::verify::claim(claims, name) {
             Some(Value::String(words)) => {
                 granted.extend(words.split(' ').filter(|w| !w.is_empty()));
             }
@@ -80,6 +81,7 @@ mod tests {
         IssuerConfig {
             issuer: "https://idp/".into(),
             audiences: vec!["api".into()],
+            audience_claim: "aud".into(),
             keys: KeySourceConfig::Discovery,
             algorithms: vec![Algorithm::RS256],
             leeway: Duration::from_secs(60),

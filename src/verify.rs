@@ -61,6 +61,32 @@ pub struct Verified {
     pub alg: Algorithm,
 }
 
+/// A claim by name, or by JSON Pointer (RFC 6901) when `path` starts with `/`:
+/// `/realm_access/roles` reaches Keycloak's nested roles. Names never contain a pointer
+/// by accident: a claim name starting with `/` is not a thing IdPs emit.
+#[must_use]
+pub fn claim<'a>(claims: &'a Map<String, Value>, path: &str) -> Option<&'a Value> {
+    let Some(pointer) = path.strip_prefix('/') else {
+        return claims.get(path);
+    };
+    let mut segments = pointer.split('/');
+    let first = unescape_pointer(segments.next()?);
+    let mut value = claims.get(first.as_str())?;
+    for segment in segments {
+        let segment = unescape_pointer(segment);
+        value = match value {
+            Value::Object(map) => map.get(segment.as_str())?,
+            Value::Array(items) => items.get(segment.parse::<usize>().ok()?)?,
+            _ => return None,
+        };
+    }
+    Some(value)
+}
+
+fn unescape_pointer(segment: &str) -> String {
+    segment.replace("~1", "/").replace("~0", "~")
+}
+
 /// Seconds since the Unix epoch, with fractions (claims may be non-integer).
 pub type UnixTime = f64;
 
@@ -281,8 +307,8 @@ fn key_refusal(error: KeyError, kid: Option<&str>, alg: Algorithm, keys: &KeyCac
     }
 }
 
-/// ID-token markers (OIDC Core §2 and §3.1.3.6, Cognito `token_use`).
-const ID_TOKEN_MARKERS: [&str; 4] = ["nonce", "at_hash", "c_hash", "s_hash"];
+/// Claims only ID tokens carry (OIDC Core §3.1.3.6, §3.3.2.11; hybrid `s_hash`).
+const ID_TOKEN_MARKERS: [&str; 3] = ["at_hash", "c_hash", "s_hash"];
 
 /// Checks the claims of a token whose signature verified. Pure: `now` is passed in.
 ///
@@ -312,7 +338,7 @@ pub fn check_claims(
         }
     }
 
-    check_audience(claims, &policy.audiences)?;
+    check_audience(claims, &policy.audience_claim, &policy.audiences)?;
 
     let leeway = policy.leeway.as_secs_f64();
     let Some(exp) = exp else {
@@ -370,7 +396,7 @@ pub fn check_claims(
         _ => {}
     }
     for name in &policy.required_claims {
-        if claims.get(name).is_none_or(Value::is_null) {
+        if claim(claims, name).is_none_or(Value::is_null) {
             return Err(Refusal::new(
                 Reason::MissingClaim,
                 format!("the token has no {} (REQUIRED_CLAIMS)", sanitize(name, 64)),
@@ -380,13 +406,23 @@ pub fn check_claims(
     Ok(())
 }
 
-/// What marks these claims as an `OpenID Connect` ID token, if anything.
+/// What marks these claims as an `OpenID Connect` ID token, if anything: a hash claim,
+/// Cognito's `token_use: id`, Keycloak's payload `typ: ID`, or a `nonce` without any
+/// scope claim (some Keycloak versions put `nonce` into access tokens too, with scopes).
 fn id_token_marker(claims: &Map<String, Value>) -> Option<String> {
+    let aud = aud_shown(claims);
     if let Some(marker) = ID_TOKEN_MARKERS.iter().find(|m| claims.contains_key(**m)) {
-        return Some(format!("it carries {marker}, aud is {}", aud_shown(claims)));
+        return Some(format!("it carries {marker}, aud is {aud}"));
     }
-    (claims.get("token_use").and_then(Value::as_str) == Some("id"))
-        .then(|| format!("token_use is id, aud is {}", aud_shown(claims)))
+    if claims.get("token_use").and_then(Value::as_str) == Some("id") {
+        return Some(format!("token_use is id, aud is {aud}"));
+    }
+    if claims.get("typ").and_then(Value::as_str) == Some("ID") {
+        return Some(format!("its typ claim is ID, aud is {aud}"));
+    }
+    let has_scopes = ["scope", "scp"].iter().any(|c| claims.contains_key(*c));
+    (claims.contains_key("nonce") && !has_scopes)
+        .then(|| format!("it carries nonce and no scope, aud is {aud}"))
 }
 
 /// A `NumericDate` claim: absent, or a finite JSON number. Anything else is a refusal,
@@ -414,13 +450,18 @@ fn time_claim(claims: &Map<String, Value>, name: &str) -> Result<Option<f64>, Re
     }
 }
 
-fn check_audience(claims: &Map<String, Value>, accepted: &[String]) -> Result<(), Refusal> {
-    let found: Vec<&str> = match claims.get("aud") {
-        None => {
+fn check_audience(
+    claims: &Map<String, Value>,
+    audience_claim: &str,
+    accepted: &[String],
+) -> Result<(), Refusal> {
+    let name = sanitize(audience_claim, 64);
+    let found: Vec<&str> = match claim(claims, audience_claim) {
+        None | Some(Value::Null) => {
             return Err(Refusal::new(
                 Reason::WrongAudience,
                 format!(
-                    "the token has no aud; expected {}{}",
+                    "the token has no {name}; expected {}{}",
                     accepted.join(" or "),
                     id_token_suspicion(claims)
                 ),
@@ -432,12 +473,15 @@ fn check_audience(claims: &Map<String, Value>, accepted: &[String]) -> Result<()
             match strings {
                 Some(list) if !list.is_empty() => list,
                 Some(_) => {
-                    return Err(Refusal::new(Reason::WrongAudience, "aud is an empty array"));
+                    return Err(Refusal::new(
+                        Reason::WrongAudience,
+                        format!("{name} is an empty array"),
+                    ));
                 }
                 None => {
                     return Err(Refusal::new(
                         Reason::InvalidClaim,
-                        "aud holds a value that is not a string",
+                        format!("{name} holds a value that is not a string"),
                     ));
                 }
             }
@@ -446,7 +490,7 @@ fn check_audience(claims: &Map<String, Value>, accepted: &[String]) -> Result<()
             return Err(Refusal::new(
                 Reason::InvalidClaim,
                 format!(
-                    "aud is {}, it must be a string or an array of strings",
+                    "{name} is {}, it must be a string or an array of strings",
                     json_type(other)
                 ),
             ));
@@ -466,11 +510,11 @@ fn check_audience(claims: &Map<String, Value>, accepted: &[String]) -> Result<()
                 )
             })
     });
+    let shown = claim(claims, audience_claim).map_or_else(|| "absent".to_owned(), loggable);
     Err(Refusal::new(
         Reason::WrongAudience,
         format!(
-            "aud is {}, expected {}{}{}",
-            aud_shown(claims),
+            "{name} is {shown}, expected {}{}{}",
             accepted.join(" or "),
             slash.unwrap_or_default(),
             id_token_suspicion(claims)
@@ -501,7 +545,7 @@ fn id_token_suspicion(claims: &Map<String, Value>) -> &'static str {
 
 fn principal(claims: &Map<String, Value>, chain: &[String]) -> Result<String, Refusal> {
     for name in chain {
-        match claims.get(name) {
+        match claim(claims, name) {
             Some(Value::String(s)) if !s.is_empty() => return Ok(s.clone()),
             Some(Value::Number(n)) => return Ok(n.to_string()),
             _ => {}
@@ -545,6 +589,7 @@ mod tests {
         IssuerConfig {
             issuer: "https://idp.example.com/".into(),
             audiences: vec!["https://api.example.com".into()],
+            audience_claim: "aud".into(),
             keys: KeySourceConfig::Discovery,
             algorithms: vec![Algorithm::RS256],
             leeway: Duration::from_secs(60),

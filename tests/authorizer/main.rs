@@ -9,6 +9,7 @@
 
 mod cache;
 mod docs;
+mod idps;
 mod keysets;
 mod refusals;
 mod samples;

@@ -1,0 +1,316 @@
+//! Tokens shaped like those of Auth0, Amazon Cognito, Okta, Keycloak and Entra ID (their
+//! real claim layouts, signed with test keys), each with the configuration a user of that
+//! IdP writes, asserting what the backend receives.
+
+use serde_json::{Value, json};
+use token_verifier::algorithm::Algorithm;
+
+use crate::support::*;
+
+/// Signs `payload` with `rsa-a` under `header` exactly (IdPs differ in their headers).
+fn token(header: &Value, payload: &Value) -> String {
+    rsa_a()
+        .sign_parts(
+            Algorithm::RS256,
+            header.to_string().as_bytes(),
+            payload.to_string().as_bytes(),
+        )
+        .unwrap()
+}
+
+async fn answer(vars: &[(&str, &str)], event: Value) -> Decided {
+    let authorizer = fixed_authorizer(&[&rsa_a()], vars);
+    decide(&authorizer, event).await
+}
+
+#[tokio::test]
+async fn auth0_access_token_with_rbac_permissions_and_namespaced_claims() {
+    let now = unix_now();
+    let iss = "https://acme.us.auth0.com/";
+    let payload = json!({
+        "iss": iss, "sub": "auth0|64f1c2a9e1b2c3d4e5f60718",
+        "aud": ["https://api.acme.example", "https://acme.us.auth0.com/userinfo"],
+        "iat": now - 60, "exp": now + 86_400, "azp": "8mQ2yMn0QkqG1dY2xVbFh3ZcPpR4sT6u",
+        "scope": "openid profile email", "permissions": ["read:messages", "write:messages"],
+        "https://acme.example/roles": ["editor"],
+        "https://acme.example/user_meta": {"plan": "gold", "locale": "de"},
+    });
+    let header = json!({"alg": "RS256", "typ": "JWT", "kid": "rsa-a"});
+    let vars = [
+        ("TOKEN_ISSUER", iss),
+        ("AUDIENCE", "https://api.acme.example"),
+        ("REQUIRED_SCOPES", "read:messages"),
+    ];
+    let decided = answer(
+        &vars,
+        rest_token(&format!("Bearer {}", token(&header, &payload))),
+    )
+    .await;
+    let allowed = decided.allowed();
+    assert_eq!(allowed["principalId"], "auth0|64f1c2a9e1b2c3d4e5f60718");
+    let context = &allowed["context"];
+    assert_eq!(
+        context["permissions"],
+        r#"["read:messages","write:messages"]"#
+    );
+    assert_eq!(context["https://acme.example/roles"], r#"["editor"]"#);
+    assert_eq!(
+        context["https://acme.example/user_meta"],
+        r#"{"locale":"de","plan":"gold"}"#
+    );
+    assert_eq!(context["azp"], "8mQ2yMn0QkqG1dY2xVbFh3ZcPpR4sT6u");
+    // The same token through an HTTP API keeps native JSON.
+    let decided = answer(
+        &vars,
+        http_v2(&format!("Bearer {}", token(&header, &payload))),
+    )
+    .await;
+    let context = &decided.allowed()["context"];
+    assert_eq!(context["https://acme.example/user_meta"]["plan"], "gold");
+    assert_eq!(
+        context["permissions"],
+        json!(["read:messages", "write:messages"])
+    );
+}
+
+#[tokio::test]
+async fn cognito_access_token_has_client_id_instead_of_aud() {
+    let now = unix_now();
+    let iss = "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbCdEf123";
+    let client_id = "4k2ls0m1qvq7hq6r2vbq0l5c1a";
+    let access = json!({
+        "sub": "3c8d3f5e-1b2a-4c5d-9e8f-7a6b5c4d3e2f", "cognito:groups": ["admins", "readers"],
+        "iss": iss, "version": 2, "client_id": client_id, "origin_jti": "0b5e7c2d-0000-4000-8000-000000000001",
+        "token_use": "access", "scope": "openid https://api.acme.example/messages.read",
+        "auth_time": now - 120, "exp": now + 3600, "iat": now - 120,
+        "jti": "6f3a2c1d-0000-4000-8000-000000000002", "username": "jane",
+    });
+    let header = json!({"kid": "rsa-a", "alg": "RS256"});
+    let vars = [
+        ("TOKEN_ISSUER", iss),
+        ("AUDIENCE", client_id),
+        ("AUDIENCE_CLAIM", "client_id"),
+        ("SCOPE_CLAIMS", "scope,cognito:groups"),
+        ("REQUIRED_SCOPES", "https://api.acme.example/messages.read"),
+        ("PRINCIPAL_CLAIMS", "username,sub"),
+    ];
+    let decided = answer(
+        &vars,
+        rest_token(&format!("Bearer {}", token(&header, &access))),
+    )
+    .await;
+    let allowed = decided.allowed();
+    assert_eq!(allowed["principalId"], "jane");
+    assert_eq!(
+        allowed["context"]["cognito:groups"],
+        r#"["admins","readers"]"#
+    );
+    assert_eq!(allowed["context"]["token_use"], "access");
+
+    // Groups work as permissions too.
+    let admins = [
+        &vars[..4],
+        &[
+            ("REQUIRED_SCOPES", "admins"),
+            ("SCOPE_CLAIMS", "cognito:groups"),
+        ],
+    ]
+    .concat();
+    assert_eq!(
+        answer(
+            &admins,
+            rest_token(&format!("Bearer {}", token(&header, &access)))
+        )
+        .await
+        .reason(),
+        "ok"
+    );
+
+    // A Cognito ID token (aud = the client id, token_use = id) sent instead.
+    let id = json!({
+        "sub": "3c8d3f5e-1b2a-4c5d-9e8f-7a6b5c4d3e2f", "aud": client_id, "email_verified": true,
+        "token_use": "id", "auth_time": now - 120, "iss": iss, "cognito:username": "jane",
+        "exp": now + 3600, "iat": now - 120, "email": "jane@example.com",
+    });
+    let decided = answer(
+        &vars,
+        rest_token(&format!("Bearer {}", token(&header, &id))),
+    )
+    .await;
+    assert_eq!(decided.reason(), "id_token");
+    // Without AUDIENCE_CLAIM the access token is refused for having no aud, and says so.
+    let decided = answer(
+        &[vars[0], vars[1]],
+        rest_token(&format!("Bearer {}", token(&header, &access))),
+    )
+    .await;
+    assert_eq!(decided.reason(), "wrong_audience");
+    assert!(decided.record.refusal.unwrap().detail.contains("no aud"));
+}
+
+#[tokio::test]
+async fn okta_access_token_with_scp_array_cid_and_uid() {
+    let now = unix_now();
+    let iss = "https://dev-123456.okta.com/oauth2/default";
+    let payload = json!({
+        "ver": 1, "jti": "AT.xl5wzXH9c3o0N5sRBP5Xl8k-4e_5xYzQmZ_yZrX2o0Y", "iss": iss, "aud": "api://default",
+        "iat": now - 30, "exp": now + 3600, "cid": "0oa1b2c3d4E5F6g7H8i9", "uid": "00u1a2b3c4D5E6f7G8h9",
+        "scp": ["openid", "messages.read"], "auth_time": now - 40, "sub": "jane@example.com",
+    });
+    let header = json!({"kid": "rsa-a", "alg": "RS256"});
+    let vars = [
+        ("TOKEN_ISSUER", iss),
+        ("AUDIENCE", "api://default"),
+        ("SCOPE_CLAIMS", "scp"),
+        ("REQUIRED_SCOPES", "messages.read"),
+        ("PRINCIPAL_CLAIMS", "uid,sub"),
+    ];
+    let decided = answer(
+        &vars,
+        http_v1(&format!("Bearer {}", token(&header, &payload))),
+    )
+    .await;
+    let allowed = decided.allowed();
+    assert_eq!(allowed["principalId"], "00u1a2b3c4D5E6f7G8h9");
+    assert_eq!(allowed["context"]["scp"], r#"["openid","messages.read"]"#);
+    assert_eq!(allowed["context"]["cid"], "0oa1b2c3d4E5F6g7H8i9");
+    let missing = [&vars[..4], &[("REQUIRED_SCOPES", "messages.write")]].concat();
+    assert_eq!(
+        answer(
+            &missing,
+            http_v1(&format!("Bearer {}", token(&header, &payload)))
+        )
+        .await
+        .reason(),
+        "insufficient_scope"
+    );
+}
+
+#[tokio::test]
+async fn keycloak_access_token_with_azp_and_realm_and_client_roles() {
+    let now = unix_now();
+    let iss = "https://sso.acme.example/realms/acme";
+    let payload = json!({
+        "exp": now + 300, "iat": now - 5, "auth_time": now - 60, "jti": "onrtac:8f2e7c1d-aaaa-bbbb-cccc-0123456789ab",
+        "iss": iss, "aud": "account", "sub": "f1e2d3c4-b5a6-4789-9abc-def012345678", "typ": "Bearer",
+        "azp": "web-app", "sid": "5d6e7f80-1111-2222-3333-444455556666", "acr": "1",
+        "allowed-origins": ["https://app.acme.example"],
+        "realm_access": {"roles": ["default-roles-acme", "offline_access", "messages-reader"]},
+        "resource_access": {"web-app": {"roles": ["editor"]}, "account": {"roles": ["manage-account"]}},
+        "scope": "openid email profile", "email_verified": true, "preferred_username": "jane",
+        "nonce": "older Keycloak versions put the login nonce into access tokens too",
+    });
+    let header = json!({"alg": "RS256", "typ": "JWT", "kid": "rsa-a"});
+    let vars = [
+        ("TOKEN_ISSUER", iss),
+        ("AUDIENCE", "web-app"),
+        ("AUDIENCE_CLAIM", "azp"),
+        (
+            "SCOPE_CLAIMS",
+            "/realm_access/roles,/resource_access/web-app/roles",
+        ),
+        ("REQUIRED_SCOPES", "messages-reader editor"),
+        ("PRINCIPAL_CLAIMS", "preferred_username,sub"),
+    ];
+    let decided = answer(
+        &vars,
+        rest_request(json!({"Authorization": format!("Bearer {}", token(&header, &payload))})),
+    )
+    .await;
+    let allowed = decided.allowed();
+    assert_eq!(allowed["principalId"], "jane");
+    assert_eq!(
+        allowed["context"]["realm_access"],
+        r#"{"roles":["default-roles-acme","offline_access","messages-reader"]}"#
+    );
+    // A role of another client does not count.
+    let other = [&vars[..5], &[("REQUIRED_SCOPES", "manage-account")]].concat();
+    let decided = answer(
+        &other,
+        rest_token(&format!("Bearer {}", token(&header, &payload))),
+    )
+    .await;
+    assert_eq!(decided.reason(), "insufficient_scope");
+    // Keycloak's ID token: payload typ "ID".
+    let mut id = payload.clone();
+    id["typ"] = json!("ID");
+    id["aud"] = json!("web-app");
+    id.as_object_mut().unwrap().remove("scope");
+    let decided = answer(
+        &vars,
+        rest_token(&format!("Bearer {}", token(&header, &id))),
+    )
+    .await;
+    assert_eq!(decided.reason(), "id_token");
+}
+
+#[tokio::test]
+async fn entra_id_v2_and_v1_access_tokens() {
+    let now = unix_now();
+    let tenant = "72f988bf-86f1-41af-91ab-2d7cd011db47";
+    let api = "6e74172b-be56-4843-9ff4-e66a39bb12e3";
+    let v2_iss = format!("https://login.microsoftonline.com/{tenant}/v2.0");
+    let v2 = json!({
+        "aud": api, "iss": v2_iss, "iat": now - 10, "nbf": now - 10, "exp": now + 3600,
+        "aio": "AWQAm/8UAAAA", "azp": "a4c2f1e0-0000-4000-8000-0000000000aa", "azpacr": "0",
+        "name": "Jane Doe", "oid": "0f9e8d7c-6b5a-4321-8fed-cba987654321",
+        "preferred_username": "jane@acme.example", "rh": "0.AXEA", "roles": ["Messages.Admin"],
+        "scp": "access_as_user Messages.Read", "sub": "AAAAAAAAAAAAAAAAAAAAAIkzqFVrSaSaFHy782bbtaQ",
+        "tid": tenant, "uti": "fqiBqXLPj0eQa82S-IYFAA", "ver": "2.0",
+    });
+    let header = json!({"typ": "JWT", "alg": "RS256", "kid": "rsa-a"});
+    let vars = [
+        ("TOKEN_ISSUER", v2_iss.as_str()),
+        ("AUDIENCE", &format!("{api},api://{api}")),
+        ("SCOPE_CLAIMS", "scp,roles"),
+        ("REQUIRED_SCOPES", "Messages.Read"),
+        ("PRINCIPAL_CLAIMS", "oid,sub"),
+    ];
+    let decided = answer(&vars, http_v2(&format!("Bearer {}", token(&header, &v2)))).await;
+    let allowed = decided.allowed();
+    assert_eq!(
+        allowed["context"]["principalId"],
+        "0f9e8d7c-6b5a-4321-8fed-cba987654321"
+    );
+    assert_eq!(allowed["context"]["roles"], json!(["Messages.Admin"]));
+    // App roles are permissions too (client-credentials tokens carry roles and no scp).
+    let admin = [
+        &vars[..3],
+        &[
+            ("REQUIRED_SCOPES", "Messages.Admin"),
+            ("PRINCIPAL_CLAIMS", "oid,sub"),
+        ],
+    ]
+    .concat();
+    assert_eq!(
+        answer(&admin, http_v2(&format!("Bearer {}", token(&header, &v2))))
+            .await
+            .reason(),
+        "ok"
+    );
+
+    // v1 tokens: another issuer (sts.windows.net, with a trailing slash) and api:// audience.
+    let v1_iss = format!("https://sts.windows.net/{tenant}/");
+    let mut v1 = v2.clone();
+    v1["iss"] = json!(v1_iss);
+    v1["aud"] = json!(format!("api://{api}"));
+    v1["ver"] = json!("1.0");
+    v1["appid"] = json!("a4c2f1e0-0000-4000-8000-0000000000aa");
+    let v1_vars = [&[("TOKEN_ISSUER", v1_iss.as_str())], &vars[1..]].concat();
+    assert_eq!(
+        answer(
+            &v1_vars,
+            http_v2(&format!("Bearer {}", token(&header, &v1)))
+        )
+        .await
+        .reason(),
+        "ok"
+    );
+    // A v1 token against the v2 configuration: the issuer differs.
+    assert_eq!(
+        answer(&vars, http_v2(&format!("Bearer {}", token(&header, &v1))))
+            .await
+            .reason(),
+        "wrong_issuer"
+    );
+}
