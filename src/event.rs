@@ -238,17 +238,19 @@ fn values<'a>(
 }
 
 /// Extracts the token from `Bearer <token>`: the scheme matched case-insensitively,
-/// surrounding whitespace tolerated, exactly one credential (RFC 6750 §2.1).
+/// spaces and tabs around it tolerated (HTTP's optional whitespace), exactly one
+/// credential (RFC 6750 §2.1). Any other whitespace or control character is refused.
 ///
 /// # Errors
 /// A `missing_token` refusal saying what was found instead.
 pub fn bearer(value: &str) -> Result<&str, Refusal> {
     let missing = |detail: &str| Refusal::new(Reason::MissingToken, detail.to_owned());
-    let value = value.trim();
+    let is_ows = |c: char| c == ' ' || c == '\t';
+    let value = value.trim_matches(is_ows);
     if value.is_empty() {
         return Err(missing("the credential is empty"));
     }
-    let Some((scheme, rest)) = value.split_once(|c: char| c.is_ascii_whitespace()) else {
+    let Some((scheme, rest)) = value.split_once(is_ows) else {
         return Err(if value.eq_ignore_ascii_case("bearer") {
             missing("Bearer without a token")
         } else {
@@ -266,9 +268,11 @@ pub fn bearer(value: &str) -> Result<&str, Refusal> {
             format!("the scheme is {shown}, not Bearer"),
         ));
     }
-    let token = rest.trim_start();
-    if token.contains(|c: char| c.is_ascii_whitespace() || c == ',') {
-        return Err(missing("more than one credential after Bearer"));
+    let token = rest.trim_start_matches(is_ows);
+    if token.contains(|c: char| c.is_whitespace() || c.is_control() || c == ',') {
+        return Err(missing(
+            "more than one credential, or whitespace or control characters, after Bearer",
+        ));
     }
     Ok(token)
 }
@@ -293,6 +297,10 @@ mod tests {
             "Bearer a, Bearer b",
             "Bearerabc",
             "Token abc",
+            "Bearer abc\n",
+            "Bearer abc\r\nX-Evil: 1",
+            "Bearer a\u{0}b",
+            "Bearer\nabc",
         ] {
             assert_eq!(
                 bearer(bad).unwrap_err().reason,

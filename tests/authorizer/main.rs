@@ -7,11 +7,14 @@
     clippy::needless_pass_by_value
 )]
 
+mod attacks;
 mod cache;
 mod docs;
 mod idps;
 mod keysets;
+mod properties;
 mod refusals;
 mod samples;
 mod shapes;
 mod support;
+mod wycheproof;
