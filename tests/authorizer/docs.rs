@@ -25,3 +25,30 @@ fn every_reason_code_is_in_the_reason_table() {
         );
     }
 }
+
+#[test]
+fn every_test_security_md_cites_exists() {
+    let security = include_str!("../../SECURITY.md");
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut cited = 0;
+    for cell in security.split('`') {
+        let (path, name) = if let Some((file, name)) = cell.split_once(".rs::") {
+            (root.join("tests").join(format!("{file}.rs")), name)
+        } else if let Some((module, name)) = cell.split_once("::tests::") {
+            (root.join("src").join(format!("{module}.rs")), name)
+        } else {
+            continue;
+        };
+        if cell.contains(' ') || name.is_empty() {
+            continue;
+        }
+        let source = std::fs::read_to_string(&path)
+            .unwrap_or_else(|_| panic!("SECURITY.md cites {}", path.display()));
+        assert!(
+            source.contains(&format!("fn {name}(")),
+            "SECURITY.md cites {cell}, which does not exist"
+        );
+        cited += 1;
+    }
+    assert!(cited > 30, "only {cited} citations found");
+}
