@@ -35,6 +35,8 @@ fn unusable_keys_are_left_out_with_a_reason_and_good_ones_kept() {
         with(&good, json!({"kid": "ops", "key_ops": ["encrypt"]})),
         with(&good, json!({"kid": "private", "d": "AQAB"})),
         weak,
+        // 16384 bits: refused without any expensive work (only the length is looked at).
+        json!({"kty": "RSA", "kid": "huge", "n": base64::Engine::encode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, [0xC5; 2048]), "e": "AQAB"}),
         with(&good, json!({"kid": "e1", "e": "AQ"})),
         with(&good, json!({"kid": "even", "e": "AQAA"})),
         with(&good, json!({"kid": "noalg", "alg": "RS999"})),
@@ -59,6 +61,7 @@ fn unusable_keys_are_left_out_with_a_reason_and_good_ones_kept() {
     assert!(reasons.iter().any(|r| r.contains("symmetric")));
     assert!(reasons.iter().any(|r| r.contains("private key material")));
     assert!(reasons.iter().any(|r| r.contains("1024 bits")));
+    assert!(reasons.iter().any(|r| r.contains("16384 bits")));
     assert!(reasons.iter().any(|r| r.contains("use is enc")));
     assert!(
         reasons
