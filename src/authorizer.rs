@@ -16,8 +16,10 @@ use crate::event::{AuthorizerEvent, Request};
 use crate::fetch::{Http, JwksLocation, RemoteJwks};
 use crate::jwk::KeySet;
 use crate::keys::KeyCache;
+use crate::refusal::Reason;
 use crate::refusal::{Outcome, Refusal};
-use crate::response::{self, Answer};
+use crate::response::{self, Answer, Grant};
+use crate::routes::{CalledRoute, RouteRules};
 use crate::verify::{Issuer, TokenFacts, UnixTime, Verifier};
 
 /// Everything a request needs, built once per execution environment.
@@ -25,6 +27,7 @@ use crate::verify::{Issuer, TokenFacts, UnixTime, Verifier};
 pub struct Authorizer {
     verifier: Verifier,
     gateway: GatewaySettings,
+    routes: RouteRules,
 }
 
 /// The record of one decision: what the log line says.
@@ -93,6 +96,7 @@ impl Authorizer {
         Ok(Authorizer {
             verifier: Verifier::new(issuers, config.max_token_bytes),
             gateway: config.gateway,
+            routes: config.routes,
         })
     }
 
@@ -152,22 +156,58 @@ impl Authorizer {
         };
         record.principal = Some(verified.principal.clone());
         let policy = &self.verifier.issuers()[verified.issuer].config;
-        if let Err(refusal) = check_scopes(&verified.claims, policy) {
-            record.outcome = Outcome::Deny;
-            let answer =
-                response::deny(&request, &verified.principal, refusal.reason, &self.gateway);
-            record.refusal = Some(refusal);
-            return (Ok(answer), record);
-        }
-        let (answer, omitted) = response::allow(
+        let (verdict, grant) = self.permissions(&request, &verified.claims, policy);
+        let (answer, omitted) = response::verified(
             &request,
             &verified.principal,
             &verified.claims,
+            verdict.as_ref().map_err(|r| r.reason).copied(),
+            &grant,
             &self.gateway,
         );
-        record.outcome = Outcome::Allow;
         record.omitted = omitted.0;
+        match verdict {
+            Ok(()) => record.outcome = Outcome::Allow,
+            Err(refusal) => {
+                record.outcome = Outcome::Deny;
+                record.refusal = Some(refusal);
+            }
+        }
         (Ok(answer), record)
+    }
+
+    /// This request's verdict and the token's policy: the issuer's required scopes, then
+    /// the route rules (every rule matching the route must hold).
+    fn permissions(
+        &self,
+        request: &Request,
+        claims: &serde_json::Map<String, serde_json::Value>,
+        policy: &crate::config::IssuerConfig,
+    ) -> (Result<(), Refusal>, Grant) {
+        if let Err(refusal) = check_scopes(claims, policy) {
+            return (Err(refusal), Grant::deny_all(request, &self.gateway));
+        }
+        if self.routes.is_empty() {
+            return (Ok(()), Grant::allow_all(request, &self.gateway));
+        }
+        let Some(called) = CalledRoute::from_arn(&request.arn) else {
+            let refusal = Refusal::new(
+                Reason::RouteNotAllowed,
+                "the route ARN has no stage/method/path, so no route rule can be applied",
+            );
+            return (Err(refusal), Grant::deny_all(request, &self.gateway));
+        };
+        let verdict = self.routes.check(&called, claims, &policy.scope_claims);
+        let routes = self
+            .routes
+            .policy(&called.stage_prefix, claims, &policy.scope_claims);
+        (
+            verdict,
+            Grant {
+                allow: routes.allow,
+                deny: routes.deny,
+            },
+        )
     }
 
     /// The request as the decision sees it (for tools).

@@ -11,8 +11,11 @@ use std::time::Duration;
 use url::Url;
 
 use crate::algorithm::{Algorithm, parse_configured};
+pub use crate::document::ConfigDocument;
 use crate::fetch::{self, HttpSettings, check_key_url};
 use crate::keys::{self, CacheSettings};
+use crate::presets::Preset;
+use crate::routes::RouteRules;
 use crate::token::DEFAULT_MAX_TOKEN_BYTES;
 
 /// Default for `LEEWAY_SECONDS`: 60 s of clock skew tolerated on `exp`, `nbf` and `iat`.
@@ -23,9 +26,6 @@ pub const MAX_LEEWAY: Duration = Duration::from_secs(300);
 
 /// Default for `ALLOWED_ALGORITHMS`: what Auth0, Cognito, Okta, Keycloak and Entra ID sign with.
 pub const DEFAULT_ALGORITHMS: [Algorithm; 1] = [Algorithm::RS256];
-
-/// Default for `AUDIENCE_CLAIM`: the registered audience claim.
-pub const DEFAULT_AUDIENCE_CLAIM: &str = "aud";
 
 /// Default for `PRINCIPAL_CLAIMS`: the subject.
 pub const DEFAULT_PRINCIPAL_CLAIMS: &str = "sub";
@@ -46,10 +46,14 @@ pub const DEFAULT_TOKEN_HEADER: &str = "Authorization";
 pub const DEFAULT_CONTEXT_MAX_BYTES: usize = 4096;
 
 /// Every environment variable this module reads (the README documents each).
-pub const VARIABLES: [&str; 30] = [
+pub const VARIABLES: [&str; 34] = [
     "TOKEN_ISSUER",
     "AUDIENCE",
-    "AUDIENCE_CLAIM",
+    "IDP_PRESET",
+    "CONFIG_PARAMETER",
+    "CONFIG_TTL_SECONDS",
+    "JWKS_SNAPSHOT_PARAMETER",
+    "AUDIENCE_FALLBACK_CLAIM",
     "JWKS_URI",
     "JWKS_FILE",
     "JWKS_JSON",
@@ -109,8 +113,12 @@ pub struct Config {
     pub http: HttpSettings,
     /// How tokens are found in events and answers are shaped.
     pub gateway: GatewaySettings,
+    /// Per-route rules.
+    pub routes: RouteRules,
     /// Tokens longer than this are refused before decoding.
     pub max_token_bytes: usize,
+    /// SSM sources (configuration document, key snapshots).
+    pub sources: Sources,
 }
 
 /// Where an issuer's keys come from.
@@ -171,9 +179,9 @@ pub struct IssuerConfig {
     pub issuer: String,
     /// Accepted audiences; the token's audience claim must contain one.
     pub audiences: Vec<String>,
-    /// The claim holding the audience: `aud`, or `client_id` (Cognito access tokens),
-    /// `azp` (Keycloak), `cid` (Okta).
-    pub audience_claim: String,
+    /// The claim compared with `audiences` when a token has no `aud` at all (Cognito
+    /// access tokens carry `client_id` instead). A token with `aud` is always judged by it.
+    pub audience_fallback_claim: Option<String>,
     /// Where its keys come from.
     pub keys: KeySourceConfig,
     /// The algorithm allow-list.
@@ -240,8 +248,402 @@ pub struct GatewaySettings {
     pub context: ContextSettings,
 }
 
+/// Per-issuer settings as one source states them: `None` means "this source says
+/// nothing". Layers stack: document > preset > environment > built-in default.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct IssuerLayer {
+    /// `AUDIENCE_FALLBACK_CLAIM`.
+    pub audience_fallback_claim: Option<String>,
+    /// `ALLOWED_ALGORITHMS`.
+    pub algorithms: Option<Vec<Algorithm>>,
+    /// `LEEWAY_SECONDS`.
+    pub leeway: Option<Duration>,
+    /// `ALLOWED_TOKEN_TYPES` (as written).
+    pub token_types: Option<Vec<String>>,
+    /// `REQUIRE_TOKEN_TYPE`.
+    pub require_token_type: Option<bool>,
+    /// `PRINCIPAL_CLAIMS`.
+    pub principal_claims: Option<Vec<String>>,
+    /// `REQUIRED_SCOPES`.
+    pub required_scopes: Option<Vec<String>>,
+    /// `SCOPE_MATCH`.
+    pub scope_match: Option<ScopeMatch>,
+    /// `SCOPE_CLAIMS`.
+    pub scope_claims: Option<Vec<String>>,
+    /// `REQUIRED_CLAIMS`.
+    pub required_claims: Option<Vec<String>>,
+    /// `MAX_TOKEN_AGE_SECONDS`.
+    pub max_token_age: Option<Duration>,
+}
+
+impl IssuerLayer {
+    /// This layer, with `lower` filling what it leaves unset.
+    #[must_use]
+    pub fn or(self, lower: IssuerLayer) -> IssuerLayer {
+        IssuerLayer {
+            audience_fallback_claim: self
+                .audience_fallback_claim
+                .or(lower.audience_fallback_claim),
+            algorithms: self.algorithms.or(lower.algorithms),
+            leeway: self.leeway.or(lower.leeway),
+            token_types: self.token_types.or(lower.token_types),
+            require_token_type: self.require_token_type.or(lower.require_token_type),
+            principal_claims: self.principal_claims.or(lower.principal_claims),
+            required_scopes: self.required_scopes.or(lower.required_scopes),
+            scope_match: self.scope_match.or(lower.scope_match),
+            scope_claims: self.scope_claims.or(lower.scope_claims),
+            required_claims: self.required_claims.or(lower.required_claims),
+            max_token_age: self.max_token_age.or(lower.max_token_age),
+        }
+    }
+}
+
+/// One issuer as a source describes it, before layering.
+#[derive(Debug, Clone, PartialEq)]
+pub struct IssuerSpec {
+    /// The exact `iss`.
+    pub issuer: String,
+    /// Accepted audiences.
+    pub audiences: Vec<String>,
+    /// Where its keys come from.
+    pub keys: KeySourceConfig,
+    /// Its identity provider, if named.
+    pub preset: Option<Preset>,
+    /// What this source sets explicitly.
+    pub layer: IssuerLayer,
+}
+
+impl IssuerSpec {
+    /// The final issuer configuration: this spec's settings, then the preset's, then
+    /// `defaults` (the environment), then the built-in defaults.
+    #[must_use]
+    pub fn build(self, defaults: &IssuerLayer) -> IssuerConfig {
+        let preset = self
+            .preset
+            .map(|p| p.layer(&self.audiences))
+            .unwrap_or_default();
+        let layer = self.layer.or(preset).or(defaults.clone());
+        let strings = |items: &str| split_list(items);
+        IssuerConfig {
+            issuer: self.issuer,
+            audiences: self.audiences,
+            audience_fallback_claim: layer.audience_fallback_claim,
+            keys: self.keys,
+            algorithms: layer
+                .algorithms
+                .unwrap_or_else(|| DEFAULT_ALGORITHMS.to_vec()),
+            leeway: layer.leeway.unwrap_or(DEFAULT_LEEWAY),
+            token_types: TokenTypes {
+                allowed: layer
+                    .token_types
+                    .unwrap_or_else(|| strings(DEFAULT_TOKEN_TYPES))
+                    .iter()
+                    .map(|t| TokenTypes::normalise(t))
+                    .collect(),
+                required: layer.require_token_type.unwrap_or(false),
+            },
+            principal_claims: layer
+                .principal_claims
+                .unwrap_or_else(|| strings(DEFAULT_PRINCIPAL_CLAIMS)),
+            required_scopes: layer.required_scopes.unwrap_or_default(),
+            scope_match: layer.scope_match.unwrap_or(ScopeMatch::All),
+            scope_claims: layer
+                .scope_claims
+                .unwrap_or_else(|| strings(DEFAULT_SCOPE_CLAIMS)),
+            required_claims: layer.required_claims.unwrap_or_default(),
+            max_token_age: layer.max_token_age,
+        }
+    }
+}
+
+/// Settings that are not per issuer, as one source states them.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct GlobalLayer {
+    /// `TOKEN_HEADER`.
+    pub token_header: Option<String>,
+    /// `TOKEN_QUERY_PARAM`.
+    pub token_query: Option<String>,
+    /// `HTTP_API_RESPONSE`.
+    pub http_api_response: Option<HttpApiResponse>,
+    /// `POLICY_RESOURCE`.
+    pub policy_resource: Option<PolicyResource>,
+    /// `CONTEXT_CLAIMS` (`Some(None)`: all claims).
+    pub context_claims: Option<Option<Vec<String>>>,
+    /// `CONTEXT_MAX_BYTES`.
+    pub context_max_bytes: Option<usize>,
+    /// `MAX_TOKEN_BYTES`.
+    pub max_token_bytes: Option<usize>,
+    /// `JWKS_CACHE_TTL_SECONDS`.
+    pub cache_ttl: Option<Duration>,
+    /// `JWKS_STALE_SECONDS`.
+    pub cache_stale: Option<Duration>,
+    /// `JWKS_COOLDOWN_SECONDS`.
+    pub cache_cooldown: Option<Duration>,
+    /// `JWKS_RETRY_SECONDS`.
+    pub cache_retry: Option<Duration>,
+    /// `HTTP_CONNECT_TIMEOUT_MS`.
+    pub connect_timeout: Option<Duration>,
+    /// `HTTP_TIMEOUT_MS`.
+    pub timeout: Option<Duration>,
+    /// `JWKS_MAX_BYTES`.
+    pub max_bytes: Option<usize>,
+}
+
+impl GlobalLayer {
+    /// This layer, with `lower` filling what it leaves unset.
+    #[must_use]
+    pub fn or(self, lower: GlobalLayer) -> GlobalLayer {
+        GlobalLayer {
+            token_header: self.token_header.or(lower.token_header),
+            token_query: self.token_query.or(lower.token_query),
+            http_api_response: self.http_api_response.or(lower.http_api_response),
+            policy_resource: self.policy_resource.or(lower.policy_resource),
+            context_claims: self.context_claims.or(lower.context_claims),
+            context_max_bytes: self.context_max_bytes.or(lower.context_max_bytes),
+            max_token_bytes: self.max_token_bytes.or(lower.max_token_bytes),
+            cache_ttl: self.cache_ttl.or(lower.cache_ttl),
+            cache_stale: self.cache_stale.or(lower.cache_stale),
+            cache_cooldown: self.cache_cooldown.or(lower.cache_cooldown),
+            cache_retry: self.cache_retry.or(lower.cache_retry),
+            connect_timeout: self.connect_timeout.or(lower.connect_timeout),
+            timeout: self.timeout.or(lower.timeout),
+            max_bytes: self.max_bytes.or(lower.max_bytes),
+        }
+    }
+}
+
+/// Where configuration and key snapshots live besides the environment.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Sources {
+    /// `CONFIG_PARAMETER`: an SSM parameter holding the JSON configuration document.
+    pub config_parameter: Option<String>,
+    /// `CONFIG_TTL_SECONDS`: how often the document is re-read.
+    pub config_ttl: Duration,
+    /// `JWKS_SNAPSHOT_PARAMETER`: an SSM path under which last-known-good key sets are kept.
+    pub jwks_snapshot: Option<String>,
+}
+
+/// Default for `CONFIG_TTL_SECONDS`: the document is re-read every 5 minutes.
+pub const DEFAULT_CONFIG_TTL: Duration = Duration::from_secs(300);
+
+/// What the environment says, before any document is combined with it.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct EnvConfig {
+    /// The issuer of `TOKEN_ISSUER`/`AUDIENCE`/`JWKS_*`/`IDP_PRESET`, if `TOKEN_ISSUER` is set.
+    pub issuer: Option<IssuerSpec>,
+    /// Per-issuer defaults for every issuer.
+    pub issuer_layer: IssuerLayer,
+    /// Global settings.
+    pub global: GlobalLayer,
+    /// SSM sources.
+    pub sources: Sources,
+}
+
+impl EnvConfig {
+    /// Reads the environment through `lookup`.
+    ///
+    /// # Errors
+    /// The first [`ConfigError`], naming the variable.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let env = Env(&lookup);
+        let algorithms = match env.get("ALLOWED_ALGORITHMS") {
+            None => None,
+            Some(_) => Some(
+                parse_algorithms(&env.list("ALLOWED_ALGORITHMS"))
+                    .map_err(|m| ConfigError::new("ALLOWED_ALGORITHMS", m))?,
+            ),
+        };
+        let leeway = env.optional_seconds("LEEWAY_SECONDS", 0)?;
+        if leeway.is_some_and(|l| l > MAX_LEEWAY) {
+            return Err(ConfigError::new(
+                "LEEWAY_SECONDS",
+                format!("is at most {} seconds", MAX_LEEWAY.as_secs()),
+            ));
+        }
+        let scope_match = match env.get("SCOPE_MATCH").as_deref() {
+            None => None,
+            Some(text) => {
+                Some(parse_scope_match(text).map_err(|m| ConfigError::new("SCOPE_MATCH", m))?)
+            }
+        };
+        let issuer_layer = IssuerLayer {
+            audience_fallback_claim: env.get("AUDIENCE_FALLBACK_CLAIM"),
+            algorithms,
+            leeway,
+            token_types: env
+                .get("ALLOWED_TOKEN_TYPES")
+                .map(|_| env.list("ALLOWED_TOKEN_TYPES")),
+            require_token_type: env.optional_flag("REQUIRE_TOKEN_TYPE")?,
+            principal_claims: env
+                .get("PRINCIPAL_CLAIMS")
+                .map(|_| env.list("PRINCIPAL_CLAIMS")),
+            required_scopes: env
+                .get("REQUIRED_SCOPES")
+                .map(|_| env.words("REQUIRED_SCOPES")),
+            scope_match,
+            scope_claims: env.get("SCOPE_CLAIMS").map(|_| env.list("SCOPE_CLAIMS")),
+            required_claims: env
+                .get("REQUIRED_CLAIMS")
+                .map(|_| env.list("REQUIRED_CLAIMS")),
+            max_token_age: env.optional_seconds("MAX_TOKEN_AGE_SECONDS", 1)?,
+        };
+        let preset = match env.get("IDP_PRESET") {
+            None => None,
+            Some(name) => Some(Preset::parse(&name).ok_or_else(|| {
+                ConfigError::new(
+                    "IDP_PRESET",
+                    format!("`{name}` is not a preset ({})", preset_names()),
+                )
+            })?),
+        };
+        let issuer = match env.get("TOKEN_ISSUER") {
+            None => None,
+            Some(issuer) => {
+                let audiences = env.list("AUDIENCE");
+                if audiences.is_empty() {
+                    return Err(ConfigError::new(
+                        "AUDIENCE",
+                        "is required: your API identifier (comma-separate several); there is no accept-any-audience mode",
+                    ));
+                }
+                let keys = key_source(&env, &issuer)?;
+                Some(IssuerSpec {
+                    issuer,
+                    audiences,
+                    keys,
+                    preset,
+                    layer: IssuerLayer::default(),
+                })
+            }
+        };
+        if issuer.is_none() && preset.is_some() {
+            return Err(ConfigError::new(
+                "IDP_PRESET",
+                "needs TOKEN_ISSUER and AUDIENCE",
+            ));
+        }
+        let global = GlobalLayer {
+            token_header: env.get("TOKEN_HEADER"),
+            token_query: env.get("TOKEN_QUERY_PARAM"),
+            http_api_response: match env.get("HTTP_API_RESPONSE").as_deref() {
+                None => None,
+                Some(text) => Some(
+                    parse_http_api_response(text)
+                        .map_err(|m| ConfigError::new("HTTP_API_RESPONSE", m))?,
+                ),
+            },
+            policy_resource: match env.get("POLICY_RESOURCE").as_deref() {
+                None => None,
+                Some(text) => Some(
+                    parse_policy_resource(text)
+                        .map_err(|m| ConfigError::new("POLICY_RESOURCE", m))?,
+                ),
+            },
+            context_claims: match env.get("CONTEXT_CLAIMS").as_deref() {
+                None => None,
+                Some("*") => Some(None),
+                Some(_) => Some(Some(env.list("CONTEXT_CLAIMS"))),
+            },
+            context_max_bytes: env.optional_number("CONTEXT_MAX_BYTES", 256)?,
+            max_token_bytes: env.optional_number("MAX_TOKEN_BYTES", 256)?,
+            cache_ttl: env.optional_seconds("JWKS_CACHE_TTL_SECONDS", 1)?,
+            cache_stale: env.optional_seconds("JWKS_STALE_SECONDS", 0)?,
+            cache_cooldown: env.optional_seconds("JWKS_COOLDOWN_SECONDS", 1)?,
+            cache_retry: env.optional_seconds("JWKS_RETRY_SECONDS", 1)?,
+            connect_timeout: env.optional_millis("HTTP_CONNECT_TIMEOUT_MS")?,
+            timeout: env.optional_millis("HTTP_TIMEOUT_MS")?,
+            max_bytes: env.optional_number("JWKS_MAX_BYTES", 1024)?,
+        };
+        if global.timeout.is_some_and(|t| t > MAX_HTTP_TIMEOUT) {
+            return Err(ConfigError::new(
+                "HTTP_TIMEOUT_MS",
+                "is at most 8000: API Gateway gives an authorizer 10 s in all",
+            ));
+        }
+        let sources = Sources {
+            config_parameter: env.get("CONFIG_PARAMETER"),
+            config_ttl: env
+                .optional_seconds("CONFIG_TTL_SECONDS", 1)?
+                .unwrap_or(DEFAULT_CONFIG_TTL),
+            jwks_snapshot: env
+                .get("JWKS_SNAPSHOT_PARAMETER")
+                .map(|p| p.trim_end_matches('/').to_owned()),
+        };
+        Ok(EnvConfig {
+            issuer,
+            issuer_layer,
+            global,
+            sources,
+        })
+    }
+}
+
+/// Largest accepted `HTTP_TIMEOUT_MS`.
+pub const MAX_HTTP_TIMEOUT: Duration = Duration::from_secs(8);
+
+fn preset_names() -> String {
+    Preset::ALL.map(|(name, _)| name).join(", ")
+}
+
+/// Parses algorithm names, refusing `none`, `HS*` and unknown names.
+///
+/// # Errors
+/// The message for the first bad name, or for an empty list.
+pub fn parse_algorithms(names: &[String]) -> Result<Vec<Algorithm>, String> {
+    let mut algs = Vec::new();
+    for name in names {
+        let alg = parse_configured(name).map_err(|e| e.to_string())?;
+        if !algs.contains(&alg) {
+            algs.push(alg);
+        }
+    }
+    if algs.is_empty() {
+        return Err("is empty".to_owned());
+    }
+    Ok(algs)
+}
+
+/// Parses `all` / `any`.
+///
+/// # Errors
+/// A message naming the accepted values.
+pub fn parse_scope_match(text: &str) -> Result<ScopeMatch, String> {
+    match text {
+        "all" => Ok(ScopeMatch::All),
+        "any" => Ok(ScopeMatch::Any),
+        other => Err(format!("is `{other}`; use `all` or `any`")),
+    }
+}
+
+/// Parses `simple` / `policy`.
+///
+/// # Errors
+/// A message naming the accepted values.
+pub fn parse_http_api_response(text: &str) -> Result<HttpApiResponse, String> {
+    match text {
+        "simple" => Ok(HttpApiResponse::Simple),
+        "policy" => Ok(HttpApiResponse::Policy),
+        other => Err(format!("is `{other}`; use `simple` or `policy`")),
+    }
+}
+
+/// Parses `stage` / `api` / `route`.
+///
+/// # Errors
+/// A message naming the accepted values.
+pub fn parse_policy_resource(text: &str) -> Result<PolicyResource, String> {
+    match text {
+        "stage" => Ok(PolicyResource::Stage),
+        "api" => Ok(PolicyResource::Api),
+        "route" => Ok(PolicyResource::Route),
+        other => Err(format!(
+            "is `{other}`; use `stage`, `api` or `route` (route is safe only with authorizer caching off)"
+        )),
+    }
+}
+
 impl Config {
-    /// Reads the process environment.
+    /// Reads the process environment (no document).
     ///
     /// # Errors
     /// The first [`ConfigError`] found.
@@ -249,149 +651,120 @@ impl Config {
         Self::from_lookup(|name| std::env::var(name).ok())
     }
 
-    /// Reads configuration through `lookup` (an environment, a map in tests).
+    /// Reads configuration through `lookup` (an environment, a map in tests), without a
+    /// document.
     ///
     /// # Errors
     /// The first [`ConfigError`] found.
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let env = Env(&lookup);
-        let issuer = env
-            .get("TOKEN_ISSUER")
-            .ok_or_else(|| ConfigError::new("TOKEN_ISSUER", "is required: the exact iss of your access tokens, e.g. https://your-tenant.us.auth0.com/"))?;
-        let audiences = env.list("AUDIENCE");
-        if audiences.is_empty() {
-            return Err(ConfigError::new(
-                "AUDIENCE",
-                "is required: your API identifier (comma-separate several); there is no accept-any-audience mode",
-            ));
-        }
-        let keys = key_source(&env, &issuer)?;
-        let algorithms = if env.get("ALLOWED_ALGORITHMS").is_none() {
-            DEFAULT_ALGORITHMS.to_vec()
-        } else {
-            let mut algs = Vec::new();
-            for name in env.list("ALLOWED_ALGORITHMS") {
-                let alg = parse_configured(&name)
-                    .map_err(|e| ConfigError::new("ALLOWED_ALGORITHMS", e.to_string()))?;
-                if !algs.contains(&alg) {
-                    algs.push(alg);
-                }
-            }
-            if algs.is_empty() {
-                return Err(ConfigError::new("ALLOWED_ALGORITHMS", "is empty"));
-            }
-            algs
-        };
-        let leeway = env.seconds("LEEWAY_SECONDS", DEFAULT_LEEWAY, 0)?;
-        if leeway > MAX_LEEWAY {
-            return Err(ConfigError::new(
-                "LEEWAY_SECONDS",
-                format!("is at most {} seconds", MAX_LEEWAY.as_secs()),
-            ));
-        }
-        let token_types = TokenTypes {
-            allowed: env
-                .list_or("ALLOWED_TOKEN_TYPES", DEFAULT_TOKEN_TYPES)
-                .iter()
-                .map(|t| TokenTypes::normalise(t))
-                .collect(),
-            required: env.flag("REQUIRE_TOKEN_TYPE", false)?,
-        };
-        let scope_match = match env.get("SCOPE_MATCH").as_deref() {
-            None | Some("all") => ScopeMatch::All,
-            Some("any") => ScopeMatch::Any,
-            Some(other) => {
-                return Err(ConfigError::new(
-                    "SCOPE_MATCH",
-                    format!("is `{other}`; use `all` or `any`"),
-                ));
-            }
-        };
-        let principal_claims = env.list_or("PRINCIPAL_CLAIMS", DEFAULT_PRINCIPAL_CLAIMS);
-        let max_token_age = match env.get("MAX_TOKEN_AGE_SECONDS") {
-            None => None,
-            Some(_) => Some(env.seconds("MAX_TOKEN_AGE_SECONDS", Duration::ZERO, 1)?),
-        };
-        let issuer_config = IssuerConfig {
-            issuer,
-            audiences,
-            audience_claim: env
-                .get("AUDIENCE_CLAIM")
-                .unwrap_or_else(|| DEFAULT_AUDIENCE_CLAIM.to_owned()),
-            keys,
-            algorithms,
-            leeway,
-            token_types,
-            principal_claims,
-            required_scopes: env.words("REQUIRED_SCOPES"),
-            scope_match,
-            scope_claims: env.list_or("SCOPE_CLAIMS", DEFAULT_SCOPE_CLAIMS),
-            required_claims: env.list("REQUIRED_CLAIMS"),
-            max_token_age,
-        };
+        let env = EnvConfig::from_lookup(lookup)?;
+        Self::combine(&env, None)
+    }
 
+    /// Combines the environment with a configuration document. The document wins for
+    /// everything it states; the environment fills the rest; built-in defaults fill what
+    /// neither states. A document that lists `issuers` replaces the environment's issuer
+    /// (`TOKEN_ISSUER`/`AUDIENCE`/`JWKS_*`/`IDP_PRESET`); the per-issuer variables
+    /// (`ALLOWED_ALGORITHMS`, `LEEWAY_SECONDS`, ...) remain defaults for its issuers.
+    ///
+    /// # Errors
+    /// A [`ConfigError`] when the result has no issuer, repeats one, or is inconsistent.
+    pub fn combine(env: &EnvConfig, document: Option<ConfigDocument>) -> Result<Self, ConfigError> {
+        let document = document.unwrap_or_default();
+        let label = document
+            .label
+            .clone()
+            .unwrap_or_else(|| "configuration".to_owned());
+        let doc_error = |message: String| ConfigError {
+            variable: label.clone(),
+            message,
+        };
+        let specs: Vec<IssuerSpec> = match document.issuers {
+            Some(issuers) => issuers,
+            None => env.issuer.clone().into_iter().collect(),
+        };
+        if specs.is_empty() {
+            return Err(match &document.label {
+                Some(_) => doc_error("issuers: at least one issuer is required".to_owned()),
+                None => ConfigError::new(
+                    "TOKEN_ISSUER",
+                    "is required: the exact iss of your access tokens, e.g. https://your-tenant.us.auth0.com/ (or set CONFIG_PARAMETER to a configuration document that lists issuers)",
+                ),
+            });
+        }
+        let mut issuers = Vec::with_capacity(specs.len());
+        for spec in specs {
+            if issuers
+                .iter()
+                .any(|i: &IssuerConfig| i.issuer == spec.issuer)
+            {
+                return Err(doc_error(format!("issuer {} is listed twice", spec.issuer)));
+            }
+            if let Some(warning) = spec.preset.and_then(|p| p.check_issuer(&spec.issuer)) {
+                tracing::warn!(issuer = %spec.issuer, warning, "preset and issuer disagree");
+            }
+            issuers.push(spec.build(&env.issuer_layer));
+        }
+        let global = document.global.or(env.global.clone());
         let cache = CacheSettings {
-            ttl: env.seconds("JWKS_CACHE_TTL_SECONDS", keys::DEFAULT_TTL, 1)?,
-            stale: env.seconds("JWKS_STALE_SECONDS", keys::DEFAULT_STALE, 0)?,
-            cooldown: env.seconds("JWKS_COOLDOWN_SECONDS", keys::DEFAULT_COOLDOWN, 1)?,
-            retry: env.seconds("JWKS_RETRY_SECONDS", keys::DEFAULT_RETRY, 1)?,
+            ttl: global.cache_ttl.unwrap_or(keys::DEFAULT_TTL),
+            stale: global.cache_stale.unwrap_or(keys::DEFAULT_STALE),
+            cooldown: global.cache_cooldown.unwrap_or(keys::DEFAULT_COOLDOWN),
+            retry: global.cache_retry.unwrap_or(keys::DEFAULT_RETRY),
         };
         let http = HttpSettings {
-            connect_timeout: env
-                .millis("HTTP_CONNECT_TIMEOUT_MS", fetch::DEFAULT_CONNECT_TIMEOUT)?,
-            timeout: env.millis("HTTP_TIMEOUT_MS", fetch::DEFAULT_TIMEOUT)?,
-            max_bytes: env.number("JWKS_MAX_BYTES", fetch::DEFAULT_MAX_BYTES, 1024)?,
+            connect_timeout: global
+                .connect_timeout
+                .unwrap_or(fetch::DEFAULT_CONNECT_TIMEOUT),
+            timeout: global.timeout.unwrap_or(fetch::DEFAULT_TIMEOUT),
+            max_bytes: global.max_bytes.unwrap_or(fetch::DEFAULT_MAX_BYTES),
         };
-        if http.timeout > Duration::from_secs(8) {
-            return Err(ConfigError::new(
-                "HTTP_TIMEOUT_MS",
-                "is at most 8000: API Gateway gives an authorizer 10 s in all",
-            ));
-        }
         let gateway = GatewaySettings {
-            token_header: env
-                .get("TOKEN_HEADER")
+            token_header: global
+                .token_header
                 .unwrap_or_else(|| DEFAULT_TOKEN_HEADER.to_owned()),
-            token_query: env.get("TOKEN_QUERY_PARAM"),
-            http_api_response: match env.get("HTTP_API_RESPONSE").as_deref() {
-                None | Some("simple") => HttpApiResponse::Simple,
-                Some("policy") => HttpApiResponse::Policy,
-                Some(other) => {
-                    return Err(ConfigError::new(
-                        "HTTP_API_RESPONSE",
-                        format!("is `{other}`; use `simple` or `policy`"),
-                    ));
-                }
-            },
-            policy_resource: match env.get("POLICY_RESOURCE").as_deref() {
-                None | Some("stage") => PolicyResource::Stage,
-                Some("api") => PolicyResource::Api,
-                Some("route") => PolicyResource::Route,
-                Some(other) => {
-                    return Err(ConfigError::new(
-                        "POLICY_RESOURCE",
-                        format!(
-                            "is `{other}`; use `stage`, `api` or `route` (route is safe only with authorizer caching off)"
-                        ),
-                    ));
-                }
-            },
+            token_query: global.token_query,
+            http_api_response: global.http_api_response.unwrap_or(HttpApiResponse::Simple),
+            policy_resource: global.policy_resource.unwrap_or(PolicyResource::Stage),
             context: ContextSettings {
-                claims: match env.get("CONTEXT_CLAIMS").as_deref() {
-                    None | Some("*") => None,
-                    Some(_) => Some(env.list("CONTEXT_CLAIMS")),
-                },
-                max_bytes: env.number("CONTEXT_MAX_BYTES", DEFAULT_CONTEXT_MAX_BYTES, 256)?,
+                claims: global.context_claims.unwrap_or(None),
+                max_bytes: global
+                    .context_max_bytes
+                    .unwrap_or(DEFAULT_CONTEXT_MAX_BYTES),
             },
         };
+        let routes = document.routes.unwrap_or_default();
+        routes
+            .validate()
+            .map_err(|e| doc_error(format!("routes: {e}")))?;
         Ok(Config {
-            issuers: vec![issuer_config],
+            issuers,
             cache,
             http,
             gateway,
-            max_token_bytes: env.number("MAX_TOKEN_BYTES", DEFAULT_MAX_TOKEN_BYTES, 256)?,
+            routes,
+            max_token_bytes: global.max_token_bytes.unwrap_or(DEFAULT_MAX_TOKEN_BYTES),
+            sources: env.sources.clone(),
         })
     }
+}
+
+/// Where an issuer's keys come from, from a `jwks_uri` (or none: discovery).
+///
+/// # Errors
+/// A message when the URL is not an https (or loopback) URL.
+pub fn key_source_for(issuer: &str, jwks_uri: Option<&str>) -> Result<KeySourceConfig, String> {
+    if let Some(uri) = jwks_uri {
+        let url = Url::parse(uri).map_err(|e| format!("`{uri}` is not a URL ({e})"))?;
+        check_key_url(&url)?;
+        return Ok(KeySourceConfig::Uri(url));
+    }
+    let discovery = Url::parse(&fetch::discovery_url(issuer)).map_err(|e| {
+        format!("`{issuer}` is not a URL, so its keys cannot be discovered ({e}); give a JWKS URI")
+    })?;
+    check_key_url(&discovery)
+        .map_err(|e| format!("discovery needs https: {e}; or give a JWKS URI"))?;
+    Ok(KeySourceConfig::Discovery)
 }
 
 fn key_source(env: &Env<'_>, issuer: &str) -> Result<KeySourceConfig, ConfigError> {
@@ -408,33 +781,23 @@ fn key_source(env: &Env<'_>, issuer: &str) -> Result<KeySourceConfig, ConfigErro
             ),
         ));
     }
-    if let Some(uri) = env.get("JWKS_URI") {
-        let url = Url::parse(&uri)
-            .map_err(|e| ConfigError::new("JWKS_URI", format!("`{uri}` is not a URL ({e})")))?;
-        check_key_url(&url).map_err(|e| ConfigError::new("JWKS_URI", e))?;
-        return Ok(KeySourceConfig::Uri(url));
-    }
     if let Some(path) = env.get("JWKS_FILE") {
         return Ok(KeySourceConfig::File(PathBuf::from(path)));
     }
     if let Some(json) = env.get("JWKS_JSON") {
         return Ok(KeySourceConfig::Inline(json));
     }
-    let discovery = Url::parse(&fetch::discovery_url(issuer)).map_err(|e| {
+    let uri = env.get("JWKS_URI");
+    key_source_for(issuer, uri.as_deref()).map_err(|m| {
         ConfigError::new(
-            "TOKEN_ISSUER",
-            format!(
-                "`{issuer}` is not a URL, so its keys cannot be discovered ({e}); set JWKS_URI"
-            ),
+            if uri.is_some() {
+                "JWKS_URI"
+            } else {
+                "TOKEN_ISSUER"
+            },
+            m,
         )
-    })?;
-    check_key_url(&discovery).map_err(|e| {
-        ConfigError::new(
-            "TOKEN_ISSUER",
-            format!("discovery needs https: {e}; or set JWKS_URI"),
-        )
-    })?;
-    Ok(KeySourceConfig::Discovery)
+    })
 }
 
 struct Env<'a>(&'a dyn Fn(&str) -> Option<String>);
@@ -450,10 +813,6 @@ impl Env<'_> {
     /// A comma-separated list, trimmed, blanks dropped.
     fn list(&self, name: &str) -> Vec<String> {
         split_list(&self.get(name).unwrap_or_default())
-    }
-
-    fn list_or(&self, name: &str, default: &str) -> Vec<String> {
-        split_list(&self.get(name).unwrap_or_else(|| default.to_owned()))
     }
 
     /// A list separated by commas or whitespace (scopes).
@@ -503,6 +862,28 @@ impl Env<'_> {
                 format!("`{text}` is not a positive whole number of milliseconds"),
             )),
         }
+    }
+
+    fn optional_number(&self, name: &str, min: usize) -> Result<Option<usize>, ConfigError> {
+        self.get(name)
+            .map(|_| self.number(name, 0, min))
+            .transpose()
+    }
+
+    fn optional_seconds(&self, name: &str, min: u64) -> Result<Option<Duration>, ConfigError> {
+        self.get(name)
+            .map(|_| self.seconds(name, Duration::ZERO, min))
+            .transpose()
+    }
+
+    fn optional_millis(&self, name: &str) -> Result<Option<Duration>, ConfigError> {
+        self.get(name)
+            .map(|_| self.millis(name, Duration::ZERO))
+            .transpose()
+    }
+
+    fn optional_flag(&self, name: &str) -> Result<Option<bool>, ConfigError> {
+        self.get(name).map(|_| self.flag(name, false)).transpose()
     }
 
     fn flag(&self, name: &str, default: bool) -> Result<bool, ConfigError> {

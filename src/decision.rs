@@ -81,7 +81,7 @@ mod tests {
         IssuerConfig {
             issuer: "https://idp/".into(),
             audiences: vec!["api".into()],
-            audience_claim: "aud".into(),
+            audience_fallback_claim: None,
             keys: KeySourceConfig::Discovery,
             algorithms: vec![Algorithm::RS256],
             leeway: Duration::from_secs(60),

@@ -16,14 +16,17 @@ pub mod config;
 pub mod context;
 pub mod decision;
 pub mod dev;
+pub mod document;
 pub mod error;
 pub mod event;
 pub mod fetch;
 pub mod jwk;
 pub mod keys;
 pub mod logging;
+pub mod presets;
 pub mod refusal;
 pub mod response;
+pub mod routes;
 pub mod token;
 pub mod verify;
 

@@ -79,6 +79,10 @@ pub enum Reason {
     InvalidClaim,
     /// Valid token without the required scopes or permissions.
     InsufficientScope,
+    /// Valid token whose claim does not meet a route rule (e.g. another tenant's path).
+    ClaimMismatch,
+    /// No route rule covers the called route and `routes.default` is `deny`.
+    RouteNotAllowed,
     /// The issuer's keys could not be obtained and no usable cached copy exists.
     JwksUnavailable,
     /// The Lambda event is not an API Gateway authorizer event this function understands.
@@ -87,7 +91,7 @@ pub enum Reason {
 
 impl Reason {
     /// Every reason, for the README table and its test.
-    pub const ALL: [Reason; 24] = [
+    pub const ALL: [Reason; 26] = [
         Reason::MissingToken,
         Reason::TokenTooLarge,
         Reason::OpaqueToken,
@@ -110,6 +114,8 @@ impl Reason {
         Reason::MissingClaim,
         Reason::InvalidClaim,
         Reason::InsufficientScope,
+        Reason::ClaimMismatch,
+        Reason::RouteNotAllowed,
         Reason::JwksUnavailable,
         Reason::UnrecognisedEvent,
     ];
@@ -140,6 +146,8 @@ impl Reason {
             Reason::MissingClaim => "missing_claim",
             Reason::InvalidClaim => "invalid_claim",
             Reason::InsufficientScope => "insufficient_scope",
+            Reason::ClaimMismatch => "claim_mismatch",
+            Reason::RouteNotAllowed => "route_not_allowed",
             Reason::JwksUnavailable => "jwks_unavailable",
             Reason::UnrecognisedEvent => "unrecognised_event",
         }
@@ -149,7 +157,9 @@ impl Reason {
     #[must_use]
     pub const fn outcome(self) -> Outcome {
         match self {
-            Reason::InsufficientScope => Outcome::Deny,
+            Reason::InsufficientScope | Reason::ClaimMismatch | Reason::RouteNotAllowed => {
+                Outcome::Deny
+            }
             Reason::JwksUnavailable | Reason::UnrecognisedEvent => Outcome::Error,
             _ => Outcome::Unauthorized,
         }
@@ -216,6 +226,12 @@ impl Reason {
             }
             Reason::InsufficientScope => {
                 "the token is valid but lacks the scopes or permissions REQUIRED_SCOPES asks for; grant them to the client or user"
+            }
+            Reason::ClaimMismatch => {
+                "the token is valid but a route rule requires a claim value it does not have (e.g. another tenant's path)"
+            }
+            Reason::RouteNotAllowed => {
+                "no route rule allows this route and routes.default is deny; add a rule for it"
             }
             Reason::JwksUnavailable => {
                 "the issuer's signing keys could not be fetched and no cached copy is usable; check the identity provider, JWKS_URI and network egress"
@@ -307,7 +323,9 @@ mod tests {
     fn only_scopes_deny_and_only_dependencies_error() {
         for reason in Reason::ALL {
             let expected = match reason {
-                Reason::InsufficientScope => Outcome::Deny,
+                Reason::InsufficientScope | Reason::ClaimMismatch | Reason::RouteNotAllowed => {
+                    Outcome::Deny
+                }
                 Reason::JwksUnavailable | Reason::UnrecognisedEvent => Outcome::Error,
                 _ => Outcome::Unauthorized,
             };

@@ -51,9 +51,9 @@ pub struct PolicyDocument {
     /// Always `2012-10-17`.
     #[serde(rename = "Version")]
     pub version: &'static str,
-    /// The statement.
+    /// The statements: an Allow, a Deny, or both.
     #[serde(rename = "Statement")]
-    pub statement: [Statement; 1],
+    pub statement: Vec<Statement>,
 }
 
 /// `execute-api:Invoke` allowed or denied on resources.
@@ -80,91 +80,118 @@ pub struct SimpleAnswer {
     pub context: Map<String, Value>,
 }
 
-/// The Allow answer for a verified caller, and the claims that did not fit the context.
+/// What a verified caller's policy allows and denies. Without route rules: the stage
+/// (or the scope `POLICY_RESOURCE` names) allowed, or — for a missing global scope —
+/// denied; with route rules, exactly the routes the token may and may not call.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Grant {
+    /// Allowed resources.
+    pub allow: Vec<String>,
+    /// Denied resources (an explicit Deny wins in IAM evaluation).
+    pub deny: Vec<String>,
+}
+
+impl Grant {
+    /// Everything `POLICY_RESOURCE` covers for this request, allowed.
+    #[must_use]
+    pub fn allow_all(request: &Request, settings: &GatewaySettings) -> Self {
+        Grant {
+            allow: vec![resource(&request.arn, settings.policy_resource)],
+            deny: Vec::new(),
+        }
+    }
+
+    /// Everything `POLICY_RESOURCE` covers for this request, denied.
+    #[must_use]
+    pub fn deny_all(request: &Request, settings: &GatewaySettings) -> Self {
+        Grant {
+            allow: Vec::new(),
+            deny: vec![resource(&request.arn, settings.policy_resource)],
+        }
+    }
+}
+
+/// The answer for a verified caller. `verdict` is this request's decision (it alone
+/// drives simple responses); `grant` is the token's policy (policy responses, which API
+/// Gateway applies to this and, when cached, to later requests). Claims go into the
+/// context only when something is allowed; a refusal carries only its reason code.
 #[must_use]
-pub fn allow(
+pub fn verified(
     request: &Request,
     principal: &str,
     claims: &Map<String, Value>,
+    verdict: Result<(), Reason>,
+    grant: &Grant,
     settings: &GatewaySettings,
 ) -> (Answer, Omitted) {
-    if request.shape == Shape::HttpV2 {
-        let (mut native, omitted) = context::native(claims, &settings.context);
-        match settings.http_api_response {
-            HttpApiResponse::Simple => {
+    let reason_only = |reason: Reason| {
+        let mut flat = FlatContext::default();
+        flat.insert("reason", Scalar::Str(reason.code().to_owned()));
+        flat
+    };
+    if request.shape == Shape::HttpV2 && settings.http_api_response == HttpApiResponse::Simple {
+        return match verdict {
+            Ok(()) => {
+                let (mut native, omitted) = context::native(claims, &settings.context);
                 native.insert(
                     "principalId".to_owned(),
                     Value::String(principal.to_owned()),
                 );
-                let answer = SimpleAnswer {
-                    is_authorized: true,
-                    context: native,
-                };
-                (Answer::Simple(answer), omitted)
+                (
+                    Answer::Simple(SimpleAnswer {
+                        is_authorized: true,
+                        context: native,
+                    }),
+                    omitted,
+                )
             }
-            HttpApiResponse::Policy => {
-                let answer = policy(
-                    request,
-                    principal,
-                    "Allow",
-                    Context::Native(native),
-                    settings,
-                );
-                (answer, omitted)
+            Err(reason) => {
+                let mut context = Map::new();
+                context.insert("reason".to_owned(), Value::String(reason.code().to_owned()));
+                (
+                    Answer::Simple(SimpleAnswer {
+                        is_authorized: false,
+                        context,
+                    }),
+                    Omitted::default(),
+                )
             }
-        }
+        };
+    }
+    let (context, omitted) = if grant.allow.is_empty() {
+        let reason = verdict.err().unwrap_or(Reason::RouteNotAllowed);
+        (Context::Flat(reason_only(reason)), Omitted::default())
+    } else if request.shape == Shape::HttpV2 {
+        let (native, omitted) = context::native(claims, &settings.context);
+        (Context::Native(native), omitted)
     } else {
         let (flat, omitted) = context::flat(claims, &settings.context);
-        (
-            policy(request, principal, "Allow", Context::Flat(flat), settings),
-            omitted,
-        )
+        (Context::Flat(flat), omitted)
+    };
+    let mut statements = Vec::with_capacity(2);
+    if !grant.allow.is_empty() {
+        statements.push(Statement {
+            action: "execute-api:Invoke",
+            effect: "Allow",
+            resource: grant.allow.clone(),
+        });
     }
-}
-
-/// The explicit Deny (HTTP 403) for a valid token without the needed permission. It
-/// carries the reason code and no claims.
-#[must_use]
-pub fn deny(
-    request: &Request,
-    principal: &str,
-    reason: Reason,
-    settings: &GatewaySettings,
-) -> Answer {
-    let mut flat = FlatContext::default();
-    flat.insert("reason", Scalar::Str(reason.code().to_owned()));
-    match (request.shape, settings.http_api_response) {
-        (Shape::HttpV2, HttpApiResponse::Simple) => {
-            let mut context = Map::new();
-            context.insert("reason".to_owned(), Value::String(reason.code().to_owned()));
-            Answer::Simple(SimpleAnswer {
-                is_authorized: false,
-                context,
-            })
-        }
-        _ => policy(request, principal, "Deny", Context::Flat(flat), settings),
+    if !grant.deny.is_empty() {
+        statements.push(Statement {
+            action: "execute-api:Invoke",
+            effect: "Deny",
+            resource: grant.deny.clone(),
+        });
     }
-}
-
-fn policy(
-    request: &Request,
-    principal: &str,
-    effect: &'static str,
-    context: Context,
-    settings: &GatewaySettings,
-) -> Answer {
-    Answer::Policy(PolicyAnswer {
+    let answer = Answer::Policy(PolicyAnswer {
         principal_id: principal.to_owned(),
         policy_document: PolicyDocument {
             version: "2012-10-17",
-            statement: [Statement {
-                action: "execute-api:Invoke",
-                effect,
-                resource: vec![resource(&request.arn, settings.policy_resource)],
-            }],
+            statement: statements,
         },
         context,
-    })
+    });
+    (answer, omitted)
 }
 
 /// The policy resource for a called route's ARN

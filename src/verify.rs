@@ -338,7 +338,11 @@ pub fn check_claims(
         }
     }
 
-    check_audience(claims, &policy.audience_claim, &policy.audiences)?;
+    let audience_claim = match (claims.contains_key("aud"), &policy.audience_fallback_claim) {
+        (false, Some(fallback)) => fallback.as_str(),
+        _ => "aud",
+    };
+    check_audience(claims, audience_claim, &policy.audiences)?;
 
     let leeway = policy.leeway.as_secs_f64();
     let Some(exp) = exp else {
@@ -589,7 +593,7 @@ mod tests {
         IssuerConfig {
             issuer: "https://idp.example.com/".into(),
             audiences: vec!["https://api.example.com".into()],
-            audience_claim: "aud".into(),
+            audience_fallback_claim: None,
             keys: KeySourceConfig::Discovery,
             algorithms: vec![Algorithm::RS256],
             leeway: Duration::from_secs(60),

@@ -4,7 +4,11 @@
 //! token-verifier mint --key FILE [--kid KID] [--alg ALG] [--iss ISS] [--aud AUD] [--sub SUB]
 //!                     [--scope "a b"] [--ttl SECONDS | --exp UNIX] [--claims JSON] [--claim NAME=VALUE]...
 //! token-verifier jwks --key FILE[:KID[:ALG]]...
+//! token-verifier check-config FILE
 //! ```
+//! `check-config` validates a configuration document together with the current
+//! environment (as the authorizer would combine them) and prints the effective
+//! configuration; exit status 0 when valid, 2 with one error line when not.
 //! `mint` prints a signed access token (header `typ: at+jwt`); `iss` and `aud` default to
 //! `TOKEN_ISSUER` and the first `AUDIENCE` of the environment; a `null` in `--claims`
 //! removes a default claim. `jwks` prints the public
@@ -13,19 +17,24 @@
 use std::process::ExitCode;
 
 use serde_json::{Map, Value, json};
+use std::fmt::Write as _;
+
 use token_verifier::algorithm::Algorithm;
+use token_verifier::config::{Config, ConfigDocument, EnvConfig, KeySourceConfig};
 use token_verifier::dev::{SigningKey, jwks};
 
 const USAGE: &str = "usage:
   token-verifier mint --key FILE [--kid KID] [--alg ALG] [--iss ISS] [--aud AUD] [--sub SUB]
                       [--scope \"a b\"] [--ttl SECONDS | --exp UNIX] [--claims JSON] [--claim NAME=VALUE]...
-  token-verifier jwks --key FILE[:KID[:ALG]]...";
+  token-verifier jwks --key FILE[:KID[:ALG]]...
+  token-verifier check-config FILE";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
         Some("mint") => mint(&args[1..]),
         Some("jwks") => keyset(&args[1..]),
+        Some("check-config") => check_config(&args[1..]),
         _ => Err(USAGE.to_owned()),
     };
     match result {
@@ -177,4 +186,74 @@ fn keyset(args: &[String]) -> Result<String, String> {
     }
     let refs: Vec<&SigningKey> = keys.iter().collect();
     serde_json::to_string_pretty(&jwks(&refs)).map_err(|e| e.to_string())
+}
+
+fn check_config(args: &[String]) -> Result<String, String> {
+    let [path] = args else {
+        return Err(format!("check-config takes one FILE\n{USAGE}"));
+    };
+    let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {path}: {e}"))?;
+    let env = EnvConfig::from_lookup(|name| std::env::var(name).ok())
+        .map_err(|e| format!("configuration error: {e}"))?;
+    let document =
+        ConfigDocument::parse(path, &text).map_err(|e| format!("configuration error: {e}"))?;
+    let config =
+        Config::combine(&env, Some(document)).map_err(|e| format!("configuration error: {e}"))?;
+    Ok(describe(&config))
+}
+
+/// The effective configuration, for humans.
+fn describe(config: &Config) -> String {
+    let mut out = String::from("valid\n");
+    for issuer in &config.issuers {
+        let keys = match &issuer.keys {
+            KeySourceConfig::Discovery => "discovery".to_owned(),
+            KeySourceConfig::Uri(url) => url.to_string(),
+            KeySourceConfig::Inline(_) => "inline JWKS".to_owned(),
+            KeySourceConfig::File(path) => path.display().to_string(),
+        };
+        let _ = writeln!(out, "issuer {}", issuer.issuer);
+        let _ = writeln!(out, "  audiences        {}", issuer.audiences.join(", "));
+        if let Some(fallback) = &issuer.audience_fallback_claim {
+            let _ = writeln!(out, "  audience claim   {fallback} when a token has no aud");
+        }
+        let _ = writeln!(out, "  keys             {keys}");
+        let algs: Vec<&str> = issuer.algorithms.iter().map(|a| a.name()).collect();
+        let _ = writeln!(out, "  algorithms       {}", algs.join(", "));
+        let _ = writeln!(out, "  leeway           {}s", issuer.leeway.as_secs());
+        let _ = writeln!(
+            out,
+            "  principal        {}",
+            issuer.principal_claims.join(", ")
+        );
+        let _ = writeln!(out, "  scopes from      {}", issuer.scope_claims.join(", "));
+        if !issuer.required_scopes.is_empty() {
+            let _ = writeln!(
+                out,
+                "  required scopes  {} ({:?})",
+                issuer.required_scopes.join(" "),
+                issuer.scope_match
+            );
+        }
+        if !issuer.required_claims.is_empty() {
+            let _ = writeln!(
+                out,
+                "  required claims  {}",
+                issuer.required_claims.join(", ")
+            );
+        }
+    }
+    if !config.routes.is_empty() {
+        let _ = writeln!(out, "routes (default {:?})", config.routes.default);
+        for rule in &config.routes.rules {
+            let _ = writeln!(
+                out,
+                "  {}  scopes [{}] claims {}",
+                rule.pattern,
+                rule.scopes.join(" "),
+                rule.claims.len()
+            );
+        }
+    }
+    out.trim_end().to_owned()
 }

@@ -89,7 +89,7 @@ async fn cognito_access_token_has_client_id_instead_of_aud() {
     let vars = [
         ("TOKEN_ISSUER", iss),
         ("AUDIENCE", client_id),
-        ("AUDIENCE_CLAIM", "client_id"),
+        ("AUDIENCE_FALLBACK_CLAIM", "client_id"),
         ("SCOPE_CLAIMS", "scope,cognito:groups"),
         ("REQUIRED_SCOPES", "https://api.acme.example/messages.read"),
         ("PRINCIPAL_CLAIMS", "username,sub"),
@@ -138,7 +138,7 @@ async fn cognito_access_token_has_client_id_instead_of_aud() {
     )
     .await;
     assert_eq!(decided.reason(), "id_token");
-    // Without AUDIENCE_CLAIM the access token is refused for having no aud, and says so.
+    // Without AUDIENCE_FALLBACK_CLAIM the access token is refused for having no aud, and says so.
     let decided = answer(
         &[vars[0], vars[1]],
         rest_token(&format!("Bearer {}", token(&header, &access))),
@@ -187,12 +187,13 @@ async fn okta_access_token_with_scp_array_cid_and_uid() {
 }
 
 #[tokio::test]
-async fn keycloak_access_token_with_azp_and_realm_and_client_roles() {
+async fn keycloak_access_token_with_an_audience_mapper_and_realm_and_client_roles() {
     let now = unix_now();
     let iss = "https://sso.acme.example/realms/acme";
     let payload = json!({
         "exp": now + 300, "iat": now - 5, "auth_time": now - 60, "jti": "onrtac:8f2e7c1d-aaaa-bbbb-cccc-0123456789ab",
-        "iss": iss, "aud": "account", "sub": "f1e2d3c4-b5a6-4789-9abc-def012345678", "typ": "Bearer",
+        // An audience mapper (client scope) puts the API's client id into aud.
+        "iss": iss, "aud": ["messages-api", "account"], "sub": "f1e2d3c4-b5a6-4789-9abc-def012345678", "typ": "Bearer",
         "azp": "web-app", "sid": "5d6e7f80-1111-2222-3333-444455556666", "acr": "1",
         "allowed-origins": ["https://app.acme.example"],
         "realm_access": {"roles": ["default-roles-acme", "offline_access", "messages-reader"]},
@@ -203,8 +204,7 @@ async fn keycloak_access_token_with_azp_and_realm_and_client_roles() {
     let header = json!({"alg": "RS256", "typ": "JWT", "kid": "rsa-a"});
     let vars = [
         ("TOKEN_ISSUER", iss),
-        ("AUDIENCE", "web-app"),
-        ("AUDIENCE_CLAIM", "azp"),
+        ("AUDIENCE", "messages-api"),
         (
             "SCOPE_CLAIMS",
             "/realm_access/roles,/resource_access/web-app/roles",
@@ -224,7 +224,16 @@ async fn keycloak_access_token_with_azp_and_realm_and_client_roles() {
         r#"{"roles":["default-roles-acme","offline_access","messages-reader"]}"#
     );
     // A role of another client does not count.
-    let other = [&vars[..5], &[("REQUIRED_SCOPES", "manage-account")]].concat();
+    let other = [&vars[..3], &[("REQUIRED_SCOPES", "manage-account")]].concat();
+    // Without the mapper, aud is only "account": refused, never judged by azp instead.
+    let mut unmapped = payload.clone();
+    unmapped["aud"] = json!("account");
+    let decided = answer(
+        &vars,
+        rest_token(&format!("Bearer {}", token(&header, &unmapped))),
+    )
+    .await;
+    assert_eq!(decided.reason(), "wrong_audience");
     let decided = answer(
         &other,
         rest_token(&format!("Bearer {}", token(&header, &payload))),

@@ -14,6 +14,7 @@ mod idps;
 mod keysets;
 mod properties;
 mod refusals;
+mod routes;
 mod samples;
 mod shapes;
 mod support;
