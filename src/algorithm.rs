@@ -149,6 +149,12 @@ fn supported_list() -> String {
     Algorithm::ALL.map(Algorithm::name).join(", ")
 }
 
+/// Whether `name` is an HMAC algorithm name (`HS256`, `hs512`, ...), whatever follows.
+#[must_use]
+pub fn is_hmac_name(name: &str) -> bool {
+    name.get(..2).is_some_and(|p| p.eq_ignore_ascii_case("HS"))
+}
+
 /// Parses one configured algorithm name, refusing `none` and `HS*` with a reason.
 ///
 /// # Errors
@@ -160,7 +166,7 @@ pub fn parse_configured(name: &str) -> Result<Algorithm, AlgorithmNameError> {
     if name.eq_ignore_ascii_case("none") {
         return Err(AlgorithmNameError::None(name.to_owned()));
     }
-    if name.len() >= 2 && name[..2].eq_ignore_ascii_case("HS") {
+    if is_hmac_name(name) {
         return Err(AlgorithmNameError::Symmetric(name.to_owned()));
     }
     Err(AlgorithmNameError::Unknown(name.to_owned()))
@@ -195,6 +201,14 @@ mod tests {
         }
         assert!(matches!(
             parse_configured("RS257"),
+            Err(AlgorithmNameError::Unknown(_))
+        ));
+        assert!(matches!(
+            parse_configured("€"),
+            Err(AlgorithmNameError::Unknown(_))
+        ));
+        assert!(matches!(
+            parse_configured("H€"),
             Err(AlgorithmNameError::Unknown(_))
         ));
         assert_eq!(parse_configured("PS256"), Ok(Algorithm::PS256));

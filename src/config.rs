@@ -554,6 +554,12 @@ impl EnvConfig {
             timeout: env.optional_millis("HTTP_TIMEOUT_MS")?,
             max_bytes: env.optional_number("JWKS_MAX_BYTES", 1024)?,
         };
+        if global.cache_stale.is_some_and(|s| s > keys::MAX_STALE) {
+            return Err(ConfigError::new(
+                "JWKS_STALE_SECONDS",
+                "is at most 604800 (7 days)",
+            ));
+        }
         if global.timeout.is_some_and(|t| t > MAX_HTTP_TIMEOUT) {
             return Err(ConfigError::new(
                 "HTTP_TIMEOUT_MS",

@@ -124,7 +124,7 @@ pub fn native(
 
 fn entry_cost(name: &str, value: &Scalar) -> usize {
     let value_len = match value {
-        Scalar::Str(s) => json_len(&Value::String(s.clone())),
+        Scalar::Str(s) => serde_json::to_string(s).map_or(usize::MAX / 4, |j| j.len()),
         Scalar::Num(n) => n.to_string().len(),
         Scalar::Bool(b) => {
             if *b {

@@ -185,6 +185,14 @@ impl ConfigDocument {
             }
             global.cache_ttl = c.ttl_seconds.map(Duration::from_secs);
             global.cache_stale = c.stale_seconds.map(Duration::from_secs);
+            if global
+                .cache_stale
+                .is_some_and(|s| s > crate::keys::MAX_STALE)
+            {
+                return Err(error(
+                    "cache.stale_seconds: at most 604800 (7 days)".to_owned(),
+                ));
+            }
             global.cache_cooldown = c.cooldown_seconds.map(Duration::from_secs);
             global.cache_retry = c.retry_seconds.map(Duration::from_secs);
         }

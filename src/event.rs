@@ -237,6 +237,20 @@ fn values<'a>(
     }
 }
 
+/// Authorization schemes a refusal may name (IANA HTTP Authentication Scheme Registry).
+const KNOWN_SCHEMES: [&str; 10] = [
+    "Basic",
+    "Digest",
+    "DPoP",
+    "HOBA",
+    "Mutual",
+    "Negotiate",
+    "NTLM",
+    "OAuth",
+    "SCRAM-SHA-256",
+    "Token",
+];
+
 /// Extracts the token from `Bearer <token>`: the scheme matched case-insensitively,
 /// spaces and tabs around it tolerated (HTTP's optional whitespace), exactly one
 /// credential (RFC 6750 §2.1). Any other whitespace or control character is refused.
@@ -258,14 +272,14 @@ pub fn bearer(value: &str) -> Result<&str, Refusal> {
         });
     };
     if !scheme.eq_ignore_ascii_case("bearer") {
-        let shown: String = scheme
-            .chars()
-            .take(16)
-            .filter(char::is_ascii_alphanumeric)
-            .collect();
+        // Name only well-known schemes: an unknown "scheme" may be part of a secret.
+        let shown = KNOWN_SCHEMES
+            .iter()
+            .find(|known| scheme.eq_ignore_ascii_case(known))
+            .map_or("an unrecognised scheme", |known| *known);
         return Err(Refusal::new(
             Reason::MissingToken,
-            format!("the scheme is {shown}, not Bearer"),
+            format!("the credential uses {shown}, not Bearer"),
         ));
     }
     let token = rest.trim_start_matches(is_ows);
@@ -302,11 +316,28 @@ mod tests {
             "Bearer a\u{0}b",
             "Bearer\nabc",
         ] {
+            let refusal = bearer(bad).unwrap_err();
+            assert!(
+                !refusal.detail.contains("dXNlcjpw") && !refusal.detail.contains("abc.def"),
+                "{refusal:?}"
+            );
             assert_eq!(
                 bearer(bad).unwrap_err().reason,
                 Reason::MissingToken,
                 "{bad:?}"
             );
         }
+    }
+
+    #[test]
+    fn an_unknown_scheme_is_never_echoed() {
+        let refusal = bearer("s3cr3tT0kenValue x").unwrap_err();
+        assert!(!refusal.detail.contains("s3cr3t"), "{}", refusal.detail);
+        assert!(
+            bearer("Basic dXNlcjpwYXNz")
+                .unwrap_err()
+                .detail
+                .contains("Basic")
+        );
     }
 }

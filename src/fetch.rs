@@ -100,7 +100,8 @@ impl Default for HttpSettings {
 #[derive(Clone, Debug)]
 pub struct Http {
     client: reqwest::Client,
-    settings: HttpSettings,
+    /// Its limits.
+    pub settings: HttpSettings,
 }
 
 impl Http {
@@ -128,23 +129,24 @@ impl Http {
         match tokio::time::timeout(deadline, self.get_inner(url)).await {
             Ok(result) => result,
             Err(_) => Err(FetchError::Timeout {
-                url: url.to_string(),
+                url: redact(url),
                 millis: deadline.as_millis(),
             }),
         }
     }
 
     async fn get_inner(&self, url: &Url) -> Result<Vec<u8>, FetchError> {
+        let shown = redact(url);
         let transport = |e: reqwest::Error| {
             if e.is_timeout() {
                 FetchError::Timeout {
-                    url: url.to_string(),
+                    url: shown.clone(),
                     millis: self.settings.timeout.as_millis(),
                 }
             } else {
                 FetchError::Transport {
-                    url: url.to_string(),
-                    message: error_chain(&e),
+                    url: shown.clone(),
+                    message: error_chain(&e.without_url()),
                 }
             }
         };
@@ -158,13 +160,13 @@ impl Http {
         let status = response.status().as_u16();
         if status != 200 {
             return Err(FetchError::Status {
-                url: url.to_string(),
+                url: shown.clone(),
                 status,
             });
         }
         let limit = self.settings.max_bytes;
         let too_large = || FetchError::TooLarge {
-            url: url.to_string(),
+            url: shown.clone(),
             limit,
         };
         if response
@@ -246,20 +248,45 @@ impl RemoteJwks {
 }
 
 impl JwksSource for RemoteJwks {
+    /// Discovery (once) and the key set share one deadline, `HTTP_TIMEOUT_MS`, so a
+    /// request that must fetch both never waits longer than that.
     fn fetch(&self) -> BoxFuture<'_, Result<Vec<u8>, FetchError>> {
         Box::pin(async move {
-            let uri = self.jwks_uri().await?;
-            self.http.get(&uri).await
+            let deadline = self.http.settings.timeout;
+            let fetch = async {
+                let uri = self.jwks_uri().await?;
+                self.http.get(&uri).await
+            };
+            tokio::time::timeout(deadline, fetch)
+                .await
+                .unwrap_or_else(|_| {
+                    Err(FetchError::Timeout {
+                        url: self.describe(),
+                        millis: deadline.as_millis(),
+                    })
+                })
         })
     }
 
     fn describe(&self) -> String {
         match (&self.location, self.resolved.get()) {
-            (JwksLocation::Uri(url), _) => url.to_string(),
-            (JwksLocation::Discovery { .. }, Some(url)) => format!("{url} (discovered)"),
+            (JwksLocation::Uri(url), _) => redact(url),
+            (JwksLocation::Discovery { .. }, Some(url)) => format!("{} (discovered)", redact(url)),
             (JwksLocation::Discovery { issuer }, None) => discovery_url(issuer),
         }
     }
+}
+
+/// A URL for logs: scheme, host, port and path only (no userinfo, query or fragment,
+/// where a key URL could carry a secret).
+#[must_use]
+pub fn redact(url: &Url) -> String {
+    let mut shown = url.clone();
+    let _ = shown.set_username("");
+    let _ = shown.set_password(None);
+    shown.set_query(None);
+    shown.set_fragment(None);
+    shown.to_string()
 }
 
 /// The discovery document URL of an issuer (RFC 8414 §5 / OIDC Discovery §4).
@@ -295,9 +322,24 @@ async fn discover(http: &Http, issuer: &str) -> Result<Url, FetchError> {
         .and_then(Value::as_str)
         .ok_or_else(|| failure("no jwks_uri member".to_owned()))?;
     let jwks_uri = Url::parse(jwks_uri).map_err(|e| failure(format!("jwks_uri: {e}")))?;
-    check_key_url(&jwks_uri).map_err(|e| failure(format!("jwks_uri: {e}")))?;
-    tracing::info!(issuer, jwks_uri = %jwks_uri, "discovered jwks_uri");
+    check_discovered_url(issuer, &jwks_uri).map_err(|e| failure(format!("jwks_uri: {e}")))?;
+    tracing::info!(issuer, jwks_uri = %redact(&jwks_uri), "discovered jwks_uri");
     Ok(jwks_uri)
+}
+
+/// A discovered key URL must be https; plain http only when the issuer itself is a
+/// loopback http URL (tests): a discovery document must never point a production
+/// authorizer at a local port such as the Lambda Runtime API.
+///
+/// # Errors
+/// A message saying which rule the URL breaks.
+pub fn check_discovered_url(issuer: &str, jwks_uri: &Url) -> Result<(), String> {
+    let issuer_is_loopback =
+        Url::parse(issuer).is_ok_and(|u| u.scheme() == "http" && is_loopback(&u));
+    if jwks_uri.scheme() != "https" && !issuer_is_loopback {
+        return Err(format!("{} is not https", redact(jwks_uri)));
+    }
+    check_key_url(jwks_uri)
 }
 
 /// Key URLs must be `https`, except on loopback hosts (local runs and tests).
@@ -348,6 +390,21 @@ mod tests {
         for u in bad {
             assert!(check_key_url(&Url::parse(u).unwrap()).is_err(), "{u}");
         }
+    }
+
+    #[test]
+    fn discovered_key_urls_must_be_https() {
+        let local = Url::parse("http://127.0.0.1:9001/2018-06-01/runtime").unwrap();
+        assert!(check_discovered_url("https://idp.example.com/", &local).is_err());
+        assert!(check_discovered_url("http://127.0.0.1:8000", &local).is_ok());
+        let https = Url::parse("https://idp.example.com/keys").unwrap();
+        assert!(check_discovered_url("https://idp.example.com/", &https).is_ok());
+    }
+
+    #[test]
+    fn logged_urls_lose_credentials_and_queries() {
+        let url = Url::parse("https://user:pass@idp.example.com/keys?token=s3cret#x").unwrap();
+        assert_eq!(redact(&url), "https://idp.example.com/keys");
     }
 
     #[test]

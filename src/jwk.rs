@@ -42,6 +42,8 @@ pub struct VerificationKey {
     pub declared_alg: Option<Algorithm>,
     /// `RSA 2048`, `EC P-256`, `OKP Ed25519`: for logs and `explain`.
     pub description: String,
+    /// The public members of the JWK (`kty`, `kid`, `alg`, `use`, `n`/`e`, `crv`/`x`/`y`).
+    jwk: Map<String, Value>,
     parsed: Vec<(Algorithm, ParsedPublicKey)>,
 }
 
@@ -163,7 +165,7 @@ impl KeySet {
         for kid in duplicated {
             set.skipped.push(SkippedKey {
                 kid: Some(kid),
-                reason: "kid used by several keys: tokens naming it are refused as ambiguous"
+                reason: "kid used by several keys: a token naming it is refused as ambiguous when more than one of them fits its algorithm"
                     .to_owned(),
             });
         }
@@ -242,10 +244,16 @@ impl KeySet {
         }
     }
 
-    /// Whether any key carries this `kid` (whatever its algorithm).
+    /// The usable keys as a minimal JWKS document (public members only): what a
+    /// last-known-good snapshot stores.
     #[must_use]
-    pub fn has_kid(&self, kid: &str) -> bool {
-        self.keys.iter().any(|k| k.kid.as_deref() == Some(kid))
+    pub fn minimal_document(&self) -> String {
+        let keys: Vec<Value> = self
+            .keys
+            .iter()
+            .map(|k| Value::Object(k.jwk.clone()))
+            .collect();
+        serde_json::json!({ "keys": keys }).to_string()
     }
 
     /// The `kid`s of the usable keys, for logs.
@@ -367,10 +375,17 @@ fn parse_key(jwk: Value, allowed: &[Algorithm]) -> Result<VerificationKey, Strin
             .map_err(|e| format!("{description} key rejected by the crypto library ({e})"))?;
         parsed.push((alg, key));
     }
+    let public: Map<String, Value> = jwk
+        .into_iter()
+        .filter(|(name, _)| {
+            ["kty", "kid", "alg", "use", "n", "e", "crv", "x", "y"].contains(&name.as_str())
+        })
+        .collect();
     Ok(VerificationKey {
         kid,
         declared_alg,
         description,
+        jwk: public,
         parsed,
     })
 }
@@ -405,7 +420,10 @@ fn rsa_public_key_der(jwk: &Map<String, Value>) -> Result<(Vec<u8>, usize), Stri
     let e = bytes_member(jwk, "e")?;
     let n = strip_leading_zeros(&n);
     let e = strip_leading_zeros(&e);
-    let bits = n.len() * 8 - n.first().map_or(8, |b| b.leading_zeros() as usize);
+    let Some(first) = n.first() else {
+        return Err("RSA modulus is empty".to_owned());
+    };
+    let bits = n.len() * 8 - first.leading_zeros() as usize;
     if !(MIN_RSA_BITS..=MAX_RSA_BITS).contains(&bits) {
         return Err(format!(
             "RSA modulus of {bits} bits (accepted: {MIN_RSA_BITS} to {MAX_RSA_BITS})"

@@ -1,14 +1,21 @@
 //! One issuer's keys, cached across warm invocations.
 //!
-//! The promises, each proved by a request-counting test:
+//! The promises, each proved by a request-counting test (per execution environment:
+//! every Lambda instance has its own cache):
 //! - keys are fetched at init and then at most once per `JWKS_CACHE_TTL_SECONDS`;
+//! - a key set the `IdP` serves is authoritative, even when it no longer holds a key: a
+//!   removed key stops verifying within the TTL while the `IdP` answers;
 //! - an unknown `kid` triggers one refetch (key rotation needs no restart), but at most one
 //!   per `JWKS_COOLDOWN_SECONDS`, so a flood of random kids cannot hammer the `IdP`;
 //! - concurrent callers needing a fetch share one (single flight);
-//! - when a refresh fails, the last good keys keep serving for `JWKS_STALE_SECONDS`, and
-//!   failed fetches are retried at most once per `JWKS_RETRY_SECONDS`;
+//! - when the `IdP` cannot be reached (transport error, non-200, malformed document), the
+//!   last good keys keep serving for `JWKS_STALE_SECONDS` past the TTL, and failed fetches
+//!   are retried at most once per `JWKS_RETRY_SECONDS`;
 //! - verifications of cached keys never wait for a fetch: the lock they take is held only
 //!   to clone an `Arc`.
+//!
+//! Optionally a [`SnapshotStore`] keeps the last good key set outside the process (SSM
+//! Parameter Store), for cold starts while the `IdP` is unreachable.
 
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
@@ -16,16 +23,19 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 use crate::algorithm::Algorithm;
-use crate::fetch::{FetchError, JwksSource};
+use crate::fetch::{BoxFuture, FetchError, JwksSource};
 use crate::jwk::{KeySet, Selection, VerificationKey};
 
 /// Default for `JWKS_CACHE_TTL_SECONDS`: 10 minutes, as jose and jwks-rsa. Bounds how long
-/// a key removed from the JWKS (revoked) keeps verifying.
+/// a key removed from the JWKS (revoked) keeps verifying while the `IdP` answers.
 pub const DEFAULT_TTL: Duration = Duration::from_secs(600);
 
 /// Default for `JWKS_STALE_SECONDS`: 6 hours. How long past the TTL the last good keys
 /// keep serving while the `IdP` cannot be reached (the Auth0/Cloudflare outage class).
 pub const DEFAULT_STALE: Duration = Duration::from_secs(6 * 3600);
+
+/// Largest accepted `JWKS_STALE_SECONDS`: 7 days.
+pub const MAX_STALE: Duration = Duration::from_secs(7 * 86400);
 
 /// Default for `JWKS_COOLDOWN_SECONDS`: 15 s between refetches caused by unknown kids
 /// (aws-jwt-verify waits 10 s, jose 30 s).
@@ -68,6 +78,8 @@ pub enum KeyOrigin {
     Fetched,
     /// From the cache past its TTL, because refreshing failed.
     Stale,
+    /// From the last-known-good snapshot, because the `IdP` could not be reached.
+    Snapshot,
     /// From a fixed key set (`JWKS_FILE` / `JWKS_JSON`).
     Fixed,
 }
@@ -80,24 +92,35 @@ impl KeyOrigin {
             KeyOrigin::Cached => "cached",
             KeyOrigin::Fetched => "fetched",
             KeyOrigin::Stale => "stale",
+            KeyOrigin::Snapshot => "snapshot",
             KeyOrigin::Fixed => "fixed",
         }
     }
 }
 
+/// Whether an unknown `kid` led to a refetch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refetch {
+    /// The key set was refetched (by this or a concurrent request) and still lacks it.
+    Done,
+    /// Not refetched: one was made less than `JWKS_COOLDOWN_SECONDS` ago.
+    CoolingDown,
+    /// Not refetched: the last attempt failed less than `JWKS_RETRY_SECONDS` ago.
+    BackingOff,
+    /// Not refetched: the keys are fixed (`JWKS_FILE` / `JWKS_JSON`).
+    Fixed,
+}
+
 /// Why no key could be had.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum KeyError {
-    /// No key with this `kid`; `refetched` tells whether a refetch was made or allowed.
-    Unknown {
-        /// Whether this lookup refetched the set (false: cool-down or fixed keys).
-        refetched: bool,
-    },
+    /// No key with this `kid`.
+    Unknown(Refetch),
     /// Keys with this `kid` are for other algorithms.
     AlgorithmMismatch(String),
     /// Several keys fit.
     Ambiguous(usize),
-    /// No usable keys: never fetched, or the last good ones are past the stale window.
+    /// No usable keys: never fetched, past the stale window, or a needed refetch failed.
     Unavailable(String),
 }
 
@@ -110,14 +133,33 @@ pub struct KeyHit {
     pub origin: KeyOrigin,
 }
 
+/// A key set kept outside the process, with when it was fetched.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Snapshot {
+    /// A minimal JWKS document (public members only).
+    pub jwks: String,
+    /// When it was fetched from the `IdP`, in Unix seconds.
+    pub fetched_at: u64,
+}
+
+/// Where last-known-good key sets are kept (SSM Parameter Store in production).
+pub trait SnapshotStore: Send + Sync {
+    /// The stored snapshot, if any.
+    fn load(&self) -> BoxFuture<'_, Result<Option<Snapshot>, String>>;
+    /// Replaces the stored snapshot.
+    fn save(&self, snapshot: Snapshot) -> BoxFuture<'_, Result<(), String>>;
+}
+
 #[derive(Default)]
 struct State {
     keys: Option<Arc<KeySet>>,
     fetched_at: Option<Instant>,
+    from_snapshot: bool,
     last_failure: Option<(Instant, String)>,
     last_miss_refetch: Option<Instant>,
+    /// One more per fetch attempt.
     generation: u64,
-    fetches: u64,
+    saved: Option<String>,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -127,9 +169,19 @@ enum Trigger {
     UnknownKid,
 }
 
+/// The outcome of [`KeyCache::refresh`] for its caller.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Refreshed {
+    /// The newest attempt (this caller's or a concurrent one's) succeeded.
+    Ok,
+    /// The newest attempt failed.
+    Failed,
+}
+
 /// One issuer's key cache.
 pub struct KeyCache {
     source: Option<Arc<dyn JwksSource>>,
+    snapshots: Option<Arc<dyn SnapshotStore>>,
     algorithms: Vec<Algorithm>,
     settings: CacheSettings,
     state: RwLock<Arc<State>>,
@@ -145,6 +197,12 @@ impl std::fmt::Debug for KeyCache {
     }
 }
 
+fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
 impl KeyCache {
     /// A cache over a remote (or any refreshable) source. Nothing is fetched yet; call
     /// [`KeyCache::prefetch`] during init.
@@ -156,11 +214,20 @@ impl KeyCache {
     ) -> Self {
         KeyCache {
             source: Some(source),
+            snapshots: None,
             algorithms,
             settings,
             state: RwLock::new(Arc::new(State::default())),
             fetch_lock: tokio::sync::Mutex::new(()),
         }
+    }
+
+    /// Keeps last-known-good snapshots in `store`: written when a new key set is fetched,
+    /// read when the `IdP` cannot be reached at init.
+    #[must_use]
+    pub fn with_snapshots(mut self, store: Arc<dyn SnapshotStore>) -> Self {
+        self.snapshots = Some(store);
+        self
     }
 
     /// A cache holding a fixed key set that is never refreshed.
@@ -173,6 +240,7 @@ impl KeyCache {
         };
         KeyCache {
             source: None,
+            snapshots: None,
             algorithms: Vec::new(),
             settings: CacheSettings::default(),
             state: RwLock::new(Arc::new(state)),
@@ -191,7 +259,7 @@ impl KeyCache {
     /// How many fetch attempts were made (successful or not).
     #[must_use]
     pub fn fetch_count(&self) -> u64 {
-        self.snapshot().fetches
+        self.snapshot().generation
     }
 
     /// The current key set, if any.
@@ -200,13 +268,70 @@ impl KeyCache {
         self.snapshot().keys.clone()
     }
 
+    /// The algorithms keys are parsed for, and the timing rules (to reuse this cache
+    /// across configuration reloads only when they are unchanged).
+    #[must_use]
+    pub fn parameters(&self) -> (&[Algorithm], CacheSettings) {
+        (&self.algorithms, self.settings)
+    }
+
     /// Fetches the keys now (during init). A failure is logged and remembered; requests
-    /// then retry after `JWKS_RETRY_SECONDS`.
+    /// then retry after `JWKS_RETRY_SECONDS`. With a snapshot store, a failure falls back
+    /// to the last-known-good snapshot when it is within the stale window.
     pub async fn prefetch(&self) {
-        if self.source.is_some() {
-            let generation = self.snapshot().generation;
-            self.refresh(generation, Trigger::Init).await;
+        if self.source.is_none() {
+            return;
         }
+        let generation = self.snapshot().generation;
+        if self.refresh(generation, Trigger::Init).await == Refreshed::Failed {
+            self.restore_snapshot().await;
+        }
+    }
+
+    async fn restore_snapshot(&self) {
+        let Some(store) = &self.snapshots else { return };
+        let snapshot = match store.load().await {
+            Ok(Some(snapshot)) => snapshot,
+            Ok(None) => {
+                tracing::warn!(source = %self.describe(), "no key snapshot to fall back on");
+                return;
+            }
+            Err(error) => {
+                tracing::warn!(source = %self.describe(), error = %error, "key snapshot unreadable");
+                return;
+            }
+        };
+        let age = Duration::from_secs(unix_now().saturating_sub(snapshot.fetched_at));
+        let limit = self.settings.ttl.saturating_add(self.settings.stale);
+        if age >= limit {
+            tracing::warn!(source = %self.describe(), age_s = age.as_secs(), "key snapshot too old to use");
+            return;
+        }
+        let keys = match KeySet::parse(snapshot.jwks.as_bytes(), &self.algorithms) {
+            Ok(keys) => keys,
+            Err(error) => {
+                tracing::warn!(source = %self.describe(), error = %error, "key snapshot unusable");
+                return;
+            }
+        };
+        let now = Instant::now();
+        let fetched_at = now.checked_sub(age).unwrap_or(now);
+        let before = self.snapshot();
+        tracing::warn!(
+            source = %self.describe(),
+            age_s = age.as_secs(),
+            kids = %keys.kids(),
+            "the IdP is unreachable: using the last-known-good key snapshot"
+        );
+        self.store(State {
+            keys: Some(Arc::new(keys)),
+            fetched_at: Some(fetched_at),
+            from_snapshot: true,
+            last_failure: before.last_failure.clone(),
+            last_miss_refetch: before.last_miss_refetch,
+            generation: before.generation,
+            saved: Some(snapshot.jwks),
+        });
     }
 
     fn snapshot(&self) -> Arc<State> {
@@ -236,38 +361,51 @@ impl KeyCache {
                 .keys
                 .as_ref()
                 .ok_or_else(|| KeyError::Unavailable("no keys".into()))?;
-            return select(keys, kid, alg, KeyOrigin::Fixed, false);
+            return select(keys, kid, alg, KeyOrigin::Fixed, Refetch::Fixed);
         }
 
         if let (Some(keys), Some(at)) = (&state.keys, state.fetched_at)
             && now.duration_since(at) < self.settings.ttl
         {
+            let origin = if state.from_snapshot {
+                KeyOrigin::Snapshot
+            } else {
+                KeyOrigin::Cached
+            };
             match keys.select(kid, alg) {
                 Ok(key) => {
                     return Ok(KeyHit {
                         key: Arc::clone(key),
-                        origin: KeyOrigin::Cached,
+                        origin,
                     });
                 }
-                Err(Selection::Unknown) if self.may_refetch_for_miss(&state, now) => {
-                    self.refresh(state.generation, Trigger::UnknownKid).await;
-                    return self.select_current(kid, alg, state.fetched_at, true);
-                }
-                Err(Selection::Unknown) => return Err(KeyError::Unknown { refetched: false }),
-                Err(other) => return Err(selection_error(other, false)),
+                Err(Selection::Unknown) => {}
+                Err(other) => return Err(selection_error(other, Refetch::Done)),
             }
+            if self.backing_off(&state, now) {
+                return Err(KeyError::Unknown(Refetch::BackingOff));
+            }
+            if !self.cooled_down(&state, now) {
+                return Err(KeyError::Unknown(Refetch::CoolingDown));
+            }
+            if self.refresh(state.generation, Trigger::UnknownKid).await == Refreshed::Failed {
+                return Err(KeyError::Unavailable(format!(
+                    "the key set had to be refetched for an unknown kid and the fetch failed; {}",
+                    unavailable_detail(&self.snapshot())
+                )));
+            }
+            return self.select_current(kid, alg, state.fetched_at, Refetch::Done);
         }
         if !self.backing_off(&state, now) {
             self.refresh(state.generation, Trigger::Expired).await;
         }
-        self.select_current(kid, alg, state.fetched_at, false)
+        self.select_current(kid, alg, state.fetched_at, Refetch::Done)
     }
 
-    fn may_refetch_for_miss(&self, state: &State, now: Instant) -> bool {
-        let cooled = state
+    fn cooled_down(&self, state: &State, now: Instant) -> bool {
+        state
             .last_miss_refetch
-            .is_none_or(|t| now.duration_since(t) >= self.settings.cooldown);
-        cooled && !self.backing_off(state, now)
+            .is_none_or(|t| now.duration_since(t) >= self.settings.cooldown)
     }
 
     fn backing_off(&self, state: &State, now: Instant) -> bool {
@@ -282,7 +420,7 @@ impl KeyCache {
         kid: Option<&str>,
         alg: Algorithm,
         previously_fetched_at: Option<Instant>,
-        refetched: bool,
+        refetch: Refetch,
     ) -> Result<KeyHit, KeyError> {
         let state = self.snapshot();
         let now = Instant::now();
@@ -290,76 +428,65 @@ impl KeyCache {
             return Err(KeyError::Unavailable(unavailable_detail(&state)));
         };
         let age = now.duration_since(at);
-        let origin = if age < self.settings.ttl {
-            if previously_fetched_at == Some(at) {
-                KeyOrigin::Cached
-            } else {
-                KeyOrigin::Fetched
-            }
-        } else if age < self.settings.ttl + self.settings.stale {
-            KeyOrigin::Stale
-        } else {
+        let origin = if age >= self.settings.ttl.saturating_add(self.settings.stale) {
             return Err(KeyError::Unavailable(format!(
                 "the last good keys are {}s old, past the stale window; {}",
                 age.as_secs(),
                 unavailable_detail(&state)
             )));
+        } else if state.from_snapshot {
+            KeyOrigin::Snapshot
+        } else if age >= self.settings.ttl {
+            KeyOrigin::Stale
+        } else if previously_fetched_at == Some(at) {
+            KeyOrigin::Cached
+        } else {
+            KeyOrigin::Fetched
         };
-        if origin == KeyOrigin::Stale {
-            tracing::warn!(
-                source = %self.describe(),
-                age_s = age.as_secs(),
-                "serving stale keys: the key set could not be refreshed"
-            );
-        }
-        select(keys, kid, alg, origin, refetched)
+        select(keys, kid, alg, origin, refetch)
     }
 
     /// Fetches and swaps in a new key set, once for all concurrent callers: whoever gets
-    /// the lock after another caller's fetch finished finds a newer generation and returns.
-    async fn refresh(&self, seen_generation: u64, trigger: Trigger) {
-        let Some(source) = &self.source else { return };
+    /// the lock after another caller's fetch finished finds a newer generation and returns
+    /// that attempt's outcome.
+    async fn refresh(&self, seen_generation: u64, trigger: Trigger) -> Refreshed {
+        let Some(source) = &self.source else {
+            return Refreshed::Failed;
+        };
         let _flight = self.fetch_lock.lock().await;
         let before = self.snapshot();
         if before.generation != seen_generation {
-            return;
+            return if before.last_failure.is_some() {
+                Refreshed::Failed
+            } else {
+                Refreshed::Ok
+            };
         }
         let started = Instant::now();
         let result = source.fetch().await.and_then(|body| {
-            let set = KeySet::parse(&body, &self.algorithms)
-                .map_err(|e| FetchError::Other(e.to_string()))?;
-            if set.is_empty() {
-                let reasons: Vec<String> = set
-                    .skipped()
-                    .iter()
-                    .map(|s| format!("{}: {}", s.kid.as_deref().unwrap_or("-"), s.reason))
-                    .collect();
-                return Err(FetchError::Other(format!(
-                    "the key set holds no usable key ({})",
-                    reasons.join("; ")
-                )));
-            }
-            Ok(set)
+            KeySet::parse(&body, &self.algorithms).map_err(|e| FetchError::Other(e.to_string()))
         });
         let elapsed_ms = started.elapsed().as_millis();
         let now = Instant::now();
-        let mut next = State {
-            keys: before.keys.clone(),
-            fetched_at: before.fetched_at,
-            last_failure: before.last_failure.clone(),
-            last_miss_refetch: before.last_miss_refetch,
-            generation: before.generation + 1,
-            fetches: before.fetches + 1,
-        };
-        if trigger == Trigger::UnknownKid {
-            next.last_miss_refetch = Some(now);
-        }
         let trigger_name = match trigger {
             Trigger::Init => "init",
             Trigger::Expired => "ttl",
             Trigger::UnknownKid => "unknown_kid",
         };
-        match result {
+        let mut next = State {
+            keys: before.keys.clone(),
+            fetched_at: before.fetched_at,
+            from_snapshot: before.from_snapshot,
+            last_failure: before.last_failure.clone(),
+            last_miss_refetch: if trigger == Trigger::UnknownKid {
+                Some(now)
+            } else {
+                before.last_miss_refetch
+            },
+            generation: before.generation + 1,
+            saved: before.saved.clone(),
+        };
+        let outcome = match result {
             Ok(set) => {
                 for skipped in set.skipped() {
                     tracing::warn!(
@@ -367,6 +494,12 @@ impl KeyCache {
                         kid = skipped.kid.as_deref().unwrap_or("-"),
                         reason = %skipped.reason,
                         "key left out of the key set"
+                    );
+                }
+                if set.is_empty() {
+                    tracing::warn!(
+                        source = %source.describe(),
+                        "the key set holds no usable key: every token of this issuer is refused until it does"
                     );
                 }
                 tracing::info!(
@@ -377,23 +510,57 @@ impl KeyCache {
                     elapsed_ms,
                     "key set fetched"
                 );
+                let document = set.minimal_document();
+                if next.saved.as_deref() != Some(document.as_str())
+                    && !set.is_empty()
+                    && let Some(store) = &self.snapshots
+                {
+                    let snapshot = Snapshot {
+                        jwks: document.clone(),
+                        fetched_at: unix_now(),
+                    };
+                    match store.save(snapshot).await {
+                        Ok(()) => next.saved = Some(document),
+                        Err(error) => {
+                            tracing::warn!(source = %source.describe(), error = %error, "key snapshot not saved");
+                        }
+                    }
+                }
                 next.keys = Some(Arc::new(set));
                 next.fetched_at = Some(now);
+                next.from_snapshot = false;
                 next.last_failure = None;
+                Refreshed::Ok
             }
             Err(error) => {
+                let serving = match (&next.keys, next.fetched_at) {
+                    (Some(_), Some(at)) => {
+                        let left = self
+                            .settings
+                            .ttl
+                            .saturating_add(self.settings.stale)
+                            .saturating_sub(now.duration_since(at));
+                        format!(
+                            "serving the last good keys for up to {}s more",
+                            left.as_secs()
+                        )
+                    }
+                    _ => "no keys to serve: requests fail closed".to_owned(),
+                };
                 tracing::warn!(
                     source = %source.describe(),
                     trigger = trigger_name,
                     error = %error,
                     elapsed_ms,
-                    have_keys = next.keys.is_some(),
+                    serving,
                     "key set fetch failed"
                 );
                 next.last_failure = Some((now, error.to_string()));
+                Refreshed::Failed
             }
-        }
+        };
         self.store(next);
+        outcome
     }
 }
 
@@ -409,19 +576,19 @@ fn select(
     kid: Option<&str>,
     alg: Algorithm,
     origin: KeyOrigin,
-    refetched: bool,
+    refetch: Refetch,
 ) -> Result<KeyHit, KeyError> {
     keys.select(kid, alg)
         .map(|key| KeyHit {
             key: Arc::clone(key),
             origin,
         })
-        .map_err(|e| selection_error(e, refetched))
+        .map_err(|e| selection_error(e, refetch))
 }
 
-fn selection_error(selection: Selection, refetched: bool) -> KeyError {
+fn selection_error(selection: Selection, refetch: Refetch) -> KeyError {
     match selection {
-        Selection::Unknown => KeyError::Unknown { refetched },
+        Selection::Unknown => KeyError::Unknown(refetch),
         Selection::AlgorithmMismatch(detail) => KeyError::AlgorithmMismatch(detail),
         Selection::Ambiguous(n) => KeyError::Ambiguous(n),
     }

@@ -8,7 +8,7 @@ use serde_json::{Map, Value};
 
 use crate::algorithm::Algorithm;
 use crate::config::IssuerConfig;
-use crate::keys::{KeyCache, KeyError, KeyOrigin};
+use crate::keys::{KeyCache, KeyError, KeyOrigin, Refetch};
 use crate::refusal::{Reason, Refusal, sanitize};
 use crate::token::{self, json_type};
 
@@ -256,15 +256,10 @@ fn allowed_algorithm(alg: &str, allowed: &[Algorithm]) -> Result<Algorithm, Refu
             Reason::AlgorithmNotAllowed,
             format!("alg {shown} means an unsigned token and is never accepted"),
         )),
-        None if alg.len() >= 2
-            && alg.is_char_boundary(2)
-            && alg[..2].eq_ignore_ascii_case("HS") =>
-        {
-            Err(Refusal::new(
-                Reason::AlgorithmNotAllowed,
-                format!("alg {shown} is symmetric and never accepted (allowed: {allowed_names})"),
-            ))
-        }
+        None if crate::algorithm::is_hmac_name(alg) => Err(Refusal::new(
+            Reason::AlgorithmNotAllowed,
+            format!("alg {shown} is symmetric and never accepted (allowed: {allowed_names})"),
+        )),
         None => Err(Refusal::new(
             Reason::AlgorithmNotAllowed,
             format!("alg {shown} is not a supported algorithm (allowed: {allowed_names})"),
@@ -275,17 +270,23 @@ fn allowed_algorithm(alg: &str, allowed: &[Algorithm]) -> Result<Algorithm, Refu
 fn key_refusal(error: KeyError, kid: Option<&str>, alg: Algorithm, keys: &KeyCache) -> Refusal {
     let kid_shown = kid.map_or_else(|| "(none)".to_owned(), |k| sanitize(k, 64));
     match error {
-        KeyError::Unknown { refetched } => Refusal::new(
+        KeyError::Unknown(refetch) => Refusal::new(
             Reason::UnknownKey,
-            match (kid, refetched) {
-                (None, _) => format!("the token has no kid and no {alg} key is in the key set"),
-                (Some(_), true) => format!(
-                    "kid {kid_shown} is not in the key set of {} (refetched)",
-                    keys.describe()
-                ),
-                (Some(_), false) => format!(
-                    "kid {kid_shown} is not in the key set of {} (no refetch: one was made recently)",
-                    keys.describe()
+            match kid {
+                None => format!("the token has no kid and no {alg} key is in the key set"),
+                Some(_) => format!(
+                    "kid {kid_shown} is not in the key set of {} ({})",
+                    keys.describe(),
+                    match refetch {
+                        Refetch::Done => "refetched",
+                        Refetch::CoolingDown => {
+                            "not refetched: one was made less than JWKS_COOLDOWN_SECONDS ago"
+                        }
+                        Refetch::BackingOff => {
+                            "not refetched: the last fetch failed less than JWKS_RETRY_SECONDS ago"
+                        }
+                        Refetch::Fixed => "the key set is fixed",
+                    }
                 ),
             },
         ),
@@ -558,7 +559,7 @@ fn principal(claims: &Map<String, Value>, chain: &[String]) -> Result<String, Re
     Err(Refusal::new(
         Reason::MissingClaim,
         format!(
-            "none of PRINCIPAL_CLAIMS ({}) is a non-empty string",
+            "none of PRINCIPAL_CLAIMS ({}) is a non-empty string or a number",
             chain.join(", ")
         ),
     ))

@@ -192,6 +192,66 @@ async fn stale_keys_serve_during_an_outage_with_throttled_retries_then_expire() 
 }
 
 #[tokio::test]
+async fn an_empty_key_set_from_the_idp_is_authoritative_not_an_outage() {
+    let key = rsa_a();
+    let server = JwksServer::with_keys(&[&key]).await;
+    let authorizer = authorizer(&server, &[]).await;
+    let token = key.mint(&claims(json!({}))).unwrap();
+    // The IdP withdraws every key (or leaves only ones this authorizer cannot use).
+    server.set(
+        "/jwks",
+        Reply::Json(json!({"keys": [{"kty": "oct", "k": "c2VjcmV0", "kid": "rsa-a"}]}).to_string()),
+    );
+    time_travel(Duration::from_secs(601)).await;
+    assert_eq!(
+        decide(&authorizer, event_for(&token)).await.reason(),
+        "unknown_kid",
+        "revoked, not served stale"
+    );
+    // A malformed answer, by contrast, is an outage: the last good keys would serve.
+    let server = JwksServer::with_keys(&[&key]).await;
+    let authorizer = authorizer_for(&server).await;
+    server.set("/jwks", Reply::Json("{\"keys\": \"oops\"}".into()));
+    time_travel(Duration::from_secs(601)).await;
+    let decided = decide(&authorizer, event_for(&token)).await;
+    assert_eq!(decided.reason(), "ok");
+    assert_eq!(decided.record.facts.key_origin, Some(KeyOrigin::Stale));
+}
+
+async fn authorizer_for(server: &JwksServer) -> token_verifier::Authorizer {
+    authorizer(server, &[]).await
+}
+
+#[tokio::test]
+async fn an_unknown_kid_whose_refetch_fails_is_an_outage_not_a_bad_token() {
+    let key = rsa_a();
+    let server = JwksServer::with_keys(&[&key]).await;
+    let authorizer = authorizer(&server, &[]).await;
+    server.set("/jwks", Reply::Status(503, "down".into()));
+    let rotated = rsa_b().mint(&claims(json!({}))).unwrap();
+    let decided = decide(&authorizer, event_for(&rotated)).await;
+    assert_eq!(
+        decided.reason(),
+        "jwks_unavailable",
+        "500, not a cached 401 for a possibly valid token"
+    );
+    // Known kids keep working, and the next unknown kid backs off instead of refetching.
+    let token = key.mint(&claims(json!({}))).unwrap();
+    assert_eq!(decide(&authorizer, event_for(&token)).await.reason(), "ok");
+    let decided = decide(&authorizer, event_for(&rotated)).await;
+    assert_eq!(decided.reason(), "unknown_kid");
+    assert!(
+        decided
+            .record
+            .refusal
+            .unwrap()
+            .detail
+            .contains("JWKS_RETRY_SECONDS")
+    );
+    assert_eq!(server.hits("/jwks"), 2);
+}
+
+#[tokio::test]
 async fn discovery_finds_the_jwks_uri_once() {
     let key = rsa_a();
     let server = JwksServer::with_keys(&[&key]).await;

@@ -42,6 +42,8 @@ fn unusable_keys_are_left_out_with_a_reason_and_good_ones_kept() {
         with(&good, json!({"kid": "noalg", "alg": "RS999"})),
         with(&good, json!({"kid": 7})),
         with(&good, json!({"kid": "no-n", "n": null})),
+        with(&good, json!({"kid": "empty-n", "n": ""})),
+        with(&good, json!({"kid": "zero-n", "n": "AA"})),
         json!({"kty": "EC", "kid": "bad-point", "crv": "P-256", "x": ec_p256().public_jwk()["x"], "y": ec_p256().public_jwk()["x"]}),
         json!({"kty": "EC", "kid": "short", "crv": "P-256", "x": "AAAA", "y": "AAAA"}),
         json!({"kty": "EC", "kid": "curve", "crv": "secp256k1", "x": "AAAA", "y": "AAAA"}),
