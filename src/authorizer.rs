@@ -4,30 +4,66 @@
 //! ([`crate::event`]), verify the token ([`crate::verify`]), check the permissions
 //! ([`crate::decision`]), build the answer ([`crate::response`]), log the decision.
 
-use std::sync::Arc;
-use std::time::Instant;
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
 
 use aws_lc_rs::digest;
+use tokio::time::Instant as TokioInstant;
 
-use crate::config::{Config, ConfigError, GatewaySettings, KeySourceConfig};
+use crate::config::{
+    Config, ConfigDocument, ConfigError, EnvConfig, GatewaySettings, IssuerConfig, KeySourceConfig,
+};
 use crate::decision::check_scopes;
 use crate::error::{Failure, InitError};
 use crate::event::{AuthorizerEvent, Request};
+use crate::fetch::HttpSettings;
 use crate::fetch::{Http, JwksLocation, RemoteJwks};
 use crate::jwk::KeySet;
+use crate::keys::CacheSettings;
 use crate::keys::KeyCache;
 use crate::refusal::Reason;
 use crate::refusal::{Outcome, Refusal};
 use crate::response::{self, Answer, Grant};
 use crate::routes::{CalledRoute, RouteRules};
+use crate::ssm::{ParameterSnapshots, ParameterStore, Ssm};
 use crate::verify::{Issuer, TokenFacts, UnixTime, Verifier};
 
-/// Everything a request needs, built once per execution environment.
-#[derive(Debug)]
+/// Everything a request needs, built once per execution environment, and rebuilt when
+/// the configuration document changes.
 pub struct Authorizer {
+    active: RwLock<Arc<Active>>,
+    snapshots: Option<(Arc<dyn ParameterStore>, String)>,
+    reload: Option<Reload>,
+}
+
+impl std::fmt::Debug for Authorizer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Authorizer")
+            .field("active", &self.current())
+            .finish_non_exhaustive()
+    }
+}
+
+/// One configuration, built: what a request reads.
+#[derive(Debug)]
+struct Active {
     verifier: Verifier,
     gateway: GatewaySettings,
     routes: RouteRules,
+    http: Arc<Http>,
+    http_settings: HttpSettings,
+    /// The document's SSM version, when loaded from one.
+    version: Option<i64>,
+}
+
+/// Re-reading the configuration document after `CONFIG_TTL_SECONDS`.
+struct Reload {
+    env: EnvConfig,
+    store: Arc<dyn ParameterStore>,
+    parameter: String,
+    ttl: Duration,
+    last_check: std::sync::Mutex<TokioInstant>,
+    lock: tokio::sync::Mutex<()>,
 }
 
 /// The record of one decision: what the log line says.
@@ -50,67 +86,168 @@ pub struct DecisionRecord {
 }
 
 impl Authorizer {
-    /// Builds the verifier and its key caches from a configuration. Fixed key sets
+    /// Builds the authorizer from a configuration, with no parameter store. Fixed key sets
     /// (`JWKS_FILE`, `JWKS_JSON`) are read and checked here; remote ones are fetched by
     /// [`Authorizer::prefetch`].
     ///
     /// # Errors
     /// [`InitError`] for an HTTP client failure or an unusable fixed key set.
     pub fn new(config: Config) -> Result<Self, InitError> {
-        let http = Arc::new(Http::new(config.http)?);
-        let mut issuers = Vec::with_capacity(config.issuers.len());
-        for issuer in config.issuers {
-            let keys = match &issuer.keys {
-                KeySourceConfig::Discovery => remote(
-                    &http,
-                    JwksLocation::Discovery {
-                        issuer: issuer.issuer.clone(),
-                    },
-                    &issuer.algorithms,
-                    config.cache,
-                ),
-                KeySourceConfig::Uri(url) => remote(
-                    &http,
-                    JwksLocation::Uri(url.clone()),
-                    &issuer.algorithms,
-                    config.cache,
-                ),
-                KeySourceConfig::File(path) => {
-                    let bytes = std::fs::read(path).map_err(|e| ConfigError {
-                        variable: "JWKS_FILE".into(),
-                        message: format!("cannot read {}: {e}", path.display()),
-                    })?;
-                    KeyCache::fixed(fixed_keys("JWKS_FILE", &bytes, &issuer.algorithms)?)
-                }
-                KeySourceConfig::Inline(json) => KeyCache::fixed(fixed_keys(
-                    "JWKS_JSON",
-                    json.as_bytes(),
-                    &issuer.algorithms,
-                )?),
-            };
-            issuers.push(Issuer {
-                config: issuer,
-                keys,
-            });
-        }
+        let (active, _) = build(config, None, None, None)?;
         Ok(Authorizer {
-            verifier: Verifier::new(issuers, config.max_token_bytes),
-            gateway: config.gateway,
-            routes: config.routes,
+            active: RwLock::new(Arc::new(active)),
+            snapshots: None,
+            reload: None,
+        })
+    }
+
+    /// Builds the authorizer the way the Lambda function does: from the environment, and
+    /// from SSM when `CONFIG_PARAMETER` or `JWKS_SNAPSHOT_PARAMETER` is set.
+    ///
+    /// # Errors
+    /// [`InitError`] when the document cannot be read or is invalid, or as [`Authorizer::new`].
+    pub async fn load(env: EnvConfig) -> Result<Self, InitError> {
+        let needs_ssm =
+            env.sources.config_parameter.is_some() || env.sources.jwks_snapshot.is_some();
+        let store: Option<Arc<dyn ParameterStore>> = if needs_ssm {
+            Some(Arc::new(Ssm::from_env().await))
+        } else {
+            None
+        };
+        Self::load_with(env, store).await
+    }
+
+    /// [`Authorizer::load`] with a given parameter store (tests pass an in-memory one).
+    ///
+    /// # Errors
+    /// As [`Authorizer::load`].
+    pub async fn load_with(
+        env: EnvConfig,
+        store: Option<Arc<dyn ParameterStore>>,
+    ) -> Result<Self, InitError> {
+        let snapshots = match (&store, &env.sources.jwks_snapshot) {
+            (Some(store), Some(prefix)) => Some((Arc::clone(store), prefix.clone())),
+            _ => None,
+        };
+        let (document, version, reload) = match (&store, &env.sources.config_parameter) {
+            (Some(store), Some(parameter)) => {
+                let (document, version) = read_document(store.as_ref(), parameter).await?;
+                let reload = Reload {
+                    env: env.clone(),
+                    store: Arc::clone(store),
+                    parameter: parameter.clone(),
+                    ttl: env.sources.config_ttl,
+                    last_check: std::sync::Mutex::new(TokioInstant::now()),
+                    lock: tokio::sync::Mutex::new(()),
+                };
+                (Some(document), Some(version), Some(reload))
+            }
+            _ => (None, None, None),
+        };
+        let config = Config::combine(&env, document)?;
+        let (active, _) = build(config, None, snapshots.as_ref(), version)?;
+        Ok(Authorizer {
+            active: RwLock::new(Arc::new(active)),
+            snapshots,
+            reload,
         })
     }
 
     /// Fetches every issuer's keys (during init, where CPU is full and unbilled).
     pub async fn prefetch(&self) {
-        for issuer in self.verifier.issuers() {
+        for issuer in self.current().verifier.issuers() {
             issuer.keys.prefetch().await;
         }
     }
 
-    /// The verifier (for tools and tests).
+    /// How many issuers the current configuration trusts (for tools and tests).
     #[must_use]
-    pub fn verifier(&self) -> &Verifier {
-        &self.verifier
+    pub fn issuer_count(&self) -> usize {
+        self.current().verifier.issuers().len()
+    }
+
+    /// The SSM version of the current configuration document, if any.
+    #[must_use]
+    pub fn config_version(&self) -> Option<i64> {
+        self.current().version
+    }
+
+    fn current(&self) -> Arc<Active> {
+        match self.active.read() {
+            Ok(guard) => Arc::clone(&guard),
+            Err(poisoned) => Arc::clone(&poisoned.into_inner()),
+        }
+    }
+
+    /// The configuration to decide with: re-reads the document once `CONFIG_TTL_SECONDS`
+    /// have passed (one caller at a time; the others go on with the current one).
+    async fn active(&self) -> Arc<Active> {
+        if let Some(reload) = &self.reload {
+            let due = reload
+                .last_check
+                .lock()
+                .map_or(true, |t| t.elapsed() >= reload.ttl);
+            if due && let Ok(_guard) = reload.lock.try_lock() {
+                self.reload(reload).await;
+            }
+        }
+        self.current()
+    }
+
+    async fn reload(&self, reload: &Reload) {
+        if let Ok(mut last) = reload.last_check.lock() {
+            *last = TokioInstant::now();
+        }
+        let current = self.current();
+        let label = format!("CONFIG_PARAMETER {}", reload.parameter);
+        let parameter = match reload.store.get(&reload.parameter).await {
+            Ok(Some(parameter)) => parameter,
+            Ok(None) => {
+                tracing::error!(parameter = %reload.parameter, "configuration parameter not found; keeping the last good configuration");
+                return;
+            }
+            Err(error) => {
+                tracing::warn!(parameter = %reload.parameter, error = %error, "configuration not re-read; keeping the last good configuration");
+                return;
+            }
+        };
+        if current.version == Some(parameter.version) {
+            return;
+        }
+        let built = ConfigDocument::parse(&label, &parameter.value)
+            .and_then(|document| Config::combine(&reload.env, Some(document)))
+            .map_err(InitError::from)
+            .and_then(|config| {
+                build(
+                    config,
+                    Some(&current),
+                    self.snapshots.as_ref(),
+                    Some(parameter.version),
+                )
+            });
+        match built {
+            Ok((active, new_caches)) => {
+                for cache in &new_caches {
+                    cache.prefetch().await;
+                }
+                tracing::info!(
+                    parameter = %reload.parameter,
+                    version = parameter.version,
+                    issuers = active.verifier.issuers().len(),
+                    new_key_caches = new_caches.len(),
+                    "configuration reloaded"
+                );
+                match self.active.write() {
+                    Ok(mut guard) => *guard = Arc::new(active),
+                    Err(poisoned) => *poisoned.into_inner() = Arc::new(active),
+                }
+            }
+            Err(error) => tracing::error!(
+                version = parameter.version,
+                error = %error,
+                "the new configuration is invalid; keeping the last good configuration"
+            ),
+        }
     }
 
     /// Answers one event now, and logs the decision.
@@ -140,7 +277,8 @@ impl Authorizer {
             omitted: Vec::new(),
             shape: None,
         };
-        let request = match event.into_request(&self.gateway) {
+        let active = self.active().await;
+        let request = match event.into_request(&active.gateway) {
             Ok(request) => request,
             Err(refusal) => return refuse(refusal, record),
         };
@@ -150,20 +288,20 @@ impl Authorizer {
             Err(refusal) => return refuse(refusal.clone(), record),
         };
         record.fingerprint = Some(fingerprint(token));
-        let verified = match self.verifier.verify(token, now, &mut record.facts).await {
+        let verified = match active.verifier.verify(token, now, &mut record.facts).await {
             Ok(verified) => verified,
             Err(refusal) => return refuse(refusal, record),
         };
         record.principal = Some(verified.principal.clone());
-        let policy = &self.verifier.issuers()[verified.issuer].config;
-        let (verdict, grant) = self.permissions(&request, &verified.claims, policy);
+        let policy = &active.verifier.issuers()[verified.issuer].config;
+        let (verdict, grant) = active.permissions(&request, &verified.claims, policy);
         let (answer, omitted) = response::verified(
             &request,
             &verified.principal,
             &verified.claims,
             verdict.as_ref().map_err(|r| r.reason).copied(),
             &grant,
-            &self.gateway,
+            &active.gateway,
         );
         record.omitted = omitted.0;
         match verdict {
@@ -175,7 +313,9 @@ impl Authorizer {
         }
         (Ok(answer), record)
     }
+}
 
+impl Active {
     /// This request's verdict and the token's policy: the issuer's required scopes, then
     /// the route rules (every rule matching the route must hold).
     fn permissions(
@@ -209,14 +349,6 @@ impl Authorizer {
             },
         )
     }
-
-    /// The request as the decision sees it (for tools).
-    ///
-    /// # Errors
-    /// `unrecognised_event`.
-    pub fn request(&self, event: AuthorizerEvent) -> Result<Request, Refusal> {
-        event.into_request(&self.gateway)
-    }
 }
 
 fn refuse(
@@ -232,17 +364,124 @@ fn refuse(
     (Err(failure), record)
 }
 
-fn remote(
+/// Builds one configuration. Key caches of `previous` are reused for issuers whose key
+/// source, algorithms and timing are unchanged (a reload must not refetch every key set);
+/// the returned list holds the caches that are new and need a prefetch.
+fn build(
+    config: Config,
+    previous: Option<&Active>,
+    snapshots: Option<&(Arc<dyn ParameterStore>, String)>,
+    version: Option<i64>,
+) -> Result<(Active, Vec<Arc<KeyCache>>), InitError> {
+    let http = match previous {
+        Some(p) if p.http_settings == config.http => Arc::clone(&p.http),
+        _ => Arc::new(Http::new(config.http)?),
+    };
+    let mut issuers = Vec::with_capacity(config.issuers.len());
+    let mut new_caches = Vec::new();
+    for issuer in config.issuers {
+        let reusable = previous.and_then(|p| {
+            p.verifier.issuers().iter().find(|old| {
+                old.config.issuer == issuer.issuer
+                    && old.config.keys == issuer.keys
+                    && old.keys.parameters() == (issuer.algorithms.as_slice(), config.cache)
+                    && !matches!(
+                        issuer.keys,
+                        KeySourceConfig::File(_) | KeySourceConfig::Inline(_)
+                    )
+            })
+        });
+        let keys = if let Some(old) = reusable {
+            Arc::clone(&old.keys)
+        } else {
+            let cache = Arc::new(key_cache(&issuer, &http, config.cache, snapshots)?);
+            new_caches.push(Arc::clone(&cache));
+            cache
+        };
+        issuers.push(Issuer {
+            config: issuer,
+            keys,
+        });
+    }
+    let active = Active {
+        verifier: Verifier::new(issuers, config.max_token_bytes),
+        gateway: config.gateway,
+        routes: config.routes,
+        http,
+        http_settings: config.http,
+        version,
+    };
+    Ok((active, new_caches))
+}
+
+fn key_cache(
+    issuer: &IssuerConfig,
     http: &Arc<Http>,
-    location: JwksLocation,
-    algorithms: &[crate::algorithm::Algorithm],
-    cache: crate::keys::CacheSettings,
-) -> KeyCache {
-    KeyCache::new(
+    cache: CacheSettings,
+    snapshots: Option<&(Arc<dyn ParameterStore>, String)>,
+) -> Result<KeyCache, InitError> {
+    let location = match &issuer.keys {
+        KeySourceConfig::Discovery => JwksLocation::Discovery {
+            issuer: issuer.issuer.clone(),
+        },
+        KeySourceConfig::Uri(url) => JwksLocation::Uri(url.clone()),
+        KeySourceConfig::File(path) => {
+            let bytes = std::fs::read(path).map_err(|e| ConfigError {
+                variable: "JWKS_FILE".into(),
+                message: format!("cannot read {}: {e}", path.display()),
+            })?;
+            return Ok(KeyCache::fixed(fixed_keys(
+                "JWKS_FILE",
+                &bytes,
+                &issuer.algorithms,
+            )?));
+        }
+        KeySourceConfig::Inline(json) => {
+            return Ok(KeyCache::fixed(fixed_keys(
+                "JWKS_JSON",
+                json.as_bytes(),
+                &issuer.algorithms,
+            )?));
+        }
+    };
+    let mut keys = KeyCache::new(
         Arc::new(RemoteJwks::new(Arc::clone(http), location)),
-        algorithms.to_vec(),
+        issuer.algorithms.clone(),
         cache,
-    )
+    );
+    if let Some((store, prefix)) = snapshots {
+        keys = keys.with_snapshots(Arc::new(ParameterSnapshots::new(
+            Arc::clone(store),
+            prefix,
+            &issuer.issuer,
+        )));
+    }
+    Ok(keys)
+}
+
+/// Reads and parses the configuration document from the parameter store.
+async fn read_document(
+    store: &dyn ParameterStore,
+    parameter: &str,
+) -> Result<(ConfigDocument, i64), ConfigError> {
+    let label = format!("CONFIG_PARAMETER {parameter}");
+    let found = store.get(parameter).await.map_err(|message| ConfigError {
+        variable: label.clone(),
+        message: format!("cannot be read: {message}"),
+    })?;
+    let Some(found) = found else {
+        return Err(ConfigError {
+            variable: label,
+            message: "no such parameter".to_owned(),
+        });
+    };
+    let document = ConfigDocument::parse(&label, &found.value)?;
+    tracing::info!(
+        parameter,
+        version = found.version,
+        "configuration document loaded"
+    );
+    Ok((document, found.version))
 }
 
 fn fixed_keys(

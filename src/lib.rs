@@ -27,6 +27,7 @@ pub mod presets;
 pub mod refusal;
 pub mod response;
 pub mod routes;
+pub mod ssm;
 pub mod token;
 pub mod verify;
 

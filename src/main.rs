@@ -1,15 +1,18 @@
-//! The Lambda function: configuration → authorizer (keys prefetched) → runtime loop.
+//! The Lambda function: configuration (environment, and SSM when asked) → authorizer
+//! (keys prefetched) → runtime loop.
 
 use lambda_runtime::{LambdaEvent, service_fn};
-use token_verifier::{Authorizer, AuthorizerEvent, Config};
+use token_verifier::config::EnvConfig;
+use token_verifier::{Authorizer, AuthorizerEvent, InitError};
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_runtime::Error> {
     token_verifier::logging::init();
-    let authorizer = match Config::from_env()
-        .map_err(token_verifier::InitError::from)
-        .and_then(Authorizer::new)
-    {
+    let loaded = match EnvConfig::from_lookup(|name| std::env::var(name).ok()) {
+        Ok(env) => Authorizer::load(env).await,
+        Err(error) => Err(InitError::from(error)),
+    };
+    let authorizer = match loaded {
         Ok(authorizer) => authorizer,
         Err(error) => {
             tracing::error!(error = %error, "cannot start");
@@ -18,8 +21,10 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     };
     authorizer.prefetch().await;
     let authorizer = &authorizer;
-    lambda_runtime::run(service_fn(move |event: LambdaEvent<AuthorizerEvent>| async move {
-        authorizer.handle(event.payload).await
-    }))
+    lambda_runtime::run(service_fn(
+        move |event: LambdaEvent<AuthorizerEvent>| async move {
+            authorizer.handle(event.payload).await
+        },
+    ))
     .await
 }

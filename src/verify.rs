@@ -17,8 +17,8 @@ use crate::token::{self, json_type};
 pub struct Issuer {
     /// Its configuration.
     pub config: IssuerConfig,
-    /// Its key cache; never shared with another issuer.
-    pub keys: KeyCache,
+    /// Its key cache; never shared with another issuer (but kept across reloads).
+    pub keys: std::sync::Arc<KeyCache>,
 }
 
 /// Routes tokens to their issuer and verifies them.

@@ -17,5 +17,6 @@ mod refusals;
 mod routes;
 mod samples;
 mod shapes;
+mod sources;
 mod support;
 mod wycheproof;
