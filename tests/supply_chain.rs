@@ -90,3 +90,21 @@ fn banned_crates_are_absent() {
         );
     }
 }
+
+#[test]
+fn one_tls_stack_and_one_http_stack() {
+    let locked = locked_versions();
+    for krate in [
+        "rustls",
+        "hyper",
+        "hyper-rustls",
+        "aws-lc-rs",
+        "tokio-rustls",
+    ] {
+        let versions = locked.get(krate).map_or(0, Vec::len);
+        assert_eq!(
+            versions, 1,
+            "{krate}: {versions} versions in Cargo.lock (reqwest and the AWS SDK must share one)"
+        );
+    }
+}

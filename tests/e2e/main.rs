@@ -13,7 +13,9 @@
 
 mod emulator;
 mod idp;
+mod moto;
 mod provider;
 mod samples;
+mod ssm;
 #[path = "../authorizer/support.rs"]
 mod support;

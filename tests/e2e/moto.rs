@@ -1,0 +1,114 @@
+//! A real SSM API on loopback: `moto_server` (PyPI `moto[server]`, pinned in
+//! requirements-tools.txt), and an SDK client to seed it.
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use aws_sdk_ssm::config::{BehaviorVersion, Credentials, Region};
+use aws_sdk_ssm::types::ParameterType;
+
+use crate::provider::ensure_tools;
+
+pub struct Moto {
+    child: Child,
+    pub url: String,
+    pub client: aws_sdk_ssm::Client,
+}
+
+fn tools_dir() -> PathBuf {
+    std::env::var("TOOLS_DIR").map_or_else(
+        |_| Path::new(env!("CARGO_MANIFEST_DIR")).join(".tools"),
+        PathBuf::from,
+    )
+}
+
+impl Moto {
+    pub async fn start(name: &str) -> Moto {
+        ensure_tools();
+        let port = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let log = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("moto-{name}.log"));
+        let child = Command::new(tools_dir().join("venv/bin/moto_server"))
+            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .stdin(Stdio::null())
+            .stdout(std::fs::File::create(&log).unwrap())
+            .stderr(Stdio::from(
+                std::fs::File::options().append(true).open(&log).unwrap(),
+            ))
+            .spawn()
+            .expect("moto_server starts");
+        let url = format!("http://127.0.0.1:{port}");
+        let started = Instant::now();
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                started.elapsed() < Duration::from_secs(30),
+                "moto_server did not start"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        let config = aws_sdk_ssm::Config::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(Region::new("us-east-1"))
+            .endpoint_url(&url)
+            .credentials_provider(Credentials::new("testing", "testing", None, None, "tests"))
+            .build();
+        Moto {
+            child,
+            url,
+            client: aws_sdk_ssm::Client::from_conf(config),
+        }
+    }
+
+    pub async fn put(&self, name: &str, value: &str, secure: bool) {
+        self.client
+            .put_parameter()
+            .name(name)
+            .value(value)
+            .r#type(if secure {
+                ParameterType::SecureString
+            } else {
+                ParameterType::String
+            })
+            .overwrite(true)
+            .send()
+            .await
+            .unwrap();
+    }
+
+    pub async fn get(&self, name: &str) -> Option<String> {
+        let output = self
+            .client
+            .get_parameter()
+            .name(name)
+            .with_decryption(true)
+            .send()
+            .await
+            .ok()?;
+        output
+            .parameter()
+            .and_then(|p| p.value())
+            .map(str::to_owned)
+    }
+
+    /// What the authorizer needs to reach this SSM API.
+    pub fn env(&self) -> Vec<(&'static str, String)> {
+        vec![
+            ("AWS_ENDPOINT_URL_SSM", self.url.clone()),
+            ("AWS_ACCESS_KEY_ID", "testing".into()),
+            ("AWS_SECRET_ACCESS_KEY", "testing".into()),
+            ("AWS_EC2_METADATA_DISABLED", "true".into()),
+        ]
+    }
+}
+
+impl Drop for Moto {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

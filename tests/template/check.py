@@ -1,0 +1,92 @@
+"""Checks what template.yaml deploys, after the SAM transform (offline, with the
+aws-sam-translator that ships in aws-sam-cli): least-privilege IAM, the authorizers'
+wiring and caching, and the outputs. Run by scripts/test; exits non-zero on a failure."""
+import json
+import os
+import sys
+
+from samtranslator.translator.transform import transform
+from samtranslator.yaml_helper import yaml_parse
+
+os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+class Policies:
+    def load(self):
+        return {"AWSLambdaBasicExecutionRole": "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"}
+
+
+def translated():
+    with open(os.path.join(ROOT, "template.yaml")) as f:
+        template = yaml_parse(f.read())
+    for name in ("AuthorizerFunction", "MessagesFunction"):
+        template["Resources"][name]["Properties"]["CodeUri"] = "s3://bucket/code.zip"
+    return transform(template, {}, Policies())["Resources"]
+
+
+failures = []
+
+
+def check(condition, message):
+    if not condition:
+        failures.append(message)
+
+
+resources = translated()
+
+# The authorizer's role: basic execution plus three statements, each behind its condition,
+# each on one scoped resource.
+role = resources["AuthorizerFunctionRole"]["Properties"]
+check(role.get("ManagedPolicyArns") == ["arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"],
+      f"authorizer managed policies: {role.get('ManagedPolicyArns')}")
+expected = {
+    "HasConfigParameter": (["ssm:GetParameter"], "parameter${ConfigParameter}"),
+    "HasConfigKmsKey": (["kms:Decrypt"], None),
+    "HasJwksSnapshot": (["ssm:GetParameter", "ssm:PutParameter"], "parameter${JwksSnapshotParameter}/*"),
+}
+seen = set()
+for policy in role.get("Policies", []):
+    condition, body, _ = policy.get("Fn::If", [None, None, None])
+    check(condition in expected, f"unconditional or unexpected inline policy: {json.dumps(policy)[:200]}")
+    if condition not in expected:
+        continue
+    seen.add(condition)
+    actions, resource = expected[condition]
+    for statement in body["PolicyDocument"]["Statement"]:
+        got = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+        check(sorted(got) == sorted(actions), f"{condition}: actions {got}")
+        check(statement["Resource"] != "*", f"{condition}: Resource *")
+        if resource:
+            check(resource in json.dumps(statement["Resource"]), f"{condition}: resource {statement['Resource']}")
+        if condition == "HasConfigKmsKey":
+            check("kms:ViaService" in json.dumps(statement.get("Condition")), "kms:Decrypt without kms:ViaService")
+check(seen == set(expected), f"missing conditional policies: {set(expected) - seen}")
+
+# The REST API's TOKEN authorizer (in its OpenAPI body): header identity, validation
+# expression, result caching.
+rest = resources["RestApi"]["Properties"]["Body"]["securityDefinitions"]["TokenVerifier"]["x-amazon-apigateway-authorizer"]
+check(rest["type"] == "token", "REST authorizer type")
+check(resources["RestApi"]["Properties"]["Body"]["securityDefinitions"]["TokenVerifier"]["name"] == "Authorization", "REST identity header")
+check(rest.get("identityValidationExpression", "").startswith("^[Bb][Ee][Aa][Rr][Ee][Rr]"), "validation expression")
+check(rest.get("authorizerResultTtlInSeconds") in (300, {"Ref": "AuthorizerResultTtlSeconds"}), "REST caching")
+
+# The HTTP API's Lambda authorizer: payload 2.0, simple responses, invoke permissions.
+http = resources["HttpApi"]["Properties"]["Body"]["components"]["securitySchemes"]["TokenVerifier"]["x-amazon-apigateway-authorizer"]
+check(http["authorizerPayloadFormatVersion"] == "2.0", "HTTP payload format")
+check(http["enableSimpleResponses"] is True, "HTTP simple responses")
+check(http["identitySource"] == ["$request.header.Authorization"], f"HTTP identity source {http['identitySource']}")
+check("HttpApiTokenVerifierAuthorizerPermission" in resources, "HTTP API may invoke the authorizer")
+check("RestApiTokenVerifierAuthorizerPermission" in resources, "REST API may invoke the authorizer")
+
+# Runtime, architecture, logs.
+function = resources["AuthorizerFunction"]["Properties"]
+check(function["Runtime"] == "provided.al2023", "runtime")
+check(function["Architectures"] == [{"Ref": "Architecture"}], "architecture parameter")
+check(function["LoggingConfig"]["LogFormat"] == "JSON", "JSON logs")
+check(resources["AuthorizerLogGroup"]["Properties"]["RetentionInDays"] == {"Ref": "LogRetentionDays"}, "log retention")
+
+if failures:
+    print("template check failed:\n  " + "\n  ".join(failures))
+    sys.exit(1)
+print("template check passed: least-privilege IAM, authorizer wiring, caching, logs")
