@@ -323,3 +323,81 @@ async fn entra_id_v2_and_v1_access_tokens() {
         "wrong_issuer"
     );
 }
+
+/// The same layouts with nothing but the preset: one line of configuration per IdP.
+#[tokio::test]
+async fn each_preset_alone_fits_its_idp() {
+    let now = unix_now();
+    let header = json!({"alg": "RS256", "kid": "rsa-a", "typ": "JWT"});
+    let cases = [
+        (
+            "auth0",
+            "https://acme.us.auth0.com/",
+            "https://api.acme.example",
+            "read:messages",
+            json!({"sub": "auth0|1", "aud": ["https://api.acme.example", "https://acme.us.auth0.com/userinfo"], "permissions": ["read:messages"]}),
+            "auth0|1",
+        ),
+        (
+            "cognito",
+            "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_Pool",
+            "client-1",
+            "editors",
+            json!({"sub": "s-1", "username": "jane", "client_id": "client-1", "token_use": "access", "cognito:groups": ["editors"]}),
+            "jane",
+        ),
+        (
+            "okta",
+            "https://dev-1.okta.com/oauth2/default",
+            "api://default",
+            "messages.read",
+            json!({"sub": "jane@example.com", "uid": "00u1", "cid": "0oa1", "aud": "api://default", "scp": ["messages.read"]}),
+            "00u1",
+        ),
+        (
+            "keycloak",
+            "https://sso.acme.example/realms/acme",
+            "messages-api",
+            "editor",
+            json!({"sub": "f1e2", "preferred_username": "jane", "aud": ["messages-api", "account"], "azp": "web",
+                "realm_access": {"roles": ["user"]}, "resource_access": {"messages-api": {"roles": ["editor"]}}}),
+            "jane",
+        ),
+        (
+            "entra",
+            "https://login.microsoftonline.com/tid/v2.0",
+            "6e74172b",
+            "Messages.Read",
+            json!({"sub": "pairwise", "oid": "0f9e", "aud": "6e74172b", "scp": "access_as_user Messages.Read", "ver": "2.0"}),
+            "0f9e",
+        ),
+    ];
+    for (preset, iss, audience, scope, extra, principal) in cases {
+        let mut payload = json!({"iss": iss, "iat": now - 5, "exp": now + 600});
+        for (k, v) in extra.as_object().unwrap() {
+            payload[k] = v.clone();
+        }
+        let vars = [
+            ("TOKEN_ISSUER", iss),
+            ("AUDIENCE", audience),
+            ("IDP_PRESET", preset),
+            ("REQUIRED_SCOPES", scope),
+        ];
+        let decided = answer(
+            &vars,
+            rest_token(&format!("Bearer {}", token(&header, &payload))),
+        )
+        .await;
+        assert_eq!(
+            decided.reason(),
+            "ok",
+            "{preset}: {:?}",
+            decided.record.refusal
+        );
+        assert_eq!(
+            decided.record.principal.as_deref(),
+            Some(principal),
+            "{preset}"
+        );
+    }
+}
