@@ -7,8 +7,6 @@
 //! parse. HTTP API 2.0 accepts native JSON, so [`native`] keeps the values as they are.
 //! Both are bounded by `CONTEXT_MAX_BYTES` and limited to `CONTEXT_CLAIMS` when set.
 
-use std::collections::BTreeMap;
-
 use serde::Serialize;
 use serde_json::{Map, Number, Value};
 
@@ -29,21 +27,32 @@ pub enum Scalar {
     Bool(bool),
 }
 
-/// A context that is valid for REST and HTTP API 1.0 by construction.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
-#[serde(transparent)]
-pub struct FlatContext(BTreeMap<String, Scalar>);
+/// A context that is valid for REST and HTTP API 1.0 by construction, in claim-name order.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct FlatContext(Vec<(String, Scalar)>);
+
+impl Serialize for FlatContext {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap as _;
+        let mut map = serializer.serialize_map(Some(self.0.len()))?;
+        for (key, value) in &self.0 {
+            map.serialize_entry(key, value)?;
+        }
+        map.end()
+    }
+}
 
 impl FlatContext {
     /// Adds an entry (for values the authorizer sets itself).
     pub fn insert(&mut self, key: &str, value: Scalar) {
-        self.0.insert(key.to_owned(), value);
+        self.0.retain(|(k, _)| k != key);
+        self.0.push((key.to_owned(), value));
     }
 
     /// The value of a key.
     #[must_use]
     pub fn get(&self, key: &str) -> Option<&Scalar> {
-        self.0.get(key)
+        self.0.iter().find(|(k, _)| k == key).map(|(_, v)| v)
     }
 
     /// Whether the context is empty.
@@ -63,82 +72,87 @@ impl FlatContext {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Omitted(pub Vec<String>);
 
-fn selected<'a>(
-    claims: &'a Map<String, Value>,
-    settings: &'a ContextSettings,
-) -> impl Iterator<Item = (&'a String, &'a Value)> + 'a {
-    claims.iter().filter(move |(name, value)| {
-        !value.is_null()
-            && !RESERVED_KEYS.contains(&name.as_str())
-            && settings
-                .claims
-                .as_ref()
-                .is_none_or(|only| only.iter().any(|c| c == *name))
-    })
+fn selected(name: &str, value: &Value, settings: &ContextSettings) -> bool {
+    !value.is_null()
+        && !RESERVED_KEYS.contains(&name)
+        && settings
+            .claims
+            .as_ref()
+            .is_none_or(|only| only.iter().any(|c| c == name))
 }
 
-/// The REST / HTTP 1.0 context of `claims`, in claim-name order, within the size bound.
+/// The REST / HTTP 1.0 context of `claims` (consumed: values move, nothing is copied),
+/// in claim-name order, within the size bound.
 #[must_use]
-pub fn flat(claims: &Map<String, Value>, settings: &ContextSettings) -> (FlatContext, Omitted) {
-    let mut context = FlatContext::default();
+pub fn flat(claims: Map<String, Value>, settings: &ContextSettings) -> (FlatContext, Omitted) {
+    let mut context = FlatContext(Vec::with_capacity(claims.len()));
     let mut omitted = Omitted::default();
     let mut size = 2;
-    for (name, value) in selected(claims, settings) {
+    for (name, value) in claims {
+        if !selected(&name, &value, settings) {
+            continue;
+        }
         let scalar = match value {
-            Value::String(s) => Scalar::Str(s.clone()),
-            Value::Number(n) => Scalar::Num(n.clone()),
-            Value::Bool(b) => Scalar::Bool(*b),
-            other => Scalar::Str(other.to_string()),
+            Value::String(s) => Scalar::Str(s),
+            Value::Number(n) => Scalar::Num(n),
+            Value::Bool(b) => Scalar::Bool(b),
+            other => Scalar::Str(serde_json::to_string(&other).unwrap_or_default()),
         };
-        let cost = entry_cost(name, &scalar);
+        let cost = name.len()
+            + 4
+            + match &scalar {
+                Scalar::Str(s) => json_string_len(s),
+                Scalar::Num(n) => n.to_string().len(),
+                Scalar::Bool(_) => 5,
+            };
         if size + cost > settings.max_bytes {
-            omitted.0.push(name.clone());
+            omitted.0.push(name);
             continue;
         }
         size += cost;
-        context.0.insert(name.clone(), scalar);
+        context.0.push((name, scalar));
     }
     (context, omitted)
 }
 
-/// The HTTP API 2.0 context of `claims`: native JSON values, within the size bound.
+/// The HTTP API 2.0 context of `claims` (consumed): native JSON values, within the
+/// size bound.
 #[must_use]
 pub fn native(
-    claims: &Map<String, Value>,
+    claims: Map<String, Value>,
     settings: &ContextSettings,
 ) -> (Map<String, Value>, Omitted) {
     let mut context = Map::new();
     let mut omitted = Omitted::default();
     let mut size = 2;
-    for (name, value) in selected(claims, settings) {
-        let cost = name.len() + json_len(value) + 4;
+    for (name, value) in claims {
+        if !selected(&name, &value, settings) {
+            continue;
+        }
+        let cost = name.len()
+            + 4
+            + match &value {
+                Value::String(s) => json_string_len(s),
+                other => serde_json::to_vec(other).map_or(usize::MAX / 4, |v| v.len()),
+            };
         if size + cost > settings.max_bytes {
-            omitted.0.push(name.clone());
+            omitted.0.push(name);
             continue;
         }
         size += cost;
-        context.insert(name.clone(), value.clone());
+        context.insert(name, value);
     }
     (context, omitted)
 }
 
-fn entry_cost(name: &str, value: &Scalar) -> usize {
-    let value_len = match value {
-        Scalar::Str(s) => serde_json::to_string(s).map_or(usize::MAX / 4, |j| j.len()),
-        Scalar::Num(n) => n.to_string().len(),
-        Scalar::Bool(b) => {
-            if *b {
-                4
-            } else {
-                5
-            }
-        }
-    };
-    name.len() + value_len + 4
-}
-
-fn json_len(value: &Value) -> usize {
-    serde_json::to_vec(value).map_or(usize::MAX / 4, |v| v.len())
+/// The length of a string serialised as JSON, without serialising it.
+fn json_string_len(s: &str) -> usize {
+    // Branch-free, so it vectorises: quotes and backslashes take 1 more byte, control
+    // characters at most 5 more (`\u00XX`).
+    2 + s.len()
+        + s.bytes()
+            .map(|b| usize::from(b == b'"' || b == b'\\') + 5 * usize::from(b < 0x20))
+            .sum::<usize>()
 }
 
 #[cfg(test)]
@@ -167,7 +181,7 @@ mod tests {
             "https://my-app.example.com/user_meta": {"tier": "gold", "langs": ["en"]},
             "nothing": null,
         }));
-        let (ctx, omitted) = flat(&c, &settings(4096));
+        let (ctx, omitted) = flat(c.clone(), &settings(4096));
         assert!(omitted.0.is_empty());
         let out = serde_json::to_value(&ctx).unwrap();
         assert_eq!(
@@ -186,10 +200,10 @@ mod tests {
     #[test]
     fn the_size_bound_holds_and_what_did_not_fit_is_reported() {
         let c = claims(json!({"a": "x".repeat(100), "b": "y".repeat(5000), "c": 1}));
-        let (ctx, omitted) = flat(&c, &settings(300));
+        let (ctx, omitted) = flat(c.clone(), &settings(300));
         assert_eq!(omitted.0, vec!["b"]);
         assert!(serde_json::to_vec(&ctx).unwrap().len() <= 300);
-        let (native_ctx, omitted) = native(&c, &settings(300));
+        let (native_ctx, omitted) = native(c.clone(), &settings(300));
         assert_eq!(omitted.0, vec!["b"]);
         assert!(serde_json::to_vec(&native_ctx).unwrap().len() <= 300);
     }
@@ -201,9 +215,9 @@ mod tests {
             claims: Some(vec!["sub".into(), "claims".into()]),
             max_bytes: 4096,
         };
-        let (ctx, _) = flat(&c, &only);
+        let (ctx, _) = flat(c.clone(), &only);
         assert_eq!(serde_json::to_value(&ctx).unwrap(), json!({"sub": "s"}));
-        let (all, _) = flat(&c, &settings(4096));
+        let (all, _) = flat(c.clone(), &settings(4096));
         assert_eq!(
             serde_json::to_value(&all).unwrap(),
             json!({"sub": "s", "email": "e"})
@@ -213,7 +227,7 @@ mod tests {
     #[test]
     fn native_context_keeps_json_types() {
         let c = claims(json!({"permissions": ["a"], "meta": {"k": 1}}));
-        let (ctx, _) = native(&c, &settings(4096));
+        let (ctx, _) = native(c.clone(), &settings(4096));
         assert_eq!(
             Value::Object(ctx),
             json!({"permissions": ["a"], "meta": {"k": 1}})

@@ -291,6 +291,9 @@ impl std::error::Error for Refusal {}
 /// characters replaced, so a hostile `kid` or claim cannot flood or forge log lines.
 #[must_use]
 pub fn sanitize(value: &str, max: usize) -> String {
+    if value.len() <= max && value.bytes().all(|b| (0x20..0x7f).contains(&b)) {
+        return value.to_owned();
+    }
     let mut out: String = value
         .chars()
         .take(max)

@@ -119,7 +119,7 @@ impl Grant {
 pub fn verified(
     request: &Request,
     principal: &str,
-    claims: &Map<String, Value>,
+    claims: Map<String, Value>,
     verdict: Result<(), Reason>,
     grant: &Grant,
     settings: &GatewaySettings,

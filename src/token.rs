@@ -238,7 +238,10 @@ pub fn json_type(value: &Value) -> &'static str {
 /// # Errors
 /// A short description when the bytes are not UTF-8 JSON, not an object, or repeat a name.
 pub fn parse_object(bytes: &[u8]) -> Result<Map<String, Value>, String> {
-    match serde_json::from_slice::<Strict>(bytes) {
+    // Validating UTF-8 once, up front, is several times faster than serde_json's
+    // per-string validation of a byte slice.
+    let text = std::str::from_utf8(bytes).map_err(|e| format!("not valid UTF-8 ({e})"))?;
+    match serde_json::from_str::<Strict>(text) {
         Ok(Strict(Value::Object(map))) => Ok(map),
         Ok(Strict(other)) => Err(format!("not a JSON object but {}", json_type(&other))),
         Err(e) => Err(format!("not valid JSON ({e})")),
@@ -292,7 +295,7 @@ impl<'de> Visitor<'de> for StrictVisitor {
         Strict::deserialize(d).map(|s| s.0)
     }
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
-        let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(64));
+        let mut items = Vec::new();
         while let Some(Strict(item)) = seq.next_element()? {
             items.push(item);
         }
@@ -300,19 +303,14 @@ impl<'de> Visitor<'de> for StrictVisitor {
     }
     fn visit_map<A: MapAccess<'de>>(self, mut access: A) -> Result<Value, A::Error> {
         let mut map = Map::new();
-        while let Some(key) = access.next_key::<String>()? {
-            let Strict(value) = access.next_value()?;
-            match map.entry(key) {
-                serde_json::map::Entry::Vacant(slot) => {
-                    slot.insert(value);
-                }
-                serde_json::map::Entry::Occupied(slot) => {
-                    return Err(de::Error::custom(format!(
-                        "duplicate member \"{}\"",
-                        sanitize(slot.key(), 40)
-                    )));
-                }
+        while let Some((key, Strict(value))) = access.next_entry::<String, Strict>()? {
+            if map.contains_key(&key) {
+                return Err(de::Error::custom(format!(
+                    "duplicate member \"{}\"",
+                    sanitize(&key, 40)
+                )));
             }
+            map.insert(key, value);
         }
         Ok(Value::Object(map))
     }

@@ -240,31 +240,25 @@ fn loggable(value: &Value) -> String {
 }
 
 fn allowed_algorithm(alg: &str, allowed: &[Algorithm]) -> Result<Algorithm, Refusal> {
+    if let Some(a) = Algorithm::from_name(alg).filter(|a| allowed.contains(a)) {
+        return Ok(a);
+    }
     let shown = sanitize(alg, 32);
     let allowed_names = allowed
         .iter()
         .map(|a| a.name())
         .collect::<Vec<_>>()
         .join(", ");
-    match Algorithm::from_name(alg) {
-        Some(a) if allowed.contains(&a) => Ok(a),
-        Some(_) => Err(Refusal::new(
-            Reason::AlgorithmNotAllowed,
-            format!("alg {shown} is not in ALLOWED_ALGORITHMS ({allowed_names})"),
-        )),
-        None if alg.eq_ignore_ascii_case("none") => Err(Refusal::new(
-            Reason::AlgorithmNotAllowed,
-            format!("alg {shown} means an unsigned token and is never accepted"),
-        )),
-        None if crate::algorithm::is_hmac_name(alg) => Err(Refusal::new(
-            Reason::AlgorithmNotAllowed,
-            format!("alg {shown} is symmetric and never accepted (allowed: {allowed_names})"),
-        )),
-        None => Err(Refusal::new(
-            Reason::AlgorithmNotAllowed,
-            format!("alg {shown} is not a supported algorithm (allowed: {allowed_names})"),
-        )),
-    }
+    let detail = if Algorithm::from_name(alg).is_some() {
+        format!("alg {shown} is not in ALLOWED_ALGORITHMS ({allowed_names})")
+    } else if alg.eq_ignore_ascii_case("none") {
+        format!("alg {shown} means an unsigned token and is never accepted")
+    } else if crate::algorithm::is_hmac_name(alg) {
+        format!("alg {shown} is symmetric and never accepted (allowed: {allowed_names})")
+    } else {
+        format!("alg {shown} is not a supported algorithm (allowed: {allowed_names})")
+    };
+    Err(Refusal::new(Reason::AlgorithmNotAllowed, detail))
 }
 
 fn key_refusal(error: KeyError, kid: Option<&str>, alg: Algorithm, keys: &KeyCache) -> Refusal {
@@ -415,19 +409,20 @@ pub fn check_claims(
 /// Cognito's `token_use: id`, Keycloak's payload `typ: ID`, or a `nonce` without any
 /// scope claim (some Keycloak versions put `nonce` into access tokens too, with scopes).
 fn id_token_marker(claims: &Map<String, Value>) -> Option<String> {
-    let aud = aud_shown(claims);
-    if let Some(marker) = ID_TOKEN_MARKERS.iter().find(|m| claims.contains_key(**m)) {
-        return Some(format!("it carries {marker}, aud is {aud}"));
-    }
-    if claims.get("token_use").and_then(Value::as_str) == Some("id") {
-        return Some(format!("token_use is id, aud is {aud}"));
-    }
-    if claims.get("typ").and_then(Value::as_str) == Some("ID") {
-        return Some(format!("its typ claim is ID, aud is {aud}"));
-    }
-    let has_scopes = ["scope", "scp"].iter().any(|c| claims.contains_key(*c));
-    (claims.contains_key("nonce") && !has_scopes)
-        .then(|| format!("it carries nonce and no scope, aud is {aud}"))
+    let marker = if let Some(marker) = ID_TOKEN_MARKERS.iter().find(|m| claims.contains_key(**m)) {
+        format!("it carries {marker}")
+    } else if claims.get("token_use").and_then(Value::as_str) == Some("id") {
+        "token_use is id".to_owned()
+    } else if claims.get("typ").and_then(Value::as_str) == Some("ID") {
+        "its typ claim is ID".to_owned()
+    } else if claims.contains_key("nonce")
+        && !["scope", "scp"].iter().any(|c| claims.contains_key(*c))
+    {
+        "it carries nonce and no scope".to_owned()
+    } else {
+        return None;
+    };
+    Some(format!("{marker}, aud is {}", aud_shown(claims)))
 }
 
 /// A `NumericDate` claim: absent, or a finite JSON number. Anything else is a refusal,
@@ -460,8 +455,8 @@ fn check_audience(
     audience_claim: &str,
     accepted: &[String],
 ) -> Result<(), Refusal> {
-    let name = sanitize(audience_claim, 64);
-    let found: Vec<&str> = match claim(claims, audience_claim) {
+    let name = audience_claim; // from the configuration, not the token
+    let found: &[Value] = match claim(claims, audience_claim) {
         None | Some(Value::Null) => {
             return Err(Refusal::new(
                 Reason::WrongAudience,
@@ -472,24 +467,19 @@ fn check_audience(
                 ),
             ));
         }
-        Some(Value::String(aud)) => vec![aud.as_str()],
-        Some(Value::Array(items)) => {
-            let strings: Option<Vec<&str>> = items.iter().map(Value::as_str).collect();
-            match strings {
-                Some(list) if !list.is_empty() => list,
-                Some(_) => {
-                    return Err(Refusal::new(
-                        Reason::WrongAudience,
-                        format!("{name} is an empty array"),
-                    ));
-                }
-                None => {
-                    return Err(Refusal::new(
-                        Reason::InvalidClaim,
-                        format!("{name} holds a value that is not a string"),
-                    ));
-                }
-            }
+        Some(one @ Value::String(_)) => std::slice::from_ref(one),
+        Some(Value::Array(items)) if items.is_empty() => {
+            return Err(Refusal::new(
+                Reason::WrongAudience,
+                format!("{name} is an empty array"),
+            ));
+        }
+        Some(Value::Array(items)) if items.iter().all(Value::is_string) => items,
+        Some(Value::Array(_)) => {
+            return Err(Refusal::new(
+                Reason::InvalidClaim,
+                format!("{name} holds a value that is not a string"),
+            ));
         }
         Some(other) => {
             return Err(Refusal::new(
@@ -501,10 +491,11 @@ fn check_audience(
             ));
         }
     };
-    if found.iter().any(|aud| accepted.iter().any(|a| a == aud)) {
+    let found = found.iter().filter_map(Value::as_str);
+    if found.clone().any(|aud| accepted.iter().any(|a| a == aud)) {
         return Ok(());
     }
-    let slash = found.iter().find_map(|aud| {
+    let slash = found.clone().find_map(|aud| {
         accepted
             .iter()
             .find(|a| a.trim_end_matches('/') == aud.trim_end_matches('/'))

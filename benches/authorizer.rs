@@ -1,0 +1,271 @@
+//! Criterion benchmarks: the warm request path per algorithm against the bare signature
+//! verification it cannot beat, and the pieces around it. `scripts/bench` runs them and
+//! prints the ratios BENCHMARKS.md reports.
+//!
+//! Workload (as in shared/reference/performance-anchors.md): one Auth0-style access token
+//! of about 1.1 KB — iss, sub, aud[2], iat, exp, azp, six scopes, three permissions, a
+//! namespaced object claim and org_id — in a REST TOKEN event; keys cached.
+
+#![allow(
+    missing_docs,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::pedantic
+)]
+
+use std::hint::black_box;
+use std::time::Duration;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use criterion::{Criterion, criterion_group, criterion_main};
+use serde_json::{Value, json};
+use token_verifier::algorithm::Algorithm;
+use token_verifier::dev::{SigningKey, jwks};
+use token_verifier::jwk::KeySet;
+use token_verifier::{Authorizer, AuthorizerEvent, Config};
+
+// The allocator the Lambda binary ships with (src/main.rs).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+const ISSUER: &str = "https://acme.us.auth0.com/";
+const AUDIENCE: &str = "https://api.acme.example";
+
+fn key(file: &str, kid: &str, alg: Algorithm) -> SigningKey {
+    let pem = std::fs::read_to_string(format!("{}/tests/keys/{file}", env!("CARGO_MANIFEST_DIR")))
+        .unwrap();
+    SigningKey::from_pem(&pem, kid, alg).unwrap()
+}
+
+fn claims() -> Value {
+    json!({
+        "iss": ISSUER, "sub": "auth0|64f1c2a9e1b2c3d4e5f60718",
+        "aud": [AUDIENCE, "https://acme.us.auth0.com/userinfo"],
+        "iat": 1_795_000_000u64, "exp": 4_102_444_800u64, "azp": "8mQ2yMn0QkqG1dY2xVbFh3ZcPpR4sT6u",
+        "scope": "openid profile email read:messages write:messages offline_access",
+        "permissions": ["read:messages", "write:messages", "delete:messages"],
+        "https://acme.example/claims": {"tenant_id": "acme", "roles": ["editor", "viewer"], "email": "jane@acme.example", "email_verified": true},
+        "org_id": "org_9AbCdEfGhIjKlMnO",
+    })
+}
+
+struct Case {
+    alg: Algorithm,
+    token: String,
+    event: Vec<u8>,
+}
+
+fn cases() -> (Vec<SigningKey>, Vec<Case>) {
+    let rsa = key("rsa-a.pem", "rsa-a", Algorithm::RS256);
+    let keys = vec![
+        rsa,
+        key("rsa-b.pem", "rsa-ps", Algorithm::PS256),
+        key("ec-p256.pem", "ec-p256", Algorithm::ES256),
+        key("ed25519.pem", "ed25519", Algorithm::EdDSA),
+    ];
+    let cases = keys
+        .iter()
+        .map(|k| {
+            let token = k.mint(&claims()).unwrap();
+            let event = json!({
+                "type": "TOKEN", "authorizationToken": format!("Bearer {token}"),
+                "methodArn": "arn:aws:execute-api:us-east-1:123456789012:abcdef1234/prod/GET/messages",
+            });
+            Case { alg: k.alg, token, event: serde_json::to_vec(&event).unwrap() }
+        })
+        .collect();
+    (keys, cases)
+}
+
+fn authorizer(keys: &[SigningKey]) -> Authorizer {
+    let refs: Vec<&SigningKey> = keys.iter().collect();
+    let document = jwks(&refs).to_string();
+    let config = Config::from_lookup(|name| match name {
+        "TOKEN_ISSUER" => Some(ISSUER.into()),
+        "AUDIENCE" => Some(AUDIENCE.into()),
+        "JWKS_JSON" => Some(document.clone()),
+        "ALLOWED_ALGORITHMS" => Some("RS256,PS256,ES256,EdDSA".into()),
+        "REQUIRED_SCOPES" => Some("read:messages".into()),
+        _ => None,
+    })
+    .unwrap();
+    Authorizer::new(config).unwrap()
+}
+
+fn bench(c: &mut Criterion) {
+    let (keys, cases) = cases();
+    let refs: Vec<&SigningKey> = keys.iter().collect();
+    let set = KeySet::parse(jwks(&refs).to_string().as_bytes(), &Algorithm::ALL).unwrap();
+    let authorizer = authorizer(&keys);
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    let now = 1_800_000_000.0;
+
+    for case in &cases {
+        let (input, sig) = case.token.rsplit_once('.').unwrap();
+        let sig = URL_SAFE_NO_PAD.decode(sig).unwrap();
+        let kid = serde_json::from_slice::<Value>(
+            &URL_SAFE_NO_PAD
+                .decode(input.split('.').next().unwrap())
+                .unwrap(),
+        )
+        .unwrap()["kid"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let verifying = set.select(Some(&kid), case.alg).unwrap();
+        assert!(verifying.verify(case.alg, input.as_bytes(), &sig));
+        c.bench_function(&format!("bare_verify/{}", case.alg), |b| {
+            b.iter(|| {
+                assert!(verifying.verify(case.alg, black_box(input.as_bytes()), black_box(&sig)))
+            });
+        });
+        // As in the Lambda runtime: already inside the async runtime, one event after
+        // another, from the event's JSON bytes to the answer's JSON bytes.
+        c.bench_function(&format!("handler/{}", case.alg), |b| {
+            b.iter_custom(|iterations| {
+                runtime.block_on(async {
+                    let started = std::time::Instant::now();
+                    for _ in 0..iterations {
+                        let event: AuthorizerEvent =
+                            serde_json::from_slice(black_box(&case.event)).unwrap();
+                        let (answer, _record) = authorizer.decide(event, now).await;
+                        black_box(serde_json::to_vec(&answer.unwrap()).unwrap());
+                    }
+                    started.elapsed()
+                })
+            });
+        });
+    }
+
+    // The same with the decision log line formatted as in Lambda (JSON, to a sink).
+    let subscriber = tracing_subscriber::fmt()
+        .json()
+        .flatten_event(true)
+        .with_current_span(false)
+        .with_span_list(false)
+        .with_writer(std::io::sink)
+        .finish();
+    let logged_event = cases[0].event.clone();
+    tracing::subscriber::with_default(subscriber, || {
+        c.bench_function("handler_logged/RS256", |b| {
+            b.iter_custom(|iterations| {
+                runtime.block_on(async {
+                    let started = std::time::Instant::now();
+                    for _ in 0..iterations {
+                        let event: AuthorizerEvent =
+                            serde_json::from_slice(black_box(&logged_event)).unwrap();
+                        black_box(
+                            serde_json::to_vec(&authorizer.handle(event).await.unwrap()).unwrap(),
+                        );
+                    }
+                    started.elapsed()
+                })
+            });
+        });
+    });
+
+    let claims = match claims() {
+        Value::Object(map) => map,
+        _ => unreachable!(),
+    };
+    let context = token_verifier::config::ContextSettings {
+        claims: None,
+        max_bytes: 4096,
+    };
+    c.bench_function("context/flat", |b| {
+        b.iter_batched(
+            || claims.clone(),
+            |c| black_box(token_verifier::context::flat(c, &context)),
+            criterion::BatchSize::SmallInput,
+        );
+    });
+    c.bench_function("context/native", |b| {
+        b.iter_batched(
+            || claims.clone(),
+            |c| black_box(token_verifier::context::native(c, &context)),
+            criterion::BatchSize::SmallInput,
+        );
+    });
+    let document = jwks(&refs).to_string();
+    c.bench_function("jwks/parse_4_keys", |b| {
+        b.iter(|| {
+            black_box(KeySet::parse(black_box(document.as_bytes()), &Algorithm::ALL).unwrap())
+        });
+    });
+    let token = &cases[0].token;
+    let verifier = {
+        let refs: Vec<&SigningKey> = keys.iter().collect();
+        let document = jwks(&refs).to_string();
+        let config = Config::from_lookup(|name| match name {
+            "TOKEN_ISSUER" => Some(ISSUER.into()),
+            "AUDIENCE" => Some(AUDIENCE.into()),
+            "JWKS_JSON" => Some(document.clone()),
+            _ => None,
+        })
+        .unwrap();
+        let issuer = config.issuers.into_iter().next().unwrap();
+        let keys = KeySet::parse(document.as_bytes(), &issuer.algorithms).unwrap();
+        token_verifier::verify::Verifier::new(
+            vec![token_verifier::verify::Issuer {
+                config: issuer,
+                keys: std::sync::Arc::new(token_verifier::keys::KeyCache::fixed(keys)),
+            }],
+            16384,
+        )
+    };
+    c.bench_function("verify/RS256", |b| {
+        b.iter_custom(|iterations| {
+            runtime.block_on(async {
+                let started = std::time::Instant::now();
+                for _ in 0..iterations {
+                    let mut facts = token_verifier::verify::TokenFacts::default();
+                    black_box(
+                        verifier
+                            .verify(black_box(token), now, &mut facts)
+                            .await
+                            .unwrap(),
+                    );
+                }
+                started.elapsed()
+            })
+        });
+    });
+    c.bench_function("event/deserialize", |b| {
+        b.iter(|| {
+            black_box(
+                serde_json::from_slice::<AuthorizerEvent>(black_box(&cases[0].event)).unwrap(),
+            )
+        });
+    });
+    let answer = runtime
+        .block_on(authorizer.decide(serde_json::from_slice(&cases[0].event).unwrap(), now))
+        .0
+        .unwrap();
+    c.bench_function("answer/serialize", |b| {
+        b.iter(|| black_box(serde_json::to_vec(black_box(&answer)).unwrap()))
+    });
+    c.bench_function("token/parse", |b| {
+        b.iter(|| black_box(token_verifier::token::parse(black_box(token), 16384).unwrap()))
+    });
+    c.bench_function("fingerprint", |b| {
+        b.iter(|| black_box(token_verifier::authorizer::fingerprint(black_box(token))))
+    });
+}
+
+fn config() -> Criterion {
+    let quick = std::env::var("BENCH_QUICK").is_ok();
+    Criterion::default()
+        .warm_up_time(Duration::from_millis(if quick { 100 } else { 1000 }))
+        .measurement_time(Duration::from_millis(if quick { 300 } else { 3000 }))
+        .sample_size(if quick { 10 } else { 50 })
+}
+
+criterion_group! {
+    name = benches;
+    config = config();
+    targets = bench
+}
+criterion_main!(benches);
