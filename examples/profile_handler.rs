@@ -1,7 +1,7 @@
 //! Runs the warm request path in a loop, for profilers (`valgrind --tool=callgrind`,
 //! `perf`): `cargo build --release --example profile_handler`.
 
-#![allow(clippy::unwrap_used, missing_docs)]
+#![allow(clippy::unwrap_used, missing_docs, clippy::pedantic)]
 
 use serde_json::json;
 use token_verifier::algorithm::Algorithm;

@@ -12,7 +12,7 @@ use url::Url;
 
 use crate::algorithm::{Algorithm, parse_configured};
 pub use crate::document::ConfigDocument;
-use crate::fetch::{self, HttpSettings, check_key_url};
+use crate::fetch::{self, HttpSettings, TlsRoots, check_key_url};
 use crate::keys::{self, CacheSettings};
 use crate::presets::Preset;
 use crate::routes::RouteRules;
@@ -46,7 +46,7 @@ pub const DEFAULT_TOKEN_HEADER: &str = "Authorization";
 pub const DEFAULT_CONTEXT_MAX_BYTES: usize = 4096;
 
 /// Every environment variable this module reads (the README documents each).
-pub const VARIABLES: [&str; 34] = [
+pub const VARIABLES: [&str; 35] = [
     "TOKEN_ISSUER",
     "AUDIENCE",
     "IDP_PRESET",
@@ -81,6 +81,7 @@ pub const VARIABLES: [&str; 34] = [
     "HTTP_CONNECT_TIMEOUT_MS",
     "HTTP_TIMEOUT_MS",
     "JWKS_MAX_BYTES",
+    "TLS_ROOTS",
 ];
 
 /// A configuration mistake, reported at init as one line naming the variable.
@@ -387,6 +388,8 @@ pub struct GlobalLayer {
     pub timeout: Option<Duration>,
     /// `JWKS_MAX_BYTES`.
     pub max_bytes: Option<usize>,
+    /// `TLS_ROOTS`.
+    pub tls_roots: Option<TlsRoots>,
 }
 
 impl GlobalLayer {
@@ -408,6 +411,7 @@ impl GlobalLayer {
             connect_timeout: self.connect_timeout.or(lower.connect_timeout),
             timeout: self.timeout.or(lower.timeout),
             max_bytes: self.max_bytes.or(lower.max_bytes),
+            tls_roots: self.tls_roots.or(lower.tls_roots),
         }
     }
 }
@@ -553,6 +557,12 @@ impl EnvConfig {
             connect_timeout: env.optional_millis("HTTP_CONNECT_TIMEOUT_MS")?,
             timeout: env.optional_millis("HTTP_TIMEOUT_MS")?,
             max_bytes: env.optional_number("JWKS_MAX_BYTES", 1024)?,
+            tls_roots: match env.get("TLS_ROOTS").as_deref() {
+                None => None,
+                Some(text) => {
+                    Some(parse_tls_roots(text).map_err(|m| ConfigError::new("TLS_ROOTS", m))?)
+                }
+            },
         };
         if global.cache_stale.is_some_and(|s| s > keys::MAX_STALE) {
             return Err(ConfigError::new(
@@ -618,6 +628,20 @@ pub fn parse_scope_match(text: &str) -> Result<ScopeMatch, String> {
         "all" => Ok(ScopeMatch::All),
         "any" => Ok(ScopeMatch::Any),
         other => Err(format!("is `{other}`; use `all` or `any`")),
+    }
+}
+
+/// Parses `bundled` / `system`.
+///
+/// # Errors
+/// A message naming the accepted values.
+pub fn parse_tls_roots(text: &str) -> Result<TlsRoots, String> {
+    match text {
+        "bundled" => Ok(TlsRoots::Bundled),
+        "system" => Ok(TlsRoots::System),
+        other => Err(format!(
+            "is `{other}`; use `bundled` (Mozilla's roots, built in) or `system` (the OS trust store)"
+        )),
     }
 }
 
@@ -724,6 +748,7 @@ impl Config {
                 .unwrap_or(fetch::DEFAULT_CONNECT_TIMEOUT),
             timeout: global.timeout.unwrap_or(fetch::DEFAULT_TIMEOUT),
             max_bytes: global.max_bytes.unwrap_or(fetch::DEFAULT_MAX_BYTES),
+            roots: global.tls_roots.unwrap_or_default(),
         };
         let gateway = GatewaySettings {
             token_header: global

@@ -108,6 +108,7 @@ struct RawHttp {
     connect_timeout_ms: Option<u64>,
     timeout_ms: Option<u64>,
     max_bytes: Option<usize>,
+    tls_roots: Option<String>,
 }
 
 impl ConfigDocument {
@@ -200,6 +201,12 @@ impl ConfigDocument {
             global.connect_timeout = h.connect_timeout_ms.map(Duration::from_millis);
             global.timeout = h.timeout_ms.map(Duration::from_millis);
             global.max_bytes = h.max_bytes;
+            global.tls_roots = h
+                .tls_roots
+                .as_deref()
+                .map(config::parse_tls_roots)
+                .transpose()
+                .map_err(|m| error(format!("http.tls_roots: {m}")))?;
             if global
                 .timeout
                 .is_some_and(|t| t > MAX_HTTP_TIMEOUT || t.is_zero())

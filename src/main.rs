@@ -12,6 +12,7 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_runtime::Error> {
+    let started = std::time::Instant::now();
     token_verifier::logging::init();
     let loaded = match EnvConfig::from_lookup(|name| std::env::var(name).ok()) {
         Ok(env) => Authorizer::load(env).await,
@@ -25,6 +26,10 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         }
     };
     authorizer.prefetch().await;
+    tracing::info!(
+        init_us = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX),
+        "ready"
+    );
     let authorizer = &authorizer;
     lambda_runtime::run(service_fn(
         move |event: LambdaEvent<AuthorizerEvent>| async move {
