@@ -4,6 +4,9 @@
 #![allow(clippy::unwrap_used, missing_docs, clippy::pedantic)]
 
 use serde_json::json;
+
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use token_verifier::algorithm::Algorithm;
 use token_verifier::dev::{SigningKey, jwks};
 use token_verifier::{Authorizer, AuthorizerEvent, Config};
