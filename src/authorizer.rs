@@ -46,10 +46,10 @@ impl std::fmt::Debug for Authorizer {
 
 /// One configuration, built: what a request reads.
 #[derive(Debug)]
-struct Active {
-    verifier: Verifier,
+pub(crate) struct Active {
+    pub(crate) verifier: Verifier,
     gateway: GatewaySettings,
-    routes: RouteRules,
+    pub(crate) routes: RouteRules,
     http: Arc<Http>,
     http_settings: HttpSettings,
     /// The document's SSM version, when loaded from one.
@@ -172,7 +172,7 @@ impl Authorizer {
         self.current().version
     }
 
-    fn current(&self) -> Arc<Active> {
+    pub(crate) fn current(&self) -> Arc<Active> {
         match self.active.read() {
             Ok(guard) => Arc::clone(&guard),
             Err(poisoned) => Arc::clone(&poisoned.into_inner()),

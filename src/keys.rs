@@ -248,6 +248,12 @@ impl KeyCache {
         }
     }
 
+    /// Whether the keys are a fixed set (`JWKS_FILE` / `JWKS_JSON`), never fetched.
+    #[must_use]
+    pub fn is_fixed(&self) -> bool {
+        self.source.is_none()
+    }
+
     /// Where the keys come from.
     #[must_use]
     pub fn describe(&self) -> String {

@@ -19,6 +19,7 @@ pub mod dev;
 pub mod document;
 pub mod error;
 pub mod event;
+pub mod explain;
 pub mod fetch;
 pub mod jwk;
 pub mod keys;

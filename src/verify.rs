@@ -48,6 +48,109 @@ pub struct TokenFacts {
     pub key_origin: Option<KeyOrigin>,
 }
 
+/// Every check the authorizer runs on a token, in its order. [`Verifier::verify`] stops
+/// at the first that fails; `explain` reports each one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Check {
+    /// Size, compact JWS framing, strict base64url and JSON, header members.
+    Framing,
+    /// `iss` equals a configured issuer.
+    Issuer,
+    /// `alg` is in the allow-list.
+    Algorithm,
+    /// `typ` is an accepted token type.
+    TokenType,
+    /// One key in the issuer's JWKS fits `kid` and `alg`.
+    Key,
+    /// The signature verifies with that key.
+    Signature,
+    /// `exp`, `nbf`, `iat` are numbers.
+    TimeClaims,
+    /// Nothing marks the token as an ID token.
+    IdToken,
+    /// `token_use`, when present, is `access`.
+    TokenUse,
+    /// The audience claim names this API.
+    Audience,
+    /// `exp` is present and not past.
+    Expiry,
+    /// `nbf`, when present, is not in the future.
+    NotBefore,
+    /// `iat` is not in the future, nor older than `MAX_TOKEN_AGE_SECONDS`.
+    IssuedAt,
+    /// `REQUIRED_CLAIMS` are present.
+    RequiredClaims,
+    /// A `PRINCIPAL_CLAIMS` claim gives the principal id.
+    Principal,
+    /// `REQUIRED_SCOPES` are granted (a Deny, not a 401, when not).
+    Scopes,
+    /// The route rules allow the called route (a Deny when not).
+    Routes,
+}
+
+impl Check {
+    /// Every check, in the authorizer's order.
+    pub const ALL: [Check; 17] = [
+        Check::Framing,
+        Check::Issuer,
+        Check::Algorithm,
+        Check::TokenType,
+        Check::Key,
+        Check::Signature,
+        Check::TimeClaims,
+        Check::IdToken,
+        Check::TokenUse,
+        Check::Audience,
+        Check::Expiry,
+        Check::NotBefore,
+        Check::IssuedAt,
+        Check::RequiredClaims,
+        Check::Principal,
+        Check::Scopes,
+        Check::Routes,
+    ];
+
+    /// Stable `snake_case` name (reports, `--json`).
+    #[must_use]
+    pub const fn name(self) -> &'static str {
+        match self {
+            Check::Framing => "framing",
+            Check::Issuer => "issuer",
+            Check::Algorithm => "algorithm",
+            Check::TokenType => "token_type",
+            Check::Key => "key",
+            Check::Signature => "signature",
+            Check::TimeClaims => "time_claims",
+            Check::IdToken => "not_id_token",
+            Check::TokenUse => "token_use",
+            Check::Audience => "audience",
+            Check::Expiry => "expiry",
+            Check::NotBefore => "not_before",
+            Check::IssuedAt => "issued_at",
+            Check::RequiredClaims => "required_claims",
+            Check::Principal => "principal",
+            Check::Scopes => "scopes",
+            Check::Routes => "routes",
+        }
+    }
+}
+
+/// A check of verified claims against an issuer's rules at a time.
+pub type ClaimCheck = fn(&Map<String, Value>, &IssuerConfig, UnixTime) -> Result<(), Refusal>;
+
+/// The claim checks, in order: [`check_claims`] runs them all and stops at the first
+/// refusal.
+pub const CLAIM_CHECKS: [(Check, ClaimCheck); 8] = [
+    (Check::TimeClaims, check_time_claims),
+    (Check::IdToken, check_not_id_token),
+    (Check::TokenUse, check_token_use),
+    (Check::Audience, check_audience_of),
+    (Check::Expiry, check_expiry),
+    (Check::NotBefore, check_not_before),
+    (Check::IssuedAt, check_issued_at),
+    (Check::RequiredClaims, check_required_claims),
+];
+
 /// A token that passed every check.
 #[derive(Debug, Clone)]
 pub struct Verified {
@@ -110,6 +213,12 @@ impl Verifier {
         }
     }
 
+    /// `MAX_TOKEN_BYTES`.
+    #[must_use]
+    pub fn max_token_bytes(&self) -> usize {
+        self.max_token_bytes
+    }
+
     /// The issuers, in configuration order.
     #[must_use]
     pub fn issuers(&self) -> &[Issuer] {
@@ -138,31 +247,7 @@ impl Verifier {
         let issuer = &self.issuers[index];
         let policy = &issuer.config;
         let alg = allowed_algorithm(&jws.header.alg, &policy.algorithms)?;
-        if !policy.token_types.accepts(jws.header.typ.as_deref()) {
-            if let Some(marker) = id_token_marker(&jws.claims) {
-                return Err(Refusal::new(
-                    Reason::IdToken,
-                    format!(
-                        "typ is {}, {marker}",
-                        jws.header
-                            .typ
-                            .as_deref()
-                            .map_or_else(|| "absent".to_owned(), |t| sanitize(t, 32))
-                    ),
-                ));
-            }
-            return Err(Refusal::new(
-                Reason::WrongTokenType,
-                match &jws.header.typ {
-                    Some(typ) => format!(
-                        "typ is {}, accepted: {}",
-                        sanitize(typ, 32),
-                        policy.token_types.allowed.join(", ")
-                    ),
-                    None => "the token has no typ and REQUIRE_TOKEN_TYPE is on".to_owned(),
-                },
-            ));
-        }
+        check_token_type(&jws.header, &jws.claims, policy)?;
 
         let kid = jws.header.kid.as_deref();
         let hit = issuer
@@ -171,18 +256,7 @@ impl Verifier {
             .await
             .map_err(|e| key_refusal(e, kid, alg, &issuer.keys))?;
         facts.key_origin = Some(hit.origin);
-        if !hit
-            .key
-            .verify(alg, jws.signing_input.as_bytes(), &jws.signature)
-        {
-            return Err(Refusal::new(
-                Reason::InvalidSignature,
-                format!(
-                    "{alg} signature does not verify with key {}",
-                    hit.key.kid.as_deref().unwrap_or("(no kid)")
-                ),
-            ));
-        }
+        check_signature(&hit.key, alg, &jws)?;
 
         check_claims(&jws.claims, policy, now)?;
         let principal = principal(&jws.claims, &policy.principal_claims)?;
@@ -195,7 +269,10 @@ impl Verifier {
     }
 
     /// Finds the issuer whose `iss` is exactly the token's.
-    fn route(&self, claims: &Map<String, Value>) -> Result<usize, Refusal> {
+    ///
+    /// # Errors
+    /// `missing_claim`, `invalid_claim` or `wrong_issuer` (naming a trailing-slash near miss).
+    pub fn route(&self, claims: &Map<String, Value>) -> Result<usize, Refusal> {
         let iss = match claims.get("iss") {
             Some(Value::String(iss)) => iss,
             Some(other) => {
@@ -239,7 +316,11 @@ fn loggable(value: &Value) -> String {
     }
 }
 
-fn allowed_algorithm(alg: &str, allowed: &[Algorithm]) -> Result<Algorithm, Refusal> {
+/// The token's `alg`, when the allow-list has it.
+///
+/// # Errors
+/// `algorithm_not_allowed`, saying why (unknown, `none`, symmetric, or not listed).
+pub fn allowed_algorithm(alg: &str, allowed: &[Algorithm]) -> Result<Algorithm, Refusal> {
     if let Some(a) = Algorithm::from_name(alg).filter(|a| allowed.contains(a)) {
         return Ok(a);
     }
@@ -261,7 +342,9 @@ fn allowed_algorithm(alg: &str, allowed: &[Algorithm]) -> Result<Algorithm, Refu
     Err(Refusal::new(Reason::AlgorithmNotAllowed, detail))
 }
 
-fn key_refusal(error: KeyError, kid: Option<&str>, alg: Algorithm, keys: &KeyCache) -> Refusal {
+/// The refusal for a failed key lookup.
+#[must_use]
+pub fn key_refusal(error: KeyError, kid: Option<&str>, alg: Algorithm, keys: &KeyCache) -> Refusal {
     let kid_shown = kid.map_or_else(|| "(none)".to_owned(), |k| sanitize(k, 64));
     match error {
         KeyError::Unknown(refetch) => Refusal::new(
@@ -302,48 +385,142 @@ fn key_refusal(error: KeyError, kid: Option<&str>, alg: Algorithm, keys: &KeyCac
     }
 }
 
+/// The header's `typ` against the accepted token types.
+///
+/// # Errors
+/// `id_token` when the claims also mark an ID token, `wrong_token_type` otherwise.
+pub fn check_token_type(
+    header: &token::Header,
+    claims: &Map<String, Value>,
+    policy: &IssuerConfig,
+) -> Result<(), Refusal> {
+    if policy.token_types.accepts(header.typ.as_deref()) {
+        return Ok(());
+    }
+    if let Some(marker) = id_token_marker(claims) {
+        return Err(Refusal::new(
+            Reason::IdToken,
+            format!(
+                "typ is {}, {marker}",
+                header
+                    .typ
+                    .as_deref()
+                    .map_or_else(|| "absent".to_owned(), |t| sanitize(t, 32))
+            ),
+        ));
+    }
+    Err(Refusal::new(
+        Reason::WrongTokenType,
+        match &header.typ {
+            Some(typ) => format!(
+                "typ is {}, accepted: {}",
+                sanitize(typ, 32),
+                policy.token_types.allowed.join(", ")
+            ),
+            None => "the token has no typ and REQUIRE_TOKEN_TYPE is on".to_owned(),
+        },
+    ))
+}
+
+/// The signature over the signing input, with the chosen key.
+///
+/// # Errors
+/// `invalid_signature`, naming the key.
+pub fn check_signature(
+    key: &crate::jwk::VerificationKey,
+    alg: Algorithm,
+    jws: &token::Jws<'_>,
+) -> Result<(), Refusal> {
+    if key.verify(alg, jws.signing_input.as_bytes(), &jws.signature) {
+        return Ok(());
+    }
+    Err(Refusal::new(
+        Reason::InvalidSignature,
+        format!(
+            "{alg} signature does not verify with key {}",
+            key.kid.as_deref().unwrap_or("(no kid)")
+        ),
+    ))
+}
+
 /// Claims only ID tokens carry (OIDC Core §3.1.3.6, §3.3.2.11; hybrid `s_hash`).
 const ID_TOKEN_MARKERS: [&str; 3] = ["at_hash", "c_hash", "s_hash"];
 
 /// Checks the claims of a token whose signature verified. Pure: `now` is passed in.
 ///
 /// # Errors
-/// A [`Refusal`] for the first failing check, in this order: time-claim types, ID-token
-/// markers, audience, `exp`, `nbf`, `iat` (and age), required claims.
+/// A [`Refusal`] for the first failing check of [`CLAIM_CHECKS`], in this order:
+/// time-claim types, ID-token markers, `token_use`, audience, `exp`, `nbf`, `iat` (and
+/// age), required claims.
 pub fn check_claims(
     claims: &Map<String, Value>,
     policy: &IssuerConfig,
     now: UnixTime,
 ) -> Result<(), Refusal> {
-    let exp = time_claim(claims, "exp")?;
-    let nbf = time_claim(claims, "nbf")?;
-    let iat = time_claim(claims, "iat")?;
-
-    if let Some(marker) = id_token_marker(claims) {
-        return Err(Refusal::new(Reason::IdToken, marker));
+    for (_, check) in CLAIM_CHECKS {
+        check(claims, policy, now)?;
     }
+    Ok(())
+}
+
+fn check_time_claims(
+    claims: &Map<String, Value>,
+    _: &IssuerConfig,
+    _: UnixTime,
+) -> Result<(), Refusal> {
+    for name in ["exp", "nbf", "iat"] {
+        time_claim(claims, name)?;
+    }
+    Ok(())
+}
+
+fn check_not_id_token(
+    claims: &Map<String, Value>,
+    _: &IssuerConfig,
+    _: UnixTime,
+) -> Result<(), Refusal> {
+    match id_token_marker(claims) {
+        Some(marker) => Err(Refusal::new(Reason::IdToken, marker)),
+        None => Ok(()),
+    }
+}
+
+fn check_token_use(
+    claims: &Map<String, Value>,
+    _: &IssuerConfig,
+    _: UnixTime,
+) -> Result<(), Refusal> {
     match claims.get("token_use") {
-        None => {}
-        Some(Value::String(usage)) if usage == "access" => {}
-        Some(other) => {
-            return Err(Refusal::new(
-                Reason::WrongTokenType,
-                format!("token_use is {}, expected access", loggable(other)),
-            ));
-        }
+        None => Ok(()),
+        Some(Value::String(usage)) if usage == "access" => Ok(()),
+        Some(other) => Err(Refusal::new(
+            Reason::WrongTokenType,
+            format!("token_use is {}, expected access", loggable(other)),
+        )),
     }
+}
 
+fn check_audience_of(
+    claims: &Map<String, Value>,
+    policy: &IssuerConfig,
+    _: UnixTime,
+) -> Result<(), Refusal> {
     let audience_claim = match (claims.contains_key("aud"), &policy.audience_fallback_claim) {
         (false, Some(fallback)) => fallback.as_str(),
         _ => "aud",
     };
-    check_audience(claims, audience_claim, &policy.audiences)?;
+    check_audience(claims, audience_claim, &policy.audiences)
+}
 
-    let leeway = policy.leeway.as_secs_f64();
-    let Some(exp) = exp else {
+fn check_expiry(
+    claims: &Map<String, Value>,
+    policy: &IssuerConfig,
+    now: UnixTime,
+) -> Result<(), Refusal> {
+    let Some(exp) = time_claim(claims, "exp")? else {
         return Err(Refusal::new(Reason::MissingClaim, "the token has no exp"));
     };
-    if now >= exp + leeway {
+    if now >= exp + policy.leeway.as_secs_f64() {
         return Err(Refusal::new(
             Reason::Expired,
             format!(
@@ -353,8 +530,16 @@ pub fn check_claims(
             ),
         ));
     }
-    if let Some(nbf) = nbf
-        && nbf > now + leeway
+    Ok(())
+}
+
+fn check_not_before(
+    claims: &Map<String, Value>,
+    policy: &IssuerConfig,
+    now: UnixTime,
+) -> Result<(), Refusal> {
+    if let Some(nbf) = time_claim(claims, "nbf")?
+        && nbf > now + policy.leeway.as_secs_f64()
     {
         return Err(Refusal::new(
             Reason::NotYetValid,
@@ -365,35 +550,47 @@ pub fn check_claims(
             ),
         ));
     }
-    match (iat, policy.max_token_age) {
-        (Some(iat), _) if iat > now + leeway => {
-            return Err(Refusal::new(
-                Reason::IssuedInFuture,
-                format!(
-                    "iat is {} in the future (leeway {}s)",
-                    ago(iat - now),
-                    policy.leeway.as_secs()
-                ),
-            ));
-        }
+    Ok(())
+}
+
+fn check_issued_at(
+    claims: &Map<String, Value>,
+    policy: &IssuerConfig,
+    now: UnixTime,
+) -> Result<(), Refusal> {
+    let leeway = policy.leeway.as_secs_f64();
+    match (time_claim(claims, "iat")?, policy.max_token_age) {
+        (Some(iat), _) if iat > now + leeway => Err(Refusal::new(
+            Reason::IssuedInFuture,
+            format!(
+                "iat is {} in the future (leeway {}s)",
+                ago(iat - now),
+                policy.leeway.as_secs()
+            ),
+        )),
         (Some(iat), Some(max_age)) if now - iat > max_age.as_secs_f64() + leeway => {
-            return Err(Refusal::new(
+            Err(Refusal::new(
                 Reason::TokenTooOld,
                 format!(
                     "issued {} ago, MAX_TOKEN_AGE_SECONDS is {}",
                     ago(now - iat),
                     max_age.as_secs()
                 ),
-            ));
+            ))
         }
-        (None, Some(_)) => {
-            return Err(Refusal::new(
-                Reason::MissingClaim,
-                "the token has no iat and MAX_TOKEN_AGE_SECONDS is set",
-            ));
-        }
-        _ => {}
+        (None, Some(_)) => Err(Refusal::new(
+            Reason::MissingClaim,
+            "the token has no iat and MAX_TOKEN_AGE_SECONDS is set",
+        )),
+        _ => Ok(()),
     }
+}
+
+fn check_required_claims(
+    claims: &Map<String, Value>,
+    policy: &IssuerConfig,
+    _: UnixTime,
+) -> Result<(), Refusal> {
     for name in &policy.required_claims {
         if claim(claims, name).is_none_or(Value::is_null) {
             return Err(Refusal::new(
@@ -408,7 +605,8 @@ pub fn check_claims(
 /// What marks these claims as an `OpenID Connect` ID token, if anything: a hash claim,
 /// Cognito's `token_use: id`, Keycloak's payload `typ: ID`, or a `nonce` without any
 /// scope claim (some Keycloak versions put `nonce` into access tokens too, with scopes).
-fn id_token_marker(claims: &Map<String, Value>) -> Option<String> {
+#[must_use]
+pub fn id_token_marker(claims: &Map<String, Value>) -> Option<String> {
     let marker = if let Some(marker) = ID_TOKEN_MARKERS.iter().find(|m| claims.contains_key(**m)) {
         format!("it carries {marker}")
     } else if claims.get("token_use").and_then(Value::as_str) == Some("id") {
@@ -539,7 +737,11 @@ fn id_token_suspicion(claims: &Map<String, Value>) -> &'static str {
     }
 }
 
-fn principal(claims: &Map<String, Value>, chain: &[String]) -> Result<String, Refusal> {
+/// The principal id: the first claim of `chain` that is a non-empty string or a number.
+///
+/// # Errors
+/// `missing_claim` when none is.
+pub fn principal(claims: &Map<String, Value>, chain: &[String]) -> Result<String, Refusal> {
     for name in chain {
         match claim(claims, name) {
             Some(Value::String(s)) if !s.is_empty() => return Ok(s.clone()),
@@ -557,7 +759,8 @@ fn principal(claims: &Map<String, Value>, chain: &[String]) -> Result<String, Re
 }
 
 /// "3h 2m", "41s": a human duration for hints.
-fn ago(seconds: f64) -> String {
+#[must_use]
+pub fn ago(seconds: f64) -> String {
     let s = seconds.abs().round();
     // Truncation is intended: durations of hints are whole seconds.
     #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]

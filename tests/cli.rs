@@ -83,3 +83,219 @@ fn mint_and_jwks_produce_a_token_the_key_set_verifies() {
     assert!(err.contains("--iss"));
     assert_eq!(tool(&["frobnicate"]).0, 2);
 }
+
+// ---------------------------------------------------------------- explain
+
+const ISS: &str = "https://dev.example/";
+const AUD: &str = "https://api.example";
+
+fn explain(args: &[&str], stdin: &str) -> (i32, String, String) {
+    use std::io::Write as _;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_token-verifier"))
+        .arg("explain")
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env_clear()
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The tool may exit before reading (usage errors): a broken pipe is not a failure.
+    let _ = child.stdin.take().unwrap().write_all(stdin.as_bytes());
+    let output = child.wait_with_output().unwrap();
+    (
+        output.status.code().unwrap(),
+        String::from_utf8(output.stdout).unwrap(),
+        String::from_utf8(output.stderr).unwrap(),
+    )
+}
+
+fn dev_token(extra: &[&str]) -> String {
+    let mut args = vec![
+        "mint",
+        "--key",
+        "events/dev-keys/dev-rs256.pem",
+        "--kid",
+        "dev-rs256",
+        "--iss",
+        ISS,
+        "--aud",
+        AUD,
+        "--scope",
+        "read:messages",
+    ];
+    args.extend_from_slice(extra);
+    let (code, token, err) = tool(&args);
+    assert_eq!(code, 0, "{err}");
+    token.trim().to_owned()
+}
+
+const CONFIGURED: [&str; 6] = [
+    "--issuer",
+    ISS,
+    "--audience",
+    AUD,
+    "--jwks",
+    "events/dev-jwks.json",
+];
+
+#[test]
+fn explain_a_valid_token_exits_0_and_never_prints_the_token_or_its_signature() {
+    let token = dev_token(&[]);
+    let (code, out, err) = explain(&CONFIGURED, &format!("Bearer {token}\n"));
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("Verdict   ALLOW"), "{out}");
+    assert!(out.contains("Claims    (signature verified)"));
+    assert!(
+        out.contains("expires in 59m") || out.contains("expires in 1h 0m"),
+        "{out}"
+    );
+    let signature = token.rsplit('.').next().unwrap();
+    assert!(!out.contains(signature) && !out.contains(&token));
+
+    // The token from a file, and as JSON.
+    let dir = std::env::temp_dir().join(format!("tv-explain-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("token.txt");
+    std::fs::write(&file, &token).unwrap();
+    let mut args = CONFIGURED.to_vec();
+    args.extend(["--json", file.to_str().unwrap()]);
+    let (code, out, _) = explain(&args, "");
+    assert_eq!(code, 0);
+    let report: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(report["kind"], "access_token");
+    assert_eq!(report["verdict"]["result"], "allow");
+    assert_eq!(report["checks"].as_array().unwrap().len(), 17);
+    assert!(
+        report["times"]["exp"]["utc"]
+            .as_str()
+            .unwrap()
+            .ends_with(" UTC")
+    );
+    assert!(!out.contains(signature));
+}
+
+#[test]
+fn explain_names_the_forum_cases_with_their_fix() {
+    // Opaque: the app asked for no audience.
+    let (code, out, _) = explain(&[], "Bearer 8xLOxBtZp8nJvUWO2Jv9k1rE3fGzQ_hQ");
+    assert_eq!(code, 1);
+    assert!(out.contains("an opaque token"), "{out}");
+    assert!(out.contains("authorizationParams.audience"));
+    assert!(out.contains("opaque_token"));
+
+    // JWE: same cause; its header is readable and shown.
+    let jwe = "eyJhbGciOiJkaXIiLCJlbmMiOiJBMjU2R0NNIiwiaXNzIjoiaHR0cHM6Ly9kZXYuZXhhbXBsZS8ifQ..abc.def.ghi";
+    let (code, out, _) = explain(&CONFIGURED, jwe);
+    assert_eq!(code, 1);
+    assert!(out.contains("an encrypted JWE"), "{out}");
+    assert!(out.contains("enc           A256GCM"), "{out}");
+    assert!(out.contains("encrypted_token"));
+
+    // An ID token sent where the access token belongs.
+    let id_token = dev_token(&["--claims", r#"{"at_hash":"x","nonce":"n","scope":null}"#]);
+    let (code, out, _) = explain(&CONFIGURED, &id_token);
+    assert_eq!(code, 1);
+    assert!(out.contains("an OpenID Connect ID token"), "{out}");
+    assert!(out.contains("send the access token"));
+
+    // A wrong audience: what was found, what was expected.
+    let other = dev_token(&["--aud", "https://dev.example/userinfo"]);
+    let (code, out, _) = explain(&CONFIGURED, &other);
+    assert_eq!(code, 1);
+    assert!(
+        out.contains("aud is https://dev.example/userinfo, expected https://api.example"),
+        "{out}"
+    );
+
+    // iss differs only by a trailing slash.
+    let (code, out, _) = explain(
+        &[
+            "--issuer",
+            "https://dev.example",
+            "--audience",
+            AUD,
+            "--jwks",
+            "events/dev-jwks.json",
+        ],
+        &dev_token(&[]),
+    );
+    assert_eq!(code, 1);
+    assert!(out.contains("differ only by a trailing slash"), "{out}");
+
+    // Expired, with when.
+    let expired = dev_token(&["--exp", "1700000000"]);
+    let (code, out, _) = explain(&CONFIGURED, &expired);
+    assert_eq!(code, 1);
+    assert!(out.contains("2023-11-14 22:13:20 UTC, expired"), "{out}");
+    assert!(out.contains("UNAUTHORIZED (401): expired"));
+
+    // Garbage.
+    let (code, out, _) = explain(&[], "hello, world");
+    assert_eq!(code, 1);
+    assert!(
+        out.contains("not a token this authorizer can read"),
+        "{out}"
+    );
+
+    // A valid token missing a scope is a 403.
+    let (code, out, _) = explain(
+        &[&CONFIGURED[..], &["--scopes", "write:messages"]].concat(),
+        &dev_token(&[]),
+    );
+    assert_eq!(code, 1);
+    assert!(out.contains("DENY (403): insufficient_scope"), "{out}");
+}
+
+#[test]
+fn explain_without_keys_says_what_it_could_not_check() {
+    let token = dev_token(&[]);
+    let (code, out, _) = explain(&[], &token);
+    assert_eq!(code, 1, "unverified is not valid");
+    assert!(out.contains("Claims    (untrusted: the signature was not verified)"));
+    assert!(out.contains("----  signature       not checked"), "{out}");
+    assert!(out.contains("INCOMPLETE"), "{out}");
+    let (code, out, _) = explain(
+        &[
+            "--issuer",
+            ISS,
+            "--audience",
+            AUD,
+            "--jwks-uri",
+            "https://127.0.0.1:9/jwks",
+            "--offline",
+        ],
+        &token,
+    );
+    assert_eq!(code, 1);
+    assert!(out.contains("--offline: the keys of"), "{out}");
+}
+
+#[test]
+fn explain_usage_and_configuration_errors_exit_2() {
+    let token = dev_token(&[]);
+    for args in [
+        &["--frobnicate"][..],
+        &["--issuer"][..],
+        &["--issuer", ISS, "--set", "ALLOWED_ALGORITHMS=none"][..],
+        &["--config", "/nonexistent.json"][..],
+        &["--now", "soon"][..],
+        &["a.b.c", "d.e.f"][..],
+    ] {
+        let (code, _, err) = explain(args, &token);
+        assert_eq!(code, 2, "{args:?}: {err}");
+        assert!(!err.is_empty());
+    }
+}
+
+#[test]
+fn explain_reads_a_configuration_document_as_the_authorizer_does() {
+    let (code, out, err) = explain(
+        &["--config", "docs/config.example.json", "--offline"],
+        &dev_token(&[]),
+    );
+    assert_eq!(code, 1, "{err}");
+    assert!(out.contains("FAIL  issuer"), "{out}");
+    assert!(out.contains("wrong_issuer"));
+}

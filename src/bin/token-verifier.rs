@@ -5,7 +5,14 @@
 //!                     [--scope "a b"] [--ttl SECONDS | --exp UNIX] [--claims JSON] [--claim NAME=VALUE]...
 //! token-verifier jwks --key FILE[:KID[:ALG]]...
 //! token-verifier check-config FILE
+//! token-verifier explain [--issuer ISS --audience AUD... | --config FILE | --env] [--jwks FILE | --jwks-uri URL]
+//!                        [--scopes "a b"] [--algorithms LIST] [--preset NAME] [--set NAME=VALUE]...
+//!                        [--arn ARN] [--now UNIX] [--offline] [--json] [TOKEN | FILE | -]
 //! ```
+//! `explain` decodes a token without trusting it and reports what it is and every check
+//! the authorizer would run, with the authorizer's reason codes and hints; exit status 0
+//! when the authorizer would allow it, 1 when it would not (or not every check could
+//! run), 2 for a usage or configuration error.
 //! `check-config` validates a configuration document together with the current
 //! environment (as the authorizer would combine them) and prints the effective
 //! configuration; exit status 0 when valid, 2 with one error line when not.
@@ -27,7 +34,10 @@ const USAGE: &str = "usage:
   token-verifier mint --key FILE [--kid KID] [--alg ALG] [--iss ISS] [--aud AUD] [--sub SUB]
                       [--scope \"a b\"] [--ttl SECONDS | --exp UNIX] [--claims JSON] [--claim NAME=VALUE]...
   token-verifier jwks --key FILE[:KID[:ALG]]...
-  token-verifier check-config FILE";
+  token-verifier check-config FILE
+  token-verifier explain [--issuer ISS --audience AUD... | --config FILE | --env] [--jwks FILE | --jwks-uri URL]
+                         [--scopes \"a b\"] [--algorithms LIST] [--preset NAME] [--set NAME=VALUE]...
+                         [--arn ARN] [--now UNIX] [--offline] [--json] [TOKEN | FILE | -]";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -35,6 +45,7 @@ fn main() -> ExitCode {
         Some("mint") => mint(&args[1..]),
         Some("jwks") => keyset(&args[1..]),
         Some("check-config") => check_config(&args[1..]),
+        Some("explain") => return explain(&args[1..]),
         _ => Err(USAGE.to_owned()),
     };
     match result {
@@ -256,4 +267,193 @@ fn describe(config: &Config) -> String {
         }
     }
     out.trim_end().to_owned()
+}
+
+/// `explain`: parses its arguments, builds the authorizer as the Lambda function would
+/// (without fetching anything yet), and prints the report.
+fn explain(args: &[String]) -> ExitCode {
+    let (request, json) = match ExplainRequest::parse(args) {
+        Ok(parsed) => parsed,
+        Err(message) => {
+            eprintln!("{message}");
+            return ExitCode::from(2);
+        }
+    };
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("cannot start: {error}");
+            return ExitCode::from(2);
+        }
+    };
+    let report = match runtime.block_on(request.run()) {
+        Ok(report) => report,
+        Err(message) => {
+            eprintln!("{message}");
+            return ExitCode::from(2);
+        }
+    };
+    if json {
+        match serde_json::to_string_pretty(&report.to_json()) {
+            Ok(text) => println!("{text}"),
+            Err(error) => {
+                eprintln!("{error}");
+                return ExitCode::from(2);
+            }
+        }
+    } else {
+        print!("{}", report.render());
+    }
+    ExitCode::from(report.exit_code())
+}
+
+/// An `explain` invocation, parsed.
+#[derive(Clone)]
+struct ExplainRequest {
+    /// Variables from the flags, as the Lambda function reads them from its environment.
+    vars: Vec<(String, String)>,
+    config_file: Option<String>,
+    use_env: bool,
+    offline: bool,
+    arn: Option<String>,
+    now: Option<f64>,
+    input: Option<String>,
+}
+
+impl ExplainRequest {
+    fn parse(args: &[String]) -> Result<(Self, bool), String> {
+        let mut request = ExplainRequest {
+            vars: Vec::new(),
+            config_file: None,
+            use_env: false,
+            offline: false,
+            arn: None,
+            now: None,
+            input: None,
+        };
+        let mut json = false;
+        let mut audiences = Vec::new();
+        let mut iter = args.iter();
+        while let Some(arg) = iter.next() {
+            let mut value = |flag: &str| {
+                iter.next()
+                    .cloned()
+                    .ok_or_else(|| format!("{flag} needs a value\n{USAGE}"))
+            };
+            match arg.as_str() {
+                "--json" => json = true,
+                "--offline" => request.offline = true,
+                "--env" => request.use_env = true,
+                "--issuer" => request.vars.push(("TOKEN_ISSUER".into(), value(arg)?)),
+                "--audience" => audiences.push(value(arg)?),
+                "--jwks" => request.vars.push(("JWKS_FILE".into(), value(arg)?)),
+                "--jwks-uri" => request.vars.push(("JWKS_URI".into(), value(arg)?)),
+                "--scopes" => request.vars.push(("REQUIRED_SCOPES".into(), value(arg)?)),
+                "--algorithms" => request
+                    .vars
+                    .push(("ALLOWED_ALGORITHMS".into(), value(arg)?)),
+                "--preset" => request.vars.push(("IDP_PRESET".into(), value(arg)?)),
+                "--set" => {
+                    let pair = value(arg)?;
+                    let (name, v) = pair
+                        .split_once('=')
+                        .ok_or_else(|| format!("--set takes NAME=VALUE, got {pair}"))?;
+                    request.vars.push((name.to_owned(), v.to_owned()));
+                }
+                "--config" => request.config_file = Some(value(arg)?),
+                "--arn" => request.arn = Some(value(arg)?),
+                "--now" => {
+                    let raw = value(arg)?;
+                    request.now = Some(
+                        raw.parse::<f64>()
+                            .ok()
+                            .filter(|n| n.is_finite())
+                            .ok_or_else(|| format!("--now must be a Unix time, got {raw}"))?,
+                    );
+                }
+                flag if flag.starts_with("--") => {
+                    return Err(format!("unknown option {flag}\n{USAGE}"));
+                }
+                positional => {
+                    if request.input.replace(positional.to_owned()).is_some() {
+                        return Err(format!("explain takes one token, file or -\n{USAGE}"));
+                    }
+                }
+            }
+        }
+        if !audiences.is_empty() {
+            request.vars.push(("AUDIENCE".into(), audiences.join(",")));
+        }
+        Ok((request, json))
+    }
+
+    /// The variable `name`: from the flags, then (with `--env`) the process environment.
+    fn lookup(&self, name: &str) -> Option<String> {
+        self.vars
+            .iter()
+            .rev()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.clone())
+            .or_else(|| self.use_env.then(|| std::env::var(name).ok()).flatten())
+    }
+
+    fn read_input(&self) -> Result<String, String> {
+        match self.input.as_deref() {
+            None | Some("-") => {
+                let mut text = String::new();
+                std::io::Read::read_to_string(&mut std::io::stdin(), &mut text)
+                    .map_err(|e| format!("cannot read the token from standard input: {e}"))?;
+                Ok(text)
+            }
+            Some(path) if std::path::Path::new(path).is_file() => {
+                std::fs::read_to_string(path).map_err(|e| format!("cannot read {path}: {e}"))
+            }
+            Some(token) => Ok(token.to_owned()),
+        }
+    }
+
+    async fn run(self) -> Result<token_verifier::explain::Report, String> {
+        let input = self.read_input()?;
+        let configured = self.config_file.is_some() || self.use_env || !self.vars.is_empty();
+        let mut audience_known = true;
+        let authorizer = if configured {
+            let mut vars = self.vars.clone();
+            if self.config_file.is_none() && self.lookup("AUDIENCE").is_none() {
+                // Judge everything else; the audience is reported as not checked.
+                audience_known = false;
+                vars.push(("AUDIENCE".into(), "-".into()));
+            }
+            let request = ExplainRequest {
+                vars,
+                ..self.clone()
+            };
+            let env = EnvConfig::from_lookup(|name| request.lookup(name))
+                .map_err(|e| format!("configuration error: {e}"))?;
+            let built = match &self.config_file {
+                Some(path) => {
+                    let text = std::fs::read_to_string(path)
+                        .map_err(|e| format!("cannot read {path}: {e}"))?;
+                    let document = ConfigDocument::parse(path, &text)
+                        .map_err(|e| format!("configuration error: {e}"))?;
+                    let config = Config::combine(&env, Some(document))
+                        .map_err(|e| format!("configuration error: {e}"))?;
+                    token_verifier::Authorizer::new(config)
+                }
+                None => token_verifier::Authorizer::load(env).await,
+            };
+            Some(built.map_err(|e| format!("configuration error: {e}"))?)
+        } else {
+            None
+        };
+        let options = token_verifier::explain::Options {
+            offline: self.offline,
+            audience_known,
+            arn: self.arn.clone(),
+            now: self.now.unwrap_or_else(token_verifier::verify::now),
+        };
+        Ok(token_verifier::explain::explain(authorizer.as_ref(), &input, &options).await)
+    }
 }

@@ -10,6 +10,7 @@
 mod attacks;
 mod cache;
 mod docs;
+mod explain;
 mod idps;
 mod keysets;
 mod properties;

@@ -12,6 +12,7 @@
 )]
 
 mod emulator;
+mod explain;
 mod idp;
 mod moto;
 mod provider;
