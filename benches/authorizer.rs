@@ -298,6 +298,23 @@ fn bench(c: &mut Criterion) {
     c.bench_function("token/parse", |b| {
         b.iter(|| black_box(token_verifier::token::parse(black_box(token), 16384).unwrap()))
     });
+    let metrics = token_verifier::metrics::MetricsSettings::default();
+    c.bench_function("metrics/decision_line", |b| {
+        b.iter(|| {
+            black_box(token_verifier::metrics::decision_line(
+                &metrics,
+                &token_verifier::metrics::DecisionMetrics {
+                    outcome: "allow",
+                    reason: "ok",
+                    latency_us: 17,
+                    key_origin: Some(token_verifier::keys::KeyOrigin::Cached),
+                    cooled_down: false,
+                    opaque_cached: None,
+                },
+                1_800_000_000_000,
+            ))
+        })
+    });
     c.bench_function("fingerprint", |b| {
         b.iter(|| black_box(token_verifier::authorizer::fingerprint(black_box(token))))
     });

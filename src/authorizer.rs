@@ -21,12 +21,13 @@ use crate::fetch::{Http, JwksLocation, RemoteJwks};
 use crate::jwk::KeySet;
 use crate::keys::CacheSettings;
 use crate::keys::KeyCache;
+use crate::opaque::{OpaqueValidator, Secret};
 use crate::refusal::Reason;
 use crate::refusal::{Outcome, Refusal};
 use crate::response::{self, Answer, Grant};
 use crate::routes::{CalledRoute, RouteRules};
 use crate::ssm::{ParameterSnapshots, ParameterStore, Ssm};
-use crate::verify::{Issuer, TokenFacts, UnixTime, Verifier};
+use crate::verify::{Issuer, Opaque, TokenFacts, UnixTime, Verifier};
 
 /// Everything a request needs, built once per execution environment, and rebuilt when
 /// the configuration document changes.
@@ -93,7 +94,7 @@ impl Authorizer {
     /// # Errors
     /// [`InitError`] for an HTTP client failure or an unusable fixed key set.
     pub fn new(config: Config) -> Result<Self, InitError> {
-        let (active, _) = build(config, None, None, None)?;
+        let (active, _) = build(config, None, None, None, &Secrets::new())?;
         Ok(Authorizer {
             active: RwLock::new(Arc::new(active)),
             snapshots: None,
@@ -107,8 +108,13 @@ impl Authorizer {
     /// # Errors
     /// [`InitError`] when the document cannot be read or is invalid, or as [`Authorizer::new`].
     pub async fn load(env: EnvConfig) -> Result<Self, InitError> {
-        let needs_ssm =
-            env.sources.config_parameter.is_some() || env.sources.jwks_snapshot.is_some();
+        let needs_ssm = env.sources.config_parameter.is_some()
+            || env.sources.jwks_snapshot.is_some()
+            || env
+                .issuer
+                .as_ref()
+                .and_then(|i| i.opaque.as_ref())
+                .is_some_and(|o| o.client_secret_parameter.is_some());
         let store: Option<Arc<dyn ParameterStore>> = if needs_ssm {
             Some(Arc::new(Ssm::from_env().await))
         } else {
@@ -145,7 +151,8 @@ impl Authorizer {
             _ => (None, None, None),
         };
         let config = Config::combine(&env, document)?;
-        let (active, _) = build(config, None, snapshots.as_ref(), version)?;
+        let secrets = read_secrets(&config, store.as_deref()).await?;
+        let (active, _) = build(config, None, snapshots.as_ref(), version, &secrets)?;
         Ok(Authorizer {
             active: RwLock::new(Arc::new(active)),
             snapshots,
@@ -214,17 +221,29 @@ impl Authorizer {
         if current.version == Some(parameter.version) {
             return;
         }
-        let built = ConfigDocument::parse(&label, &parameter.value)
+        let config = match ConfigDocument::parse(&label, &parameter.value)
             .and_then(|document| Config::combine(&reload.env, Some(document)))
-            .map_err(InitError::from)
-            .and_then(|config| {
-                build(
-                    config,
-                    Some(&current),
-                    self.snapshots.as_ref(),
-                    Some(parameter.version),
-                )
-            });
+        {
+            Ok(config) => config,
+            Err(error) => {
+                tracing::error!(
+                    version = parameter.version,
+                    error = %error,
+                    "the new configuration is invalid; keeping the last good configuration"
+                );
+                return;
+            }
+        };
+        let built = match read_secrets(&config, Some(reload.store.as_ref())).await {
+            Ok(secrets) => build(
+                config,
+                Some(&current),
+                self.snapshots.as_ref(),
+                Some(parameter.version),
+                &secrets,
+            ),
+            Err(error) => Err(error),
+        };
         match built {
             Ok((active, new_caches)) => {
                 for cache in &new_caches {
@@ -257,7 +276,16 @@ impl Authorizer {
     pub async fn handle(&self, event: AuthorizerEvent) -> Result<Answer, Failure> {
         let started = Instant::now();
         let (result, record) = self.decide(event, crate::verify::now()).await;
-        log_decision(&record, started.elapsed().as_micros());
+        let latency_us = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
+        log_decision(&record, latency_us);
+        crate::metrics::decision(&crate::metrics::DecisionMetrics {
+            outcome: record.outcome.as_str(),
+            reason: record.refusal.as_ref().map_or("ok", |r| r.reason.code()),
+            latency_us,
+            key_origin: record.facts.key_origin,
+            cooled_down: record.facts.cooled_down,
+            opaque_cached: record.facts.opaque.map(|_| record.facts.opaque_cached),
+        });
         result
     }
 
@@ -372,6 +400,7 @@ fn build(
     previous: Option<&Active>,
     snapshots: Option<&(Arc<dyn ParameterStore>, String)>,
     version: Option<i64>,
+    secrets: &Secrets,
 ) -> Result<(Active, Vec<Arc<KeyCache>>), InitError> {
     let http = match previous {
         Some(p) if p.http_settings == config.http => Arc::clone(&p.http),
@@ -403,8 +432,13 @@ fn build(
             keys,
         });
     }
+    let opaque = opaque_validation(&issuers, &http, secrets)?;
+    let mut verifier = Verifier::new(issuers, config.max_token_bytes);
+    if let Some(opaque) = opaque {
+        verifier = verifier.with_opaque(opaque);
+    }
     let active = Active {
-        verifier: Verifier::new(issuers, config.max_token_bytes),
+        verifier,
         gateway: config.gateway,
         routes: config.routes,
         http,
@@ -412,6 +446,75 @@ fn build(
         version,
     };
     Ok((active, new_caches))
+}
+
+/// Client secrets of introspection clients, by parameter name.
+type Secrets = std::collections::HashMap<String, Secret>;
+
+/// Reads the client secret of every introspecting issuer from the parameter store.
+async fn read_secrets(
+    config: &Config,
+    store: Option<&dyn ParameterStore>,
+) -> Result<Secrets, InitError> {
+    let mut secrets = Secrets::new();
+    for issuer in &config.issuers {
+        let Some(name) = issuer
+            .opaque
+            .as_ref()
+            .and_then(|o| o.client_secret_parameter.as_ref())
+        else {
+            continue;
+        };
+        let error = |message: String| ConfigError {
+            variable: format!("INTROSPECTION_SECRET_PARAMETER {name}"),
+            message,
+        };
+        let Some(store) = store else {
+            return Err(error("no parameter store to read it from".to_owned()).into());
+        };
+        match store.get(name).await {
+            Ok(Some(parameter)) if !parameter.value.is_empty() => {
+                secrets.insert(name.clone(), Secret::new(parameter.value));
+            }
+            Ok(Some(_)) => return Err(error("is empty".to_owned()).into()),
+            Ok(None) => return Err(error("no such parameter".to_owned()).into()),
+            Err(message) => return Err(error(format!("cannot be read: {message}")).into()),
+        }
+    }
+    Ok(secrets)
+}
+
+/// The opaque-token validator of the (at most one) issuer configured for it.
+fn opaque_validation(
+    issuers: &[Issuer],
+    http: &Arc<Http>,
+    secrets: &Secrets,
+) -> Result<Option<Opaque>, InitError> {
+    let Some((index, settings)) = issuers
+        .iter()
+        .enumerate()
+        .find_map(|(i, issuer)| issuer.config.opaque.clone().map(|o| (i, o)))
+    else {
+        return Ok(None);
+    };
+    let secret = match &settings.client_secret_parameter {
+        None => None,
+        Some(name) => Some(secrets.get(name).cloned().ok_or_else(|| ConfigError {
+            variable: format!("INTROSPECTION_SECRET_PARAMETER {name}"),
+            message: "not read (the authorizer must be loaded with a parameter store)".to_owned(),
+        })?),
+    };
+    let issuer = issuers[index].config.issuer.clone();
+    tracing::info!(
+        issuer = %issuer,
+        mode = settings.mode.as_str(),
+        cache_s = settings.cache_ttl.as_secs(),
+        "opaque tokens are validated by the identity provider"
+    );
+    Ok(Some(Opaque {
+        issuer: index,
+        validator: OpaqueValidator::new(settings, issuer, Arc::clone(http), secret),
+    }))
 }
 
 fn key_cache(
@@ -526,7 +629,7 @@ pub fn fingerprint(token: &str) -> String {
 }
 
 /// Writes the one structured line of a decision. Never the token or its signature.
-pub fn log_decision(record: &DecisionRecord, latency_us: u128) {
+pub fn log_decision(record: &DecisionRecord, latency_us: u64) {
     let reason = record.refusal.as_ref().map_or("ok", |r| r.reason.code());
     let hint = record.refusal.as_ref().map(Refusal::hint);
     let facts = &record.facts;
@@ -547,9 +650,11 @@ pub fn log_decision(record: &DecisionRecord, latency_us: u128) {
                 alg = facts.alg.as_deref(),
                 typ = facts.typ.as_deref(),
                 keys = facts.key_origin.map(|o| o.as_str()),
+                opaque = facts.opaque,
+                opaque_cache = facts.opaque.map(|_| if facts.opaque_cached { "hit" } else { "miss" }),
                 token_fp = record.fingerprint.as_deref(),
                 context_omitted = omitted.as_deref(),
-                latency_us = u64::try_from(latency_us).unwrap_or(u64::MAX),
+                latency_us,
                 "decision"
             )
         };

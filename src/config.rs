@@ -14,6 +14,8 @@ use crate::algorithm::{Algorithm, parse_configured};
 pub use crate::document::ConfigDocument;
 use crate::fetch::{self, HttpSettings, TlsRoots, check_key_url};
 use crate::keys::{self, CacheSettings};
+pub use crate::opaque::OpaqueSettings;
+use crate::opaque::{self, OpaqueMode};
 use crate::presets::Preset;
 use crate::routes::RouteRules;
 use crate::token::DEFAULT_MAX_TOKEN_BYTES;
@@ -46,7 +48,7 @@ pub const DEFAULT_TOKEN_HEADER: &str = "Authorization";
 pub const DEFAULT_CONTEXT_MAX_BYTES: usize = 4096;
 
 /// Every environment variable this module reads (the README documents each).
-pub const VARIABLES: [&str; 35] = [
+pub const VARIABLES: [&str; 42] = [
     "TOKEN_ISSUER",
     "AUDIENCE",
     "IDP_PRESET",
@@ -82,6 +84,13 @@ pub const VARIABLES: [&str; 35] = [
     "HTTP_TIMEOUT_MS",
     "JWKS_MAX_BYTES",
     "TLS_ROOTS",
+    "METRICS",
+    "METRICS_NAMESPACE",
+    "OPAQUE_TOKENS",
+    "OPAQUE_ENDPOINT",
+    "INTROSPECTION_CLIENT_ID",
+    "INTROSPECTION_SECRET_PARAMETER",
+    "OPAQUE_CACHE_SECONDS",
 ];
 
 /// A configuration mistake, reported at init as one line naming the variable.
@@ -203,6 +212,8 @@ pub struct IssuerConfig {
     pub required_claims: Vec<String>,
     /// Oldest accepted `iat`, if limited.
     pub max_token_age: Option<Duration>,
+    /// How its opaque tokens are validated; `None`: they are refused (`opaque_token`).
+    pub opaque: Option<OpaqueSettings>,
 }
 
 /// HTTP API answer shape.
@@ -312,6 +323,8 @@ pub struct IssuerSpec {
     pub preset: Option<Preset>,
     /// What this source sets explicitly.
     pub layer: IssuerLayer,
+    /// Opaque-token validation, if asked for.
+    pub opaque: Option<OpaqueSettings>,
 }
 
 impl IssuerSpec {
@@ -353,8 +366,95 @@ impl IssuerSpec {
                 .unwrap_or_else(|| strings(DEFAULT_SCOPE_CLAIMS)),
             required_claims: layer.required_claims.unwrap_or_default(),
             max_token_age: layer.max_token_age,
+            opaque: self.opaque,
         }
     }
+}
+
+/// Opaque-token settings from their parts, checked.
+///
+/// # Errors
+/// A message naming the part (`mode`, `endpoint`, `client_id`, `client_secret_parameter`,
+/// `cache_seconds`) that is wrong.
+pub fn opaque_settings(
+    mode: Option<&str>,
+    endpoint: Option<&str>,
+    client_id: Option<String>,
+    client_secret_parameter: Option<String>,
+    cache_seconds: Option<u64>,
+) -> Result<Option<OpaqueSettings>, (&'static str, String)> {
+    let mode = match mode.map(str::to_ascii_lowercase).as_deref() {
+        None | Some("reject") => {
+            if endpoint.is_some() || client_id.is_some() || client_secret_parameter.is_some() {
+                return Err((
+                    "mode",
+                    "opaque-token settings are given but opaque tokens are rejected; set it to userinfo or introspection".to_owned(),
+                ));
+            }
+            return Ok(None);
+        }
+        Some("userinfo") => OpaqueMode::Userinfo,
+        Some("introspection") => OpaqueMode::Introspection,
+        Some(other) => {
+            return Err((
+                "mode",
+                format!("`{other}` is not reject, userinfo or introspection"),
+            ));
+        }
+    };
+    let endpoint = endpoint
+        .map(|text| {
+            let url = Url::parse(text)
+                .map_err(|e| ("endpoint", format!("`{text}` is not a URL ({e})")))?;
+            check_key_url(&url).map_err(|m| ("endpoint", m))?;
+            Ok(url)
+        })
+        .transpose()?;
+    match mode {
+        OpaqueMode::Introspection if client_id.is_none() => {
+            return Err((
+                "client_id",
+                "introspection needs the client id the endpoint authenticates (RFC 7662 §2.1)"
+                    .to_owned(),
+            ));
+        }
+        OpaqueMode::Introspection if client_secret_parameter.is_none() => {
+            return Err((
+                "client_secret_parameter",
+                "introspection needs the SSM SecureString parameter holding the client secret"
+                    .to_owned(),
+            ));
+        }
+        OpaqueMode::Userinfo if client_id.is_some() || client_secret_parameter.is_some() => {
+            return Err((
+                "client_id",
+                "userinfo takes no client credentials (the token itself authenticates)".to_owned(),
+            ));
+        }
+        _ => {}
+    }
+    let cache_ttl = match cache_seconds {
+        None => opaque::DEFAULT_CACHE,
+        Some(seconds) if Duration::from_secs(seconds) <= opaque::MAX_CACHE => {
+            Duration::from_secs(seconds)
+        }
+        Some(_) => {
+            return Err((
+                "cache_seconds",
+                format!(
+                    "is at most {} (a revoked token must stop working soon)",
+                    opaque::MAX_CACHE.as_secs()
+                ),
+            ));
+        }
+    };
+    Ok(Some(OpaqueSettings {
+        mode,
+        endpoint,
+        client_id,
+        client_secret_parameter,
+        cache_ttl,
+    }))
 }
 
 /// Settings that are not per issuer, as one source states them.
@@ -441,6 +541,8 @@ pub struct EnvConfig {
     pub global: GlobalLayer,
     /// SSM sources.
     pub sources: Sources,
+    /// `METRICS`, `METRICS_NAMESPACE` (and the function's name).
+    pub metrics: crate::metrics::MetricsSettings,
 }
 
 impl EnvConfig {
@@ -511,15 +613,45 @@ impl EnvConfig {
                     ));
                 }
                 let keys = key_source(&env, &issuer)?;
+                let opaque = opaque_settings(
+                    env.get("OPAQUE_TOKENS").as_deref(),
+                    env.get("OPAQUE_ENDPOINT").as_deref(),
+                    env.get("INTROSPECTION_CLIENT_ID"),
+                    env.get("INTROSPECTION_SECRET_PARAMETER"),
+                    env.optional_seconds("OPAQUE_CACHE_SECONDS", 0)?
+                        .map(|d| d.as_secs()),
+                )
+                .map_err(|(part, message)| {
+                    ConfigError::new(
+                        match part {
+                            "endpoint" => "OPAQUE_ENDPOINT",
+                            "client_id" => "INTROSPECTION_CLIENT_ID",
+                            "client_secret_parameter" => "INTROSPECTION_SECRET_PARAMETER",
+                            "cache_seconds" => "OPAQUE_CACHE_SECONDS",
+                            _ => "OPAQUE_TOKENS",
+                        },
+                        message,
+                    )
+                })?;
                 Some(IssuerSpec {
                     issuer,
                     audiences,
                     keys,
                     preset,
                     layer: IssuerLayer::default(),
+                    opaque,
                 })
             }
         };
+        if issuer.is_none()
+            && let Some(mode) = env.get("OPAQUE_TOKENS")
+            && !mode.eq_ignore_ascii_case("reject")
+        {
+            return Err(ConfigError::new(
+                "OPAQUE_TOKENS",
+                "needs TOKEN_ISSUER and AUDIENCE (in a configuration document, set issuers[].opaque_tokens)",
+            ));
+        }
         if issuer.is_none() && preset.is_some() {
             return Err(ConfigError::new(
                 "IDP_PRESET",
@@ -585,11 +717,33 @@ impl EnvConfig {
                 .get("JWKS_SNAPSHOT_PARAMETER")
                 .map(|p| p.trim_end_matches('/').to_owned()),
         };
+        let defaults = crate::metrics::MetricsSettings::default();
+        let metrics = crate::metrics::MetricsSettings {
+            enabled: match env
+                .get("METRICS")
+                .map(|m| m.to_ascii_lowercase())
+                .as_deref()
+            {
+                None | Some("emf") => true,
+                Some("off") => false,
+                Some(_) => return Err(ConfigError::new("METRICS", "is emf or off")),
+            },
+            namespace: match env.get("METRICS_NAMESPACE") {
+                None => defaults.namespace,
+                Some(namespace) => {
+                    crate::metrics::check_namespace(&namespace)
+                        .map_err(|m| ConfigError::new("METRICS_NAMESPACE", m))?;
+                    namespace
+                }
+            },
+            function: lookup("AWS_LAMBDA_FUNCTION_NAME").unwrap_or(defaults.function),
+        };
         Ok(EnvConfig {
             issuer,
             issuer_layer,
             global,
             sources,
+            metrics,
         })
     }
 }
@@ -734,6 +888,17 @@ impl Config {
                 tracing::warn!(issuer = %spec.issuer, warning, "preset and issuer disagree");
             }
             issuers.push(spec.build(&env.issuer_layer));
+        }
+        let opaque: Vec<&str> = issuers
+            .iter()
+            .filter(|i| i.opaque.is_some())
+            .map(|i| i.issuer.as_str())
+            .collect();
+        if opaque.len() > 1 {
+            return Err(doc_error(format!(
+                "opaque tokens carry no iss, so only one issuer can validate them; {} all ask to",
+                opaque.join(", ")
+            )));
         }
         let global = document.global.or(env.global.clone());
         let cache = CacheSettings {

@@ -95,6 +95,7 @@ mod tests {
             scope_claims: vec!["scope".into(), "scp".into(), "permissions".into()],
             required_claims: vec![],
             max_token_age: None,
+            opaque: None,
         }
     }
 

@@ -63,6 +63,17 @@ struct RawIssuer {
     scope_claims: Option<Vec<String>>,
     required_claims: Option<Vec<String>>,
     max_token_age_seconds: Option<u64>,
+    opaque_tokens: Option<RawOpaque>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawOpaque {
+    mode: String,
+    endpoint: Option<String>,
+    client_id: Option<String>,
+    client_secret_parameter: Option<String>,
+    cache_seconds: Option<u64>,
 }
 
 #[derive(Deserialize)]
@@ -269,11 +280,23 @@ impl RawIssuer {
             .map(config::parse_scope_match)
             .transpose()
             .map_err(|m| format!("scope_match: {m}"))?;
+        let opaque = match self.opaque_tokens {
+            None => None,
+            Some(raw) => config::opaque_settings(
+                Some(&raw.mode),
+                raw.endpoint.as_deref(),
+                raw.client_id,
+                raw.client_secret_parameter,
+                raw.cache_seconds,
+            )
+            .map_err(|(part, message)| format!("opaque_tokens.{part}: {message}"))?,
+        };
         Ok(IssuerSpec {
             issuer: self.issuer,
             audiences,
             keys,
             preset,
+            opaque,
             layer: IssuerLayer {
                 audience_fallback_claim: self.audience_fallback_claim,
                 algorithms,

@@ -185,13 +185,27 @@ impl Report {
         let missing: Vec<Check> = self
             .steps
             .iter()
-            .filter(|s| s.status != Status::Pass)
+            .filter(|s| s.status == Status::NotChecked)
             .map(|s| s.check)
             .collect();
         if missing.is_empty() {
             Verdict::Allow
         } else {
             Verdict::Incomplete(missing)
+        }
+    }
+
+    /// The fix for a wrong kind of token, when the authorizer refuses it for being one.
+    #[must_use]
+    pub fn advice(&self) -> Option<&'static str> {
+        let framing_failed = self
+            .steps
+            .first()
+            .is_some_and(|s| matches!(s.status, Status::Fail(_)));
+        match self.kind {
+            Kind::Opaque | Kind::Encrypted if framing_failed => self.kind.advice(),
+            Kind::IdToken => self.kind.advice(),
+            _ => None,
         }
     }
 
@@ -249,7 +263,7 @@ impl Report {
         json!({
             "kind": self.kind.name(),
             "description": self.kind.describe(),
-            "advice": self.kind.advice(),
+            "advice": self.advice(),
             "bytes": self.bytes,
             "fingerprint": self.fingerprint,
             "header": self.header,
@@ -272,7 +286,7 @@ impl Report {
             self.bytes,
             self.fingerprint
         );
-        if let Some(advice) = self.kind.advice() {
+        if let Some(advice) = self.advice() {
             let _ = writeln!(out, "          fix: {advice}");
         }
         let signature_passed = self
@@ -391,6 +405,14 @@ pub async fn explain(authorizer: Option<&Authorizer>, input: &str, options: &Opt
     let jws = match framed {
         Ok(jws) => jws,
         Err(refusal) => {
+            if refusal.reason == Reason::OpaqueToken
+                && let Some(active) = &active
+                && active.verifier.opaque().is_some()
+            {
+                report.kind = Kind::Opaque;
+                opaque_token(active, token, options, &mut report).await;
+                return report;
+            }
             report.kind = match refusal.reason {
                 _ if token.is_empty() => Kind::Empty,
                 Reason::OpaqueToken => Kind::Opaque,
@@ -414,11 +436,101 @@ pub async fn explain(authorizer: Option<&Authorizer>, input: &str, options: &Opt
             jws.claims.len()
         ),
     ));
+    report.steps.push(skipped(
+        Check::Opaque,
+        "a JWT: verified by its signature, not by asking the identity provider",
+    ));
     match active {
         Some(active) => configured(&active, &jws, options, &mut report.steps).await,
         None => unconfigured(&jws, options, &mut report.steps),
     }
     report
+}
+
+/// An opaque token of the issuer configured to validate them: the identity provider's
+/// answer, then the checks [`crate::verify::opaque_claim_checks`] gives it.
+async fn opaque_token(
+    active: &crate::authorizer::Active,
+    token: &str,
+    options: &Options,
+    report: &mut Report,
+) {
+    let Some(opaque) = active.verifier.opaque() else {
+        return;
+    };
+    let mode = opaque.validator.mode().as_str();
+    report.steps.push(pass(
+        Check::Framing,
+        format!("an opaque token, validated by the identity provider's {mode} endpoint (OPAQUE_TOKENS={mode})"),
+    ));
+    if options.offline {
+        report.steps.push(not_checked(
+            Check::Opaque,
+            format!("--offline: {} was not asked", opaque.validator.describe()),
+        ));
+        skip_rest(&mut report.steps, "the identity provider was not asked");
+        return;
+    }
+    let (answer, lookup) = opaque.validator.validate(token, options.now).await;
+    let claims = match answer {
+        Ok(claims) => claims,
+        Err(refusal) => {
+            report.steps.push(fail(Check::Opaque, refusal));
+            skip_rest(
+                &mut report.steps,
+                "the identity provider did not vouch for the token",
+            );
+            return;
+        }
+    };
+    report.steps.push(pass(
+        Check::Opaque,
+        format!(
+            "{} vouches for it{}",
+            opaque.validator.describe(),
+            if lookup == crate::opaque::Lookup::Cached {
+                " (cached answer)"
+            } else {
+                ""
+            }
+        ),
+    ));
+    let policy = &active.verifier.issuers()[opaque.issuer].config;
+    let checks = crate::verify::opaque_claim_checks(&claims);
+    for check in &Check::ALL[2..] {
+        let check = *check;
+        if matches!(
+            check,
+            Check::Algorithm | Check::TokenType | Check::Key | Check::Signature
+        ) {
+            report.steps.push(skipped(
+                check,
+                "an opaque token: its identity provider vouched for it",
+            ));
+        } else if let Some((_, run)) = checks.iter().find(|(c, _)| *c == check) {
+            report
+                .steps
+                .push(outcome_of(check, run(&claims, policy, options.now), || {
+                    if check == Check::Issuer {
+                        claims.get("iss").map_or_else(
+                            || "the answer names no iss".to_owned(),
+                            |iss| format!("iss is {}", shown(iss)),
+                        )
+                    } else {
+                        pass_detail(check, &claims, policy, options.now)
+                    }
+                }));
+        } else if CLAIM_CHECKS.iter().any(|(c, _)| *c == check) {
+            report
+                .steps
+                .push(skipped(check, "not in the identity provider's answer"));
+        }
+        if check == Check::RequiredClaims {
+            break;
+        }
+    }
+    permission_steps(active, &claims, policy, options, &mut report.steps);
+    report.claims = Some(claims);
 }
 
 /// Every check against a configuration.
@@ -536,14 +648,25 @@ async fn configured(
     }
 
     claim_checks(&jws.claims, policy, options, steps);
+    permission_steps(active, &jws.claims, policy, options, steps);
+}
+
+/// Principal, scopes and route rules: the same for a JWT and an opaque token.
+fn permission_steps(
+    active: &crate::authorizer::Active,
+    claims: &Map<String, Value>,
+    policy: &IssuerConfig,
+    options: &Options,
+    steps: &mut Vec<Step>,
+) {
     steps.push(outcome_of(
         Check::Principal,
-        principal(&jws.claims, &policy.principal_claims).map(|_| ()),
-        || principal_detail(&jws.claims, policy),
+        principal(claims, &policy.principal_claims).map(|_| ()),
+        || principal_detail(claims, policy),
     ));
     steps.push(outcome_of(
         Check::Scopes,
-        check_scopes(&jws.claims, policy),
+        check_scopes(claims, policy),
         || {
             if policy.required_scopes.is_empty() {
                 "no REQUIRED_SCOPES".to_owned()
@@ -554,31 +677,25 @@ async fn configured(
     ));
     if active.routes.is_empty() {
         steps.push(pass(Check::Routes, "no route rules"));
-    } else {
-        match options
-            .arn
-            .as_deref()
-            .map(|arn| (arn, CalledRoute::from_arn(arn)))
-        {
-            None => steps.push(not_checked(
-                Check::Routes,
-                "route rules are configured: give --arn with the route's methodArn or routeArn",
-            )),
-            Some((_, None)) => steps.push(fail(
-                Check::Routes,
-                Refusal::new(
-                    Reason::RouteNotAllowed,
-                    "the route ARN has no stage/method/path, so no route rule can be applied",
-                ),
-            )),
-            Some((_, Some(called))) => steps.push(outcome_of(
-                Check::Routes,
-                active
-                    .routes
-                    .check(&called, &jws.claims, &policy.scope_claims),
-                || format!("the route rules allow {}", called.key()),
-            )),
-        }
+        return;
+    }
+    match options.arn.as_deref().map(CalledRoute::from_arn) {
+        None => steps.push(not_checked(
+            Check::Routes,
+            "route rules are configured: give --arn with the route's methodArn or routeArn",
+        )),
+        Some(None) => steps.push(fail(
+            Check::Routes,
+            Refusal::new(
+                Reason::RouteNotAllowed,
+                "the route ARN has no stage/method/path, so no route rule can be applied",
+            ),
+        )),
+        Some(Some(called)) => steps.push(outcome_of(
+            Check::Routes,
+            active.routes.check(&called, claims, &policy.scope_claims),
+            || format!("the route rules allow {}", called.key()),
+        )),
     }
 }
 

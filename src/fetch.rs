@@ -143,8 +143,23 @@ impl Http {
     /// # Errors
     /// [`FetchError`] for every failure; nothing is retried here.
     pub async fn get(&self, url: &Url) -> Result<Vec<u8>, FetchError> {
+        match self.call(url, Call::Get).await? {
+            (200, body) => Ok(body),
+            (status, _) => Err(FetchError::Status {
+                url: redact(url),
+                status,
+            }),
+        }
+    }
+
+    /// Calls `url` and returns the status, and the body when it is 200 (at most
+    /// `max_bytes`), within the total deadline however slowly the server sends.
+    ///
+    /// # Errors
+    /// [`FetchError`] for a transport failure, a timeout or a body too large.
+    pub async fn call(&self, url: &Url, call: Call<'_>) -> Result<(u16, Vec<u8>), FetchError> {
         let deadline = self.settings.timeout;
-        match tokio::time::timeout(deadline, self.get_inner(url)).await {
+        match tokio::time::timeout(deadline, self.call_inner(url, call)).await {
             Ok(result) => result,
             Err(_) => Err(FetchError::Timeout {
                 url: redact(url),
@@ -153,7 +168,7 @@ impl Http {
         }
     }
 
-    async fn get_inner(&self, url: &Url) -> Result<Vec<u8>, FetchError> {
+    async fn call_inner(&self, url: &Url, call: Call<'_>) -> Result<(u16, Vec<u8>), FetchError> {
         let shown = redact(url);
         let transport = |e: reqwest::Error| {
             if e.is_timeout() {
@@ -168,19 +183,45 @@ impl Http {
                 }
             }
         };
-        let mut response = self
-            .client
-            .get(url.clone())
+        let request = match call {
+            Call::Get => self.client.get(url.clone()),
+            Call::Bearer(token) => self
+                .client
+                .get(url.clone())
+                .header(reqwest::header::AUTHORIZATION, format!("Bearer {token}")),
+            Call::Form { form, basic } => {
+                let body = url::form_urlencoded::Serializer::new(String::new())
+                    .extend_pairs(form.iter())
+                    .finish();
+                // RFC 6749 §2.3.1: both parts form-urlencoded before Basic encoding.
+                let encode = |part: &str| {
+                    url::form_urlencoded::byte_serialize(part.as_bytes()).collect::<String>()
+                };
+                let credentials = base64::Engine::encode(
+                    &base64::engine::general_purpose::STANDARD,
+                    format!("{}:{}", encode(basic.0), encode(basic.1)),
+                );
+                self.client
+                    .post(url.clone())
+                    .header(
+                        reqwest::header::AUTHORIZATION,
+                        format!("Basic {credentials}"),
+                    )
+                    .header(
+                        reqwest::header::CONTENT_TYPE,
+                        "application/x-www-form-urlencoded",
+                    )
+                    .body(body)
+            }
+        };
+        let mut response = request
             .header(reqwest::header::ACCEPT, "application/json")
             .send()
             .await
             .map_err(transport)?;
         let status = response.status().as_u16();
         if status != 200 {
-            return Err(FetchError::Status {
-                url: shown.clone(),
-                status,
-            });
+            return Ok((status, Vec::new()));
         }
         let limit = self.settings.max_bytes;
         let too_large = || FetchError::TooLarge {
@@ -200,7 +241,33 @@ impl Http {
             }
             body.extend_from_slice(&chunk);
         }
-        Ok(body)
+        Ok((status, body))
+    }
+}
+
+/// How [`Http::call`] asks. Its `Debug` never shows a token or a secret.
+#[derive(Clone, Copy)]
+pub enum Call<'a> {
+    /// A plain GET.
+    Get,
+    /// A GET with `Authorization: Bearer <token>` (userinfo).
+    Bearer(&'a str),
+    /// A POST of a form with HTTP Basic client authentication (RFC 7662 introspection).
+    Form {
+        /// The form's pairs.
+        form: &'a [(&'a str, &'a str)],
+        /// Client id and secret.
+        basic: (&'a str, &'a str),
+    },
+}
+
+impl std::fmt::Debug for Call<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Call::Get => "Get",
+            Call::Bearer(_) => "Bearer(***)",
+            Call::Form { .. } => "Form(***)",
+        })
     }
 }
 

@@ -479,6 +479,7 @@ impl KeyCache {
             Trigger::Expired => "ttl",
             Trigger::UnknownKid => "unknown_kid",
         };
+        crate::metrics::key_fetch(trigger_name, result.is_ok(), elapsed_ms);
         let mut next = State {
             keys: before.keys.clone(),
             fetched_at: before.fetched_at,

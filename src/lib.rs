@@ -24,6 +24,8 @@ pub mod fetch;
 pub mod jwk;
 pub mod keys;
 pub mod logging;
+pub mod metrics;
+pub mod opaque;
 pub mod presets;
 pub mod refusal;
 pub mod response;

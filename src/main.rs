@@ -15,7 +15,11 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let started = std::time::Instant::now();
     token_verifier::logging::init();
     let loaded = match EnvConfig::from_lookup(|name| std::env::var(name).ok()) {
-        Ok(env) => Authorizer::load(env).await,
+        Ok(env) => {
+            let level = std::env::var("AWS_LAMBDA_LOG_LEVEL").ok();
+            token_verifier::metrics::init(&env.metrics, level.as_deref());
+            Authorizer::load(env).await
+        }
         Err(error) => Err(InitError::from(error)),
     };
     let authorizer = match loaded {

@@ -85,13 +85,18 @@ pub enum Reason {
     RouteNotAllowed,
     /// The issuer's keys could not be obtained and no usable cached copy exists.
     JwksUnavailable,
+    /// The identity provider says an opaque token is not valid (userinfo 401/403, or
+    /// introspection `active: false`).
+    TokenInactive,
+    /// The userinfo or introspection endpoint could not be asked about an opaque token.
+    IntrospectionUnavailable,
     /// The Lambda event is not an API Gateway authorizer event this function understands.
     UnrecognisedEvent,
 }
 
 impl Reason {
     /// Every reason, for the README table and its test.
-    pub const ALL: [Reason; 26] = [
+    pub const ALL: [Reason; 28] = [
         Reason::MissingToken,
         Reason::TokenTooLarge,
         Reason::OpaqueToken,
@@ -117,6 +122,8 @@ impl Reason {
         Reason::ClaimMismatch,
         Reason::RouteNotAllowed,
         Reason::JwksUnavailable,
+        Reason::TokenInactive,
+        Reason::IntrospectionUnavailable,
         Reason::UnrecognisedEvent,
     ];
 
@@ -149,6 +156,8 @@ impl Reason {
             Reason::ClaimMismatch => "claim_mismatch",
             Reason::RouteNotAllowed => "route_not_allowed",
             Reason::JwksUnavailable => "jwks_unavailable",
+            Reason::TokenInactive => "token_inactive",
+            Reason::IntrospectionUnavailable => "introspection_unavailable",
             Reason::UnrecognisedEvent => "unrecognised_event",
         }
     }
@@ -160,7 +169,9 @@ impl Reason {
             Reason::InsufficientScope | Reason::ClaimMismatch | Reason::RouteNotAllowed => {
                 Outcome::Deny
             }
-            Reason::JwksUnavailable | Reason::UnrecognisedEvent => Outcome::Error,
+            Reason::JwksUnavailable
+            | Reason::IntrospectionUnavailable
+            | Reason::UnrecognisedEvent => Outcome::Error,
             _ => Outcome::Unauthorized,
         }
     }
@@ -235,6 +246,12 @@ impl Reason {
             }
             Reason::JwksUnavailable => {
                 "the issuer's signing keys could not be fetched and no cached copy is usable; check the identity provider, JWKS_URI and network egress"
+            }
+            Reason::TokenInactive => {
+                "the identity provider says this opaque token is not valid: expired, revoked, or not one of its tokens; the app must get a new one"
+            }
+            Reason::IntrospectionUnavailable => {
+                "the identity provider's userinfo or introspection endpoint could not be asked, so the opaque token could not be validated (failing closed); check the IdP, OPAQUE_ENDPOINT, the client credentials and the function's egress"
             }
             Reason::UnrecognisedEvent => {
                 "the Lambda event is not an API Gateway authorizer event (TOKEN, REQUEST, HTTP API 1.0 or 2.0); check how the function is attached"
@@ -329,7 +346,9 @@ mod tests {
                 Reason::InsufficientScope | Reason::ClaimMismatch | Reason::RouteNotAllowed => {
                     Outcome::Deny
                 }
-                Reason::JwksUnavailable | Reason::UnrecognisedEvent => Outcome::Error,
+                Reason::JwksUnavailable
+                | Reason::IntrospectionUnavailable
+                | Reason::UnrecognisedEvent => Outcome::Error,
                 _ => Outcome::Unauthorized,
             };
             assert_eq!(reason.outcome(), expected, "{reason}");

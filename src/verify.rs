@@ -26,6 +26,16 @@ pub struct Issuer {
 pub struct Verifier {
     issuers: Vec<Issuer>,
     max_token_bytes: usize,
+    opaque: Option<Opaque>,
+}
+
+/// The one issuer whose opaque tokens are validated by asking its identity provider.
+#[derive(Debug)]
+pub struct Opaque {
+    /// Index of the issuer.
+    pub issuer: usize,
+    /// Its validator.
+    pub validator: crate::opaque::OpaqueValidator,
 }
 
 /// What a log line may say about a token. Everything here is untrusted until verified,
@@ -46,6 +56,12 @@ pub struct TokenFacts {
     pub sub: Option<String>,
     /// How the key was obtained.
     pub key_origin: Option<KeyOrigin>,
+    /// An opaque token validated by the identity provider: `userinfo` or `introspection`.
+    pub opaque: Option<&'static str>,
+    /// Whether that validation was answered from the cache.
+    pub opaque_cached: bool,
+    /// An unknown `kid` was refused without a refetch because of the cool-down.
+    pub cooled_down: bool,
 }
 
 /// Every check the authorizer runs on a token, in its order. [`Verifier::verify`] stops
@@ -54,6 +70,8 @@ pub struct TokenFacts {
 pub enum Check {
     /// Size, compact JWS framing, strict base64url and JSON, header members.
     Framing,
+    /// An opaque token: the identity provider's userinfo or introspection answer.
+    Opaque,
     /// `iss` equals a configured issuer.
     Issuer,
     /// `alg` is in the allow-list.
@@ -90,8 +108,9 @@ pub enum Check {
 
 impl Check {
     /// Every check, in the authorizer's order.
-    pub const ALL: [Check; 17] = [
+    pub const ALL: [Check; 18] = [
         Check::Framing,
+        Check::Opaque,
         Check::Issuer,
         Check::Algorithm,
         Check::TokenType,
@@ -111,10 +130,14 @@ impl Check {
     ];
 
     /// Stable `snake_case` name (reports, `--json`).
+    ///
+    /// (`Opaque` is the identity provider's answer about an opaque token, when an
+    /// issuer is configured to validate them.)
     #[must_use]
     pub const fn name(self) -> &'static str {
         match self {
             Check::Framing => "framing",
+            Check::Opaque => "opaque_validation",
             Check::Issuer => "issuer",
             Check::Algorithm => "algorithm",
             Check::TokenType => "token_type",
@@ -160,8 +183,8 @@ pub struct Verified {
     pub principal: String,
     /// Index of its issuer in the verifier.
     pub issuer: usize,
-    /// The algorithm it was signed with.
-    pub alg: Algorithm,
+    /// The algorithm it was signed with (`None`: an opaque token its provider vouched for).
+    pub alg: Option<Algorithm>,
 }
 
 /// A claim by name, or by JSON Pointer (RFC 6901) when `path` starts with `/`:
@@ -210,7 +233,21 @@ impl Verifier {
         Verifier {
             issuers,
             max_token_bytes,
+            opaque: None,
         }
+    }
+
+    /// Validates opaque tokens through the identity provider of `issuer`.
+    #[must_use]
+    pub fn with_opaque(mut self, opaque: Opaque) -> Self {
+        self.opaque = Some(opaque);
+        self
+    }
+
+    /// The opaque-token validation, if configured.
+    #[must_use]
+    pub fn opaque(&self) -> Option<&Opaque> {
+        self.opaque.as_ref()
     }
 
     /// `MAX_TOKEN_BYTES`.
@@ -235,7 +272,13 @@ impl Verifier {
         now: UnixTime,
         facts: &mut TokenFacts,
     ) -> Result<Verified, Refusal> {
-        let jws = token::parse(token, self.max_token_bytes)?;
+        let jws = match token::parse(token, self.max_token_bytes) {
+            Ok(jws) => jws,
+            Err(refusal) if refusal.reason == Reason::OpaqueToken && self.opaque.is_some() => {
+                return self.verify_opaque(token, now, facts).await;
+            }
+            Err(refusal) => return Err(refusal),
+        };
         facts.alg = Some(sanitize(&jws.header.alg, 32));
         facts.kid = jws.header.kid.as_deref().map(|k| sanitize(k, 64));
         facts.typ = jws.header.typ.as_deref().map(|t| sanitize(t, 32));
@@ -250,11 +293,10 @@ impl Verifier {
         check_token_type(&jws.header, &jws.claims, policy)?;
 
         let kid = jws.header.kid.as_deref();
-        let hit = issuer
-            .keys
-            .key(kid, alg)
-            .await
-            .map_err(|e| key_refusal(e, kid, alg, &issuer.keys))?;
+        let hit = issuer.keys.key(kid, alg).await.map_err(|e| {
+            facts.cooled_down = e == KeyError::Unknown(Refetch::CoolingDown);
+            key_refusal(e, kid, alg, &issuer.keys)
+        })?;
         facts.key_origin = Some(hit.origin);
         check_signature(&hit.key, alg, &jws)?;
 
@@ -264,7 +306,41 @@ impl Verifier {
             claims: jws.claims,
             principal,
             issuer: index,
-            alg,
+            alg: Some(alg),
+        })
+    }
+
+    /// An opaque token: the configured issuer's identity provider vouches for it (or
+    /// not), then its answer's claims are checked like a token's.
+    async fn verify_opaque(
+        &self,
+        token: &str,
+        now: UnixTime,
+        facts: &mut TokenFacts,
+    ) -> Result<Verified, Refusal> {
+        let Some(opaque) = &self.opaque else {
+            return Err(Refusal::new(
+                Reason::OpaqueToken,
+                "no opaque-token validation",
+            ));
+        };
+        facts.opaque = Some(opaque.validator.mode().as_str());
+        let (answer, lookup) = opaque.validator.validate(token, now).await;
+        facts.opaque_cached = lookup == crate::opaque::Lookup::Cached;
+        let claims = answer?;
+        facts.iss = claims.get("iss").map(loggable);
+        facts.aud = claims.get("aud").map(loggable);
+        facts.sub = claims.get("sub").map(loggable);
+        let policy = &self.issuers[opaque.issuer].config;
+        for (_, check) in opaque_claim_checks(&claims) {
+            check(&claims, policy, now)?;
+        }
+        let principal = principal(&claims, &policy.principal_claims)?;
+        Ok(Verified {
+            claims,
+            principal,
+            issuer: opaque.issuer,
+            alg: None,
         })
     }
 
@@ -445,6 +521,40 @@ pub fn check_signature(
 
 /// Claims only ID tokens carry (OIDC Core §3.1.3.6, §3.3.2.11; hybrid `s_hash`).
 const ID_TOKEN_MARKERS: [&str; 3] = ["at_hash", "c_hash", "s_hash"];
+
+/// The checks an identity provider's answer about an opaque token gets, in order. The
+/// provider vouched for the token, so nothing about signatures or token types applies;
+/// `iss` is compared, and `aud` and `exp` are judged when the answer has them
+/// (introspection answers usually do, userinfo answers do not).
+pub fn opaque_claim_checks(claims: &Map<String, Value>) -> Vec<(Check, ClaimCheck)> {
+    let mut checks: Vec<(Check, ClaimCheck)> = vec![(Check::Issuer, check_answer_issuer)];
+    checks.extend(CLAIM_CHECKS.into_iter().filter(|(check, _)| match check {
+        Check::IdToken => false,
+        Check::Audience => claims.contains_key("aud"),
+        Check::Expiry => claims.contains_key("exp"),
+        _ => true,
+    }));
+    checks
+}
+
+fn check_answer_issuer(
+    claims: &Map<String, Value>,
+    policy: &IssuerConfig,
+    _: UnixTime,
+) -> Result<(), Refusal> {
+    match claims.get("iss") {
+        None => Ok(()),
+        Some(Value::String(iss)) if *iss == policy.issuer => Ok(()),
+        Some(other) => Err(Refusal::new(
+            Reason::WrongIssuer,
+            format!(
+                "the identity provider's answer names iss {}, expected {}",
+                loggable(other),
+                policy.issuer
+            ),
+        )),
+    }
+}
 
 /// Checks the claims of a token whose signature verified. Pure: `now` is passed in.
 ///
@@ -802,6 +912,7 @@ mod tests {
             scope_claims: vec!["scope".into()],
             required_claims: vec![],
             max_token_age: None,
+            opaque: None,
         }
     }
 

@@ -13,6 +13,7 @@ mod docs;
 mod explain;
 mod idps;
 mod keysets;
+mod opaque;
 mod properties;
 mod refusals;
 mod routes;

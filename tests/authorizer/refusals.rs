@@ -570,6 +570,7 @@ async fn every_reason_has_a_test_here_or_in_shapes() {
         include_str!("shapes.rs"),
         include_str!("cache.rs"),
         include_str!("routes.rs"),
+        include_str!("opaque.rs"),
     ]
     .concat();
     for reason in Reason::ALL {

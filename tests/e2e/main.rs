@@ -14,7 +14,9 @@
 mod emulator;
 mod explain;
 mod idp;
+mod metrics;
 mod moto;
+mod opaque;
 mod provider;
 mod samples;
 mod ssm;

@@ -116,6 +116,21 @@ impl Provider {
             .to_owned()
     }
 
+    /// An opaque access token of `user-1` (scope `openid email`), as after a login.
+    pub async fn user_access_token(&self) -> String {
+        let response: Value = self
+            .client
+            .get(format!("{}/test/user-access-token", self.issuer))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .map(|t| serde_json::from_str(&t).unwrap())
+            .unwrap();
+        response["access_token"].as_str().unwrap().to_owned()
+    }
+
     /// An ID token the provider signs for the client `svc`.
     pub async fn id_token(&self) -> String {
         let response: Value = self

@@ -4,7 +4,10 @@
 //   resource https://api.example.com/rs256 -> RS256, /ps256 -> PS256, /es256 -> ES256, /eddsa -> EdDSA
 // Without a resource it issues an OPAQUE access token: the forum case of an app that asked
 // for no audience. GET /test/id-token returns an ID token the provider signs for the client
-// (its IdToken model, as after a login), so tests can send one where an access token belongs.
+// (its IdToken model, as after a login), so tests can send one where an access token belongs;
+// GET /test/user-access-token returns an opaque access token for user-1 with scope
+// "openid email" (a grant and an AccessToken, as after a login), which /me (userinfo) and
+// /token/introspection answer for.
 //
 // Environment: PORT (default 14000), KEY_GENERATION (kid suffix; restart with another value
 // to rotate every key). Listens on 127.0.0.1 only.
@@ -39,6 +42,11 @@ const provider = new Provider(issuer, {
     response_types: [],
   }],
   scopes: ['read:messages', 'write:messages'],
+  claims: { openid: ['sub'], email: ['email', 'email_verified'] },
+  findAccount: (ctx, id) => ({
+    accountId: id,
+    claims: () => ({ sub: id, email: `${id}@example.com`, email_verified: true }),
+  }),
   enabledJWA: {
     idTokenSigningAlgValues: ['RS256', 'PS256', 'ES256', 'EdDSA'],
   },
@@ -73,6 +81,17 @@ provider.use(async (ctx, next) => {
     token.scope = 'openid email';
     token.set('nonce', 'n-0S6_WzA2Mj');
     ctx.body = { id_token: await token.issue({ use: 'idtoken' }) };
+    return;
+  }
+  if (ctx.method === 'GET' && ctx.path === '/test/user-access-token') {
+    const client = await provider.Client.find('svc');
+    const grant = new provider.Grant({ accountId: 'user-1', clientId: 'svc' });
+    grant.addOIDCScope('openid email');
+    const grantId = await grant.save();
+    const token = new provider.AccessToken({
+      accountId: 'user-1', client, grantId, scope: 'openid email', gty: 'authorization_code',
+    });
+    ctx.body = { access_token: await token.save() };
     return;
   }
   await next();

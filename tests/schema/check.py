@@ -23,7 +23,12 @@ invalid = [
     {"http": {"timeout_ms": 20000}},
     {"cache": {"ttl_seconds": "600"}},
     {"extra": 1},
+    {"issuers": [{"issuer": "https://x/", "audiences": ["a"], "opaque_tokens": {"mode": "introspection"}}]},
+    {"issuers": [{"issuer": "https://x/", "audiences": ["a"], "opaque_tokens": {"mode": "userinfo", "client_id": "c"}}]},
+    {"issuers": [{"issuer": "https://x/", "audiences": ["a"], "opaque_tokens": {"mode": "userinfo", "cache_seconds": 301}}]},
 ]
+valid.append({"issuers": [{"issuer": "https://x/", "audiences": ["a"], "opaque_tokens": {
+    "mode": "introspection", "client_id": "authorizer", "client_secret_parameter": "/tv/secret", "cache_seconds": 30}}]})
 failures = []
 for document in valid:
     errors = list(validator.iter_errors(document))

@@ -44,6 +44,7 @@ expected = {
     "HasConfigParameter": (["ssm:GetParameter"], "parameter${ConfigParameter}"),
     "HasConfigKmsKey": (["kms:Decrypt"], None),
     "HasJwksSnapshot": (["ssm:GetParameter", "ssm:PutParameter"], "parameter${JwksSnapshotParameter}/*"),
+    "HasIntrospectionSecret": (["ssm:GetParameter"], "parameter${IntrospectionSecretParameter}"),
 }
 seen = set()
 for policy in role.get("Policies", []):
@@ -86,7 +87,31 @@ check(function["Architectures"] == [{"Ref": "Architecture"}], "architecture para
 check(function["LoggingConfig"]["LogFormat"] == "JSON", "JSON logs")
 check(resources["AuthorizerLogGroup"]["Properties"]["RetentionInDays"] == {"Ref": "LogRetentionDays"}, "log retention")
 
+# Alarms and dashboard: on metrics the function really writes (src/metrics.rs), for this
+# function, in the configured namespace.
+with open(os.path.join(ROOT, "src/metrics.rs")) as f:
+    written = f.read()
+for name in ("KeysUnavailableAlarm", "KeyFetchFailuresAlarm"):
+    alarm = resources[name]["Properties"]
+    check(f'"Name":"{alarm["MetricName"]}"' in written, f"{name}: metric {alarm['MetricName']} is not written")
+    check(alarm["Namespace"] == {"Ref": "MetricsNamespace"}, f"{name}: namespace")
+    check({"Name": "Function", "Value": {"Ref": "AuthorizerFunction"}} in alarm["Dimensions"], f"{name}: Function dimension")
+    check(alarm["TreatMissingData"] == "notBreaching", f"{name}: missing data must not alarm")
+unavailable = resources["KeysUnavailableAlarm"]["Properties"]["Dimensions"]
+check({"Name": "Reason", "Value": "jwks_unavailable"} in unavailable, "alarm on the jwks_unavailable reason")
+body = resources["AuthorizerDashboard"]["Properties"]["DashboardBody"]["Fn::Sub"][0]
+for metric in ("Decisions", "Latency", "KeyFetches", "KeyFetchFailures", "StaleKeysServed", "CooldownRejections"):
+    check(f'"{metric}"' in body and f'"Name":"{metric}"' in written, f"dashboard metric {metric}")
+substituted = body
+for placeholder, value in (("${AWS::Region}", "us-east-1"), ("${Ns}", "TokenVerifier"), ("${AuthorizerFunction}", "fn")):
+    substituted = substituted.replace(placeholder, value)
+try:
+    check(len(json.loads(substituted)["widgets"]) == 4, "dashboard widgets")
+except ValueError as error:
+    check(False, f"dashboard body is not JSON after substitution: {error}")
+check(function["Environment"]["Variables"]["METRICS_NAMESPACE"] == {"Ref": "MetricsNamespace"}, "namespace passed to the function")
+
 if failures:
     print("template check failed:\n  " + "\n  ".join(failures))
     sys.exit(1)
-print("template check passed: least-privilege IAM, authorizer wiring, caching, logs")
+print("template check passed: least-privilege IAM, authorizer wiring, caching, logs, alarms, dashboard")

@@ -1,0 +1,353 @@
+//! Opaque tokens, deliberately: validated by the issuer's userinfo or RFC 7662
+//! introspection endpoint (a loopback server here; `tests/e2e/opaque.rs` uses the real
+//! OpenID Provider), cached by fingerprint for a bounded time, failing closed.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+use token_verifier::config::EnvConfig;
+use token_verifier::explain::{Options, Verdict, explain};
+use token_verifier::refusal::Outcome;
+use token_verifier::ssm::ParameterStore;
+use token_verifier::{Authorizer, Failure};
+
+use crate::sources::MemoryStore;
+use crate::support::*;
+
+const OPAQUE: &str = "8xLOxBtZp8nJvUWO2Jv9k1rE3fGzQ_hQ";
+const SECRET_PARAMETER: &str = "/token-verifier/introspection-secret";
+
+fn env(vars: &[(&str, &str)]) -> Result<EnvConfig, String> {
+    let map: HashMap<String, String> = vars
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect();
+    EnvConfig::from_lookup(|name| map.get(name).cloned()).map_err(|e| e.to_string())
+}
+
+async fn load(server: &JwksServer, mode: &str, extra: &[(&str, &str)]) -> Authorizer {
+    let endpoint = server.url("/opaque");
+    let jwks = server.url("/jwks");
+    let mut vars = vec![
+        ("TOKEN_ISSUER", ISSUER),
+        ("AUDIENCE", AUDIENCE),
+        ("JWKS_URI", jwks.as_str()),
+        ("OPAQUE_TOKENS", mode),
+        ("OPAQUE_ENDPOINT", endpoint.as_str()),
+        ("HTTP_TIMEOUT_MS", "1000"),
+    ];
+    if mode == "introspection" {
+        vars.push(("INTROSPECTION_CLIENT_ID", "authorizer"));
+        vars.push(("INTROSPECTION_SECRET_PARAMETER", SECRET_PARAMETER));
+    }
+    vars.extend_from_slice(extra);
+    let store = Arc::new(MemoryStore::default());
+    store.set(SECRET_PARAMETER, "s3cret");
+    let store: Arc<dyn ParameterStore> = store;
+    Authorizer::load_with(env(&vars).unwrap(), Some(store))
+        .await
+        .unwrap()
+}
+
+fn introspected(extra: Value) -> String {
+    let now = unix_now();
+    let mut answer = json!({
+        "active": true, "iss": ISSUER, "client_id": "spa", "sub": "user-9",
+        "scope": "openid read:messages", "exp": now + 600, "iat": now - 5, "token_type": "Bearer",
+    });
+    for (k, v) in extra.as_object().unwrap() {
+        if v.is_null() {
+            answer.as_object_mut().unwrap().remove(k);
+        } else {
+            answer[k] = v.clone();
+        }
+    }
+    answer.to_string()
+}
+
+async fn bearer(authorizer: &Authorizer, token: &str) -> Decided {
+    decide(authorizer, rest_token(&format!("Bearer {token}"))).await
+}
+
+#[tokio::test]
+async fn opaque_tokens_stay_refused_unless_asked_for() {
+    let authorizer = fixed_authorizer(&[&rsa_a()], &[]);
+    assert_eq!(bearer(&authorizer, OPAQUE).await.reason(), "opaque_token");
+}
+
+#[tokio::test]
+async fn introspection_allows_an_active_token_with_its_claims_and_caches_the_answer() {
+    let server = JwksServer::with_keys(&[&rsa_a()]).await;
+    server.set("/opaque", Reply::Json(introspected(json!({}))));
+    let authorizer = load(
+        &server,
+        "introspection",
+        &[("REQUIRED_SCOPES", "read:messages")],
+    )
+    .await;
+    let first = bearer(&authorizer, OPAQUE).await;
+    assert_eq!(first.reason(), "ok", "{:?}", first.record.refusal);
+    let answer = first.allowed();
+    assert_eq!(answer["principalId"], "user-9");
+    assert_eq!(answer["context"]["client_id"], "spa");
+    assert!(
+        answer["context"].get("active").is_none(),
+        "active is not a claim"
+    );
+    assert_eq!(first.record.facts.opaque, Some("introspection"));
+    assert!(!first.record.facts.opaque_cached);
+    for _ in 0..5 {
+        let again = bearer(&authorizer, OPAQUE).await;
+        assert_eq!(again.reason(), "ok");
+        assert!(again.record.facts.opaque_cached);
+    }
+    assert_eq!(server.hits("/opaque"), 1, "one question for six requests");
+    // Another token is another question; JWTs never reach the endpoint.
+    bearer(&authorizer, "another-opaque-token-value-0123456789").await;
+    assert_eq!(server.hits("/opaque"), 2);
+    let jwt = rsa_a().mint(&claims(json!({}))).unwrap();
+    assert_eq!(bearer(&authorizer, &jwt).await.reason(), "ok");
+    assert_eq!(server.hits("/opaque"), 2);
+}
+
+#[tokio::test]
+async fn an_inactive_token_is_a_401_and_that_answer_is_cached_too() {
+    let server = JwksServer::with_keys(&[&rsa_a()]).await;
+    server.set("/opaque", Reply::Json(json!({"active": false}).to_string()));
+    let authorizer = load(&server, "introspection", &[]).await;
+    for _ in 0..3 {
+        let decided = bearer(&authorizer, OPAQUE).await;
+        assert_eq!(decided.reason(), "token_inactive");
+        assert_eq!(decided.answer, Err(Failure::Unauthorized));
+    }
+    assert_eq!(server.hits("/opaque"), 1);
+}
+
+#[tokio::test]
+async fn the_answer_is_judged_like_a_token() {
+    let server = JwksServer::with_keys(&[&rsa_a()]).await;
+    let authorizer = load(
+        &server,
+        "introspection",
+        &[("REQUIRED_SCOPES", "write:messages")],
+    )
+    .await;
+    let cases = [
+        (json!({"aud": "https://other.example"}), "wrong_audience"),
+        (json!({"iss": "https://evil.example/"}), "wrong_issuer"),
+        (json!({"exp": unix_now() - 3600}), "expired"),
+        (json!({"sub": null}), "missing_claim"),
+        (json!({}), "insufficient_scope"),
+    ];
+    for (n, (extra, reason)) in cases.into_iter().enumerate() {
+        server.set("/opaque", Reply::Json(introspected(extra)));
+        let token = format!("{OPAQUE}{n}");
+        let decided = bearer(&authorizer, &token).await;
+        assert_eq!(decided.reason(), reason);
+    }
+    // With the audience it names, the token is accepted; the scope decides (a 403).
+    server.set(
+        "/opaque",
+        Reply::Json(introspected(json!({"aud": [AUDIENCE]}))),
+    );
+    let decided = bearer(&authorizer, "opaque-with-our-audience-000000000").await;
+    assert_eq!(decided.record.outcome, Outcome::Deny);
+}
+
+#[tokio::test]
+async fn a_provider_that_fails_or_hangs_fails_closed_within_the_deadline_and_is_not_cached() {
+    let server = JwksServer::with_keys(&[&rsa_a()]).await;
+    let authorizer = load(&server, "introspection", &[]).await;
+    for reply in [
+        Reply::Status(500, "oops".into()),
+        Reply::Status(401, "bad client".into()),
+        Reply::Json("[]".into()),
+        Reply::Json(json!({"active": "yes"}).to_string()),
+        Reply::Hang,
+    ] {
+        server.set("/opaque", reply);
+        let started = Instant::now();
+        let decided = bearer(&authorizer, OPAQUE).await;
+        assert!(started.elapsed() < Duration::from_secs(3));
+        assert_eq!(decided.reason(), "introspection_unavailable");
+        let Err(Failure::Error(refusal)) = &decided.answer else {
+            panic!("a 500: {:?}", decided.answer)
+        };
+        assert!(!refusal.to_string().contains(OPAQUE));
+    }
+    server.set("/opaque", Reply::Json(introspected(json!({}))));
+    assert_eq!(
+        bearer(&authorizer, OPAQUE).await.reason(),
+        "ok",
+        "failures are not cached"
+    );
+}
+
+#[tokio::test]
+async fn userinfo_vouches_with_a_sub_and_refuses_with_401() {
+    let server = JwksServer::with_keys(&[&rsa_a()]).await;
+    server.set(
+        "/opaque",
+        Reply::Json(json!({"sub": "auth0|42", "email": "a@example.com"}).to_string()),
+    );
+    let authorizer = load(&server, "userinfo", &[]).await;
+    let decided = bearer(&authorizer, OPAQUE).await;
+    assert_eq!(decided.reason(), "ok");
+    assert_eq!(decided.allowed()["principalId"], "auth0|42");
+    assert_eq!(decided.record.facts.opaque, Some("userinfo"));
+    server.set("/opaque", Reply::Status(401, "invalid_token".into()));
+    assert_eq!(
+        bearer(&authorizer, "expired-opaque-token-000000000000")
+            .await
+            .reason(),
+        "token_inactive"
+    );
+    server.set(
+        "/opaque",
+        Reply::Json(json!({"email": "a@example.com"}).to_string()),
+    );
+    assert_eq!(
+        bearer(&authorizer, "no-sub-opaque-token-0000000000000")
+            .await
+            .reason(),
+        "introspection_unavailable"
+    );
+}
+
+#[tokio::test]
+async fn the_cache_never_outlives_the_token_nor_the_setting() {
+    let server = JwksServer::with_keys(&[&rsa_a()]).await;
+    server.set(
+        "/opaque",
+        Reply::Json(introspected(json!({"exp": unix_now() + 1}))),
+    );
+    let authorizer = load(&server, "introspection", &[("OPAQUE_CACHE_SECONDS", "300")]).await;
+    bearer(&authorizer, OPAQUE).await;
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    bearer(&authorizer, OPAQUE).await;
+    assert_eq!(
+        server.hits("/opaque"),
+        2,
+        "the answer expired with the token"
+    );
+    let uncached = load(&server, "introspection", &[("OPAQUE_CACHE_SECONDS", "0")]).await;
+    server.set("/opaque", Reply::Json(introspected(json!({}))));
+    bearer(&uncached, OPAQUE).await;
+    bearer(&uncached, OPAQUE).await;
+    assert_eq!(server.hits("/opaque"), 4);
+}
+
+#[tokio::test]
+async fn explain_asks_the_provider_as_the_authorizer_does() {
+    let server = JwksServer::with_keys(&[&rsa_a()]).await;
+    server.set(
+        "/opaque",
+        Reply::Json(introspected(json!({"aud": "https://other"}))),
+    );
+    let authorizer = load(&server, "introspection", &[]).await;
+    let options = Options {
+        offline: false,
+        audience_known: true,
+        arn: None,
+        now: token_verifier::verify::now(),
+    };
+    let report = explain(Some(&authorizer), OPAQUE, &options).await;
+    let decided = bearer(&authorizer, OPAQUE).await;
+    let Verdict::Refused(first) = report.verdict() else {
+        panic!("{:?}", report.verdict())
+    };
+    assert_eq!(Some(first), decided.record.refusal);
+    assert!(
+        report.render().contains("vouches for it"),
+        "{}",
+        report.render()
+    );
+    let offline = explain(
+        Some(&authorizer),
+        "other-opaque-0000000000000000",
+        &Options {
+            offline: true,
+            ..options
+        },
+    )
+    .await;
+    assert!(matches!(offline.verdict(), Verdict::Incomplete(_)));
+}
+
+#[test]
+fn opaque_settings_are_checked_at_init() {
+    let base = [("TOKEN_ISSUER", ISSUER), ("AUDIENCE", AUDIENCE)];
+    let with = |extra: &[(&str, &str)]| env(&[&base[..], extra].concat()).map(|_| ());
+    assert!(with(&[("OPAQUE_TOKENS", "userinfo")]).is_ok());
+    let cases: [(&[(&str, &str)], &str); 6] = [
+        (&[("OPAQUE_TOKENS", "sometimes")], "OPAQUE_TOKENS"),
+        (
+            &[("OPAQUE_TOKENS", "introspection")],
+            "INTROSPECTION_CLIENT_ID",
+        ),
+        (
+            &[
+                ("OPAQUE_TOKENS", "introspection"),
+                ("INTROSPECTION_CLIENT_ID", "c"),
+            ],
+            "INTROSPECTION_SECRET_PARAMETER",
+        ),
+        (
+            &[
+                ("OPAQUE_TOKENS", "userinfo"),
+                ("INTROSPECTION_CLIENT_ID", "c"),
+            ],
+            "INTROSPECTION_CLIENT_ID",
+        ),
+        (
+            &[
+                ("OPAQUE_TOKENS", "userinfo"),
+                ("OPAQUE_ENDPOINT", "http://idp.example.com/me"),
+            ],
+            "OPAQUE_ENDPOINT",
+        ),
+        (
+            &[
+                ("OPAQUE_TOKENS", "userinfo"),
+                ("OPAQUE_CACHE_SECONDS", "301"),
+            ],
+            "OPAQUE_CACHE_SECONDS",
+        ),
+    ];
+    for (extra, variable) in cases {
+        let error = with(extra).unwrap_err();
+        assert!(error.starts_with(variable), "{extra:?}: {error}");
+    }
+}
+
+#[tokio::test]
+async fn only_one_issuer_can_validate_opaque_tokens_and_its_secret_must_exist() {
+    let document = json!({"issuers": [
+        {"issuer": "https://a.example/", "audiences": ["x"], "opaque_tokens": {"mode": "userinfo"}},
+        {"issuer": "https://b.example/", "audiences": ["x"], "opaque_tokens": {"mode": "userinfo"}},
+    ]});
+    let parsed =
+        token_verifier::config::ConfigDocument::parse("doc", &document.to_string()).unwrap();
+    let error = token_verifier::Config::combine(&EnvConfig::default(), Some(parsed)).unwrap_err();
+    assert!(error.to_string().contains("only one issuer"), "{error}");
+
+    let store: Arc<dyn ParameterStore> = Arc::new(MemoryStore::default());
+    let vars = [
+        ("TOKEN_ISSUER", ISSUER),
+        ("AUDIENCE", AUDIENCE),
+        ("OPAQUE_TOKENS", "introspection"),
+        ("INTROSPECTION_CLIENT_ID", "c"),
+        ("INTROSPECTION_SECRET_PARAMETER", "/missing"),
+    ];
+    let error = Authorizer::load_with(env(&vars).unwrap(), Some(store))
+        .await
+        .unwrap_err();
+    assert!(
+        error
+            .to_string()
+            .contains("INTROSPECTION_SECRET_PARAMETER /missing: no such parameter"),
+        "{error}"
+    );
+}
