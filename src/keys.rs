@@ -76,6 +76,8 @@ pub enum KeyOrigin {
     Cached,
     /// Fetched during this request (TTL refresh or unknown-kid refetch).
     Fetched,
+    /// From the cache just past its TTL, while another request refreshes it.
+    Refreshing,
     /// From the cache past its TTL, because refreshing failed.
     Stale,
     /// From the last-known-good snapshot, because the `IdP` could not be reached.
@@ -91,6 +93,7 @@ impl KeyOrigin {
         match self {
             KeyOrigin::Cached => "cached",
             KeyOrigin::Fetched => "fetched",
+            KeyOrigin::Refreshing => "refreshing",
             KeyOrigin::Stale => "stale",
             KeyOrigin::Snapshot => "snapshot",
             KeyOrigin::Fixed => "fixed",
@@ -401,6 +404,19 @@ impl KeyCache {
                 )));
             }
             return self.select_current(kid, alg, state.fetched_at, Refetch::Done);
+        }
+        // Past the TTL (or never fetched). When another request is already refreshing and
+        // the keys are still usable, answer with them now instead of waiting for the
+        // network: a slow identity provider must not stall every concurrent request.
+        if let (Some(keys), Some(at)) = (&state.keys, state.fetched_at)
+            && now.duration_since(at) < self.settings.ttl.saturating_add(self.settings.stale)
+            && self.fetch_lock.try_lock().is_err()
+            && let Ok(key) = keys.select(kid, alg)
+        {
+            return Ok(KeyHit {
+                key: Arc::clone(key),
+                origin: KeyOrigin::Refreshing,
+            });
         }
         if !self.backing_off(&state, now) {
             self.refresh(state.generation, Trigger::Expired).await;

@@ -1,5 +1,8 @@
 //! The Lambda function: configuration (environment, and SSM when asked) → authorizer
-//! (keys prefetched) → runtime loop.
+//! (keys prefetched) → runtime loop, one request at a time on classic Lambda, or many at
+//! once on Lambda Managed Instances (`AWS_LAMBDA_MAX_CONCURRENCY` above 1).
+
+use std::sync::Arc;
 
 use lambda_runtime::{LambdaEvent, service_fn};
 use token_verifier::config::EnvConfig;
@@ -10,9 +13,26 @@ use token_verifier::{Authorizer, AuthorizerEvent, InitError};
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-#[tokio::main(flavor = "current_thread")]
-async fn main() -> Result<(), lambda_runtime::Error> {
+fn main() -> Result<(), lambda_runtime::Error> {
     let started = std::time::Instant::now();
+    // One thread for one request at a time (classic Lambda); one per vCPU when Lambda sends
+    // several at once, so verifications run in parallel.
+    let concurrency = std::env::var("AWS_LAMBDA_MAX_CONCURRENCY")
+        .ok()
+        .and_then(|v| v.trim().parse::<u32>().ok())
+        .unwrap_or(1);
+    let mut builder = if concurrency > 1 {
+        tokio::runtime::Builder::new_multi_thread()
+    } else {
+        tokio::runtime::Builder::new_current_thread()
+    };
+    builder
+        .enable_all()
+        .build()?
+        .block_on(serve(started, concurrency))
+}
+
+async fn serve(started: std::time::Instant, concurrency: u32) -> Result<(), lambda_runtime::Error> {
     token_verifier::logging::init();
     let loaded = match EnvConfig::from_lookup(|name| std::env::var(name).ok()) {
         Ok(env) => {
@@ -23,7 +43,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         Err(error) => Err(InitError::from(error)),
     };
     let authorizer = match loaded {
-        Ok(authorizer) => authorizer,
+        Ok(authorizer) => Arc::new(authorizer),
         Err(error) => {
             tracing::error!(error = %error, "cannot start");
             return Err(error.into());
@@ -32,13 +52,14 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     authorizer.prefetch().await;
     tracing::info!(
         init_us = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX),
+        concurrency,
         "ready"
     );
-    let authorizer = &authorizer;
-    lambda_runtime::run(service_fn(
-        move |event: LambdaEvent<AuthorizerEvent>| async move {
-            authorizer.handle(event.payload).await
-        },
-    ))
+    // Every worker shares the one authorizer: its key caches, HTTP client and opaque-token
+    // cache. Without AWS_LAMBDA_MAX_CONCURRENCY this is the classic sequential loop.
+    lambda_runtime::run_concurrent(service_fn(move |event: LambdaEvent<AuthorizerEvent>| {
+        let authorizer = Arc::clone(&authorizer);
+        async move { authorizer.handle(event.payload).await }
+    }))
     .await
 }

@@ -18,7 +18,12 @@ use serde_json::{Map, Value};
 use tokio::sync::OnceCell;
 use url::Url;
 
-use crate::fetch::{Call, FetchError, Http, check_discovered_url, discovery_url, redact};
+use futures_util::FutureExt as _;
+use futures_util::future::Shared;
+
+use crate::fetch::{
+    BoxFuture, Call, FetchError, Http, check_discovered_url, discovery_url, redact,
+};
 use crate::refusal::{Reason, Refusal, sanitize};
 use crate::token::parse_object;
 
@@ -107,13 +112,28 @@ enum Answer {
 /// The validator of one issuer's opaque tokens.
 #[derive(Debug)]
 pub struct OpaqueValidator {
+    asker: Arc<Asker>,
+    cache: Mutex<HashMap<[u8; 32], (Instant, Answer)>>,
+    in_flight: Mutex<HashMap<[u8; 32], Pending>>,
+}
+
+/// A question to the provider that concurrent requests for the same token share.
+type Pending = Shared<BoxFuture<'static, Result<Answer, FetchError>>>;
+
+/// Asks the provider: what a shared question needs, owned.
+#[derive(Debug)]
+struct Asker {
     settings: OpaqueSettings,
     issuer: String,
     http: Arc<Http>,
     secret: Option<Secret>,
     endpoint: OnceCell<Url>,
-    cache: Mutex<HashMap<[u8; 32], (Instant, Answer)>>,
+    /// At most [`MAX_IN_FLIGHT`] questions at once, whatever the traffic.
+    permits: tokio::sync::Semaphore,
 }
+
+/// At most this many questions to the provider at once; more wait (within the deadline).
+pub const MAX_IN_FLIGHT: usize = 64;
 
 /// How one validation went, for the decision log line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -134,19 +154,23 @@ impl OpaqueValidator {
         secret: Option<Secret>,
     ) -> Self {
         OpaqueValidator {
-            settings,
-            issuer,
-            http,
-            secret,
-            endpoint: OnceCell::new(),
+            asker: Arc::new(Asker {
+                settings,
+                issuer,
+                http,
+                secret,
+                endpoint: OnceCell::new(),
+                permits: tokio::sync::Semaphore::new(MAX_IN_FLIGHT),
+            }),
             cache: Mutex::new(HashMap::new()),
+            in_flight: Mutex::new(HashMap::new()),
         }
     }
 
     /// The mode.
     #[must_use]
     pub fn mode(&self) -> OpaqueMode {
-        self.settings.mode
+        self.asker.settings.mode
     }
 
     /// Asks the provider about `token` (or reuses a recent answer) and returns the claims
@@ -167,33 +191,48 @@ impl OpaqueValidator {
         if let Some(answer) = self.cached(&key) {
             return (answer, Lookup::Cached);
         }
-        let deadline = self.http.settings.timeout;
-        let asked = tokio::time::timeout(deadline, self.ask(token))
-            .await
-            .unwrap_or_else(|_| {
-                Err(FetchError::Timeout {
-                    url: self.describe(),
-                    millis: deadline.as_millis(),
-                })
-            });
-        let answer = match asked {
-            Ok(answer) => answer,
-            Err(error) => {
+        // Concurrent requests with the same token share one question.
+        let pending = {
+            let Ok(mut in_flight) = self.in_flight.lock() else {
                 return (
-                    Err(Refusal::new(
-                        Reason::IntrospectionUnavailable,
-                        format!(
-                            "{} of {}: {error}",
-                            self.settings.mode.as_str(),
-                            self.issuer
-                        ),
-                    )),
+                    Err(unavailable(&self.asker, "internal lock poisoned")),
                     Lookup::Asked,
                 );
-            }
+            };
+            in_flight
+                .entry(key)
+                .or_insert_with(|| {
+                    let asker = Arc::clone(&self.asker);
+                    let token = token.to_owned();
+                    let question: BoxFuture<'static, Result<Answer, FetchError>> =
+                        Box::pin(async move { asker.ask_within_deadline(&token).await });
+                    question.shared()
+                })
+                .clone()
         };
-        self.remember(key, &answer, now);
-        (into_result(answer), Lookup::Asked)
+        let asked = pending.clone().await;
+        if let Ok(mut in_flight) = self.in_flight.lock()
+            && in_flight.get(&key).is_some_and(|p| p.ptr_eq(&pending))
+        {
+            in_flight.remove(&key);
+        }
+        match asked {
+            Ok(answer) => {
+                self.remember(key, &answer, now);
+                (into_result(answer), Lookup::Asked)
+            }
+            Err(error) => (
+                Err(Refusal::new(
+                    Reason::IntrospectionUnavailable,
+                    format!(
+                        "{} of {}: {error}",
+                        self.asker.settings.mode.as_str(),
+                        self.asker.issuer
+                    ),
+                )),
+                Lookup::Asked,
+            ),
+        }
     }
 
     fn cached(&self, key: &[u8; 32]) -> Option<Result<Map<String, Value>, Refusal>> {
@@ -203,7 +242,7 @@ impl OpaqueValidator {
     }
 
     fn remember(&self, key: [u8; 32], answer: &Answer, now: crate::verify::UnixTime) {
-        let mut ttl = self.settings.cache_ttl;
+        let mut ttl = self.asker.settings.cache_ttl;
         if let Answer::Valid(claims) = answer
             && let Some(exp) = claims.get("exp").and_then(Value::as_f64)
         {
@@ -229,6 +268,23 @@ impl OpaqueValidator {
     /// Where the tokens go, for logs.
     #[must_use]
     pub fn describe(&self) -> String {
+        self.asker.describe()
+    }
+}
+
+fn unavailable(asker: &Asker, message: &str) -> Refusal {
+    Refusal::new(
+        Reason::IntrospectionUnavailable,
+        format!(
+            "{} of {}: {message}",
+            asker.settings.mode.as_str(),
+            asker.issuer
+        ),
+    )
+}
+
+impl Asker {
+    fn describe(&self) -> String {
         match (self.endpoint.get(), &self.settings.endpoint) {
             (Some(url), _) | (None, Some(url)) => redact(url),
             (None, None) => format!(
@@ -256,6 +312,27 @@ impl OpaqueValidator {
             })
             .await
             .cloned()
+    }
+
+    /// One question, within `HTTP_TIMEOUT_MS` (waiting for a permit included).
+    async fn ask_within_deadline(&self, token: &str) -> Result<Answer, FetchError> {
+        let deadline = self.http.settings.timeout;
+        let asked = async {
+            let _permit = self
+                .permits
+                .acquire()
+                .await
+                .map_err(|e| FetchError::Other(e.to_string()))?;
+            self.ask(token).await
+        };
+        tokio::time::timeout(deadline, asked)
+            .await
+            .unwrap_or_else(|_| {
+                Err(FetchError::Timeout {
+                    url: self.describe(),
+                    millis: deadline.as_millis(),
+                })
+            })
     }
 
     async fn ask(&self, token: &str) -> Result<Answer, FetchError> {

@@ -9,6 +9,7 @@
 
 mod attacks;
 mod cache;
+mod concurrency;
 mod docs;
 mod explain;
 mod idps;

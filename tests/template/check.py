@@ -17,11 +17,19 @@ class Policies:
         return {"AWSLambdaBasicExecutionRole": "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"}
 
 
-def translated():
+def translated(managed_instances=False):
     with open(os.path.join(ROOT, "template.yaml")) as f:
         template = yaml_parse(f.read())
     for name in ("AuthorizerFunction", "MessagesFunction"):
         template["Resources"][name]["Properties"]["CodeUri"] = "s3://bucket/code.zip"
+    if managed_instances:
+        # The snippet template.yaml documents for Lambda Managed Instances.
+        properties = template["Resources"]["AuthorizerFunction"]["Properties"]
+        properties["MemorySize"] = 2048
+        properties["CapacityProviderConfig"] = {
+            "Arn": "arn:aws:lambda:us-east-1:123456789012:capacity-provider:authorizers",
+            "PerExecutionEnvironmentMaxConcurrency": 64,
+        }
     return transform(template, {}, Policies())["Resources"]
 
 
@@ -111,7 +119,17 @@ except ValueError as error:
     check(False, f"dashboard body is not JSON after substitution: {error}")
 check(function["Environment"]["Variables"]["METRICS_NAMESPACE"] == {"Ref": "MetricsNamespace"}, "namespace passed to the function")
 
+# The documented Lambda Managed Instances variant transforms, and keeps the same wiring.
+managed = translated(managed_instances=True)
+lmi = managed["AuthorizerFunction"]["Properties"].get("CapacityProviderConfig", {}).get(
+    "LambdaManagedInstancesCapacityProviderConfig", {})
+check(lmi.get("CapacityProviderArn", "").endswith(":capacity-provider:authorizers"), f"managed instances config: {lmi}")
+check(lmi.get("PerExecutionEnvironmentMaxConcurrency") == 64, "managed instances concurrency")
+check("RestApiTokenVerifierAuthorizerPermission" in managed, "managed instances: REST API may invoke the authorizer")
+with open(os.path.join(ROOT, "template.yaml")) as f:
+    check("#   CapacityProviderConfig:" in f.read(), "template.yaml documents CapacityProviderConfig")
+
 if failures:
     print("template check failed:\n  " + "\n  ".join(failures))
     sys.exit(1)
-print("template check passed: least-privilege IAM, authorizer wiring, caching, logs, alarms, dashboard")
+print("template check passed: least-privilege IAM, authorizer wiring, caching, logs, alarms, dashboard, managed-instances variant")

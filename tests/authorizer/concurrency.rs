@@ -1,0 +1,199 @@
+//! The cache promises under concurrency (Lambda Managed Instances send many requests to
+//! one execution environment at once): on a multi-threaded runtime, 100 simultaneous
+//! requests share one key cache, one HTTP client and one opaque-token cache.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+use token_verifier::Authorizer;
+use token_verifier::algorithm::Algorithm;
+use token_verifier::dev::SigningKey;
+
+use crate::support::*;
+
+const N: usize = 100;
+
+/// `N` simultaneous decisions of `token`, on as many tasks; their reasons and latencies.
+async fn simultaneous(
+    authorizer: &Arc<Authorizer>,
+    tokens: Vec<String>,
+) -> Vec<(String, Duration)> {
+    let start = Arc::new(tokio::sync::Barrier::new(tokens.len()));
+    let tasks: Vec<_> = tokens
+        .into_iter()
+        .map(|token| {
+            let authorizer = Arc::clone(authorizer);
+            let start = Arc::clone(&start);
+            tokio::spawn(async move {
+                start.wait().await;
+                let began = Instant::now();
+                let decided = decide(&authorizer, rest_token(&format!("Bearer {token}"))).await;
+                (decided.reason().to_owned(), began.elapsed())
+            })
+        })
+        .collect();
+    let mut out = Vec::with_capacity(tasks.len());
+    for task in tasks {
+        out.push(task.await.unwrap());
+    }
+    out
+}
+
+fn reasons(results: &[(String, Duration)]) -> Vec<&str> {
+    let mut r: Vec<&str> = results.iter().map(|(r, _)| r.as_str()).collect();
+    r.dedup();
+    r
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_cold_environment_hit_by_100_simultaneous_requests_fetches_once() {
+    let server = JwksServer::start().await;
+    server.set(
+        "/jwks",
+        Reply::Delayed(
+            Duration::from_millis(200),
+            Box::new(Reply::Json(
+                token_verifier::dev::jwks(&[&rsa_a()]).to_string(),
+            )),
+        ),
+    );
+    let uri = server.url("/jwks");
+    // No prefetch: the first requests find an empty cache.
+    let authorizer = Arc::new(Authorizer::new(config(&[("JWKS_URI", uri.as_str())])).unwrap());
+    let token = rsa_a().mint(&claims(json!({}))).unwrap();
+    let results = simultaneous(&authorizer, vec![token; N]).await;
+    assert_eq!(reasons(&results), ["ok"]);
+    assert_eq!(server.hits("/jwks"), 1, "one fetch for 100 cold requests");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_rotation_seen_by_100_simultaneous_requests_refetches_once() {
+    let (old, new) = (rsa_a(), rsa_b());
+    let server = JwksServer::with_keys(&[&old]).await;
+    let authorizer = Arc::new(authorizer(&server, &[]).await);
+    server.set_keys(&[&old, &new]);
+    let rotated = new.mint(&claims(json!({}))).unwrap();
+    let results = simultaneous(&authorizer, vec![rotated; N]).await;
+    assert_eq!(reasons(&results), ["ok"]);
+    assert_eq!(
+        server.hits("/jwks"),
+        2,
+        "init, then one refetch for the new kid"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_kid_flood_of_100_simultaneous_requests_stays_bounded() {
+    let server = JwksServer::with_keys(&[&rsa_a()]).await;
+    let authorizer = Arc::new(authorizer(&server, &[]).await);
+    let pem = std::fs::read_to_string(format!(
+        "{}/tests/keys/rsa-b.pem",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap();
+    let tokens: Vec<String> = (0..N)
+        .map(|i| {
+            SigningKey::from_pem(&pem, &format!("random-kid-{i}"), Algorithm::RS256)
+                .unwrap()
+                .mint(&claims(json!({})))
+                .unwrap()
+        })
+        .collect();
+    let results = simultaneous(&authorizer, tokens).await;
+    assert_eq!(reasons(&results), ["unknown_kid"]);
+    assert!(
+        server.hits("/jwks") <= 2,
+        "at most one refetch: {}",
+        server.hits("/jwks")
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn during_an_outage_100_simultaneous_requests_are_served_stale_keys_with_one_attempt() {
+    let server = JwksServer::with_keys(&[&rsa_a()]).await;
+    let authorizer = Arc::new(
+        authorizer(
+            &server,
+            &[
+                ("JWKS_CACHE_TTL_SECONDS", "1"),
+                ("JWKS_RETRY_SECONDS", "60"),
+            ],
+        )
+        .await,
+    );
+    server.set("/jwks", Reply::Status(503, "down".into()));
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let token = rsa_a().mint(&claims(json!({}))).unwrap();
+    let results = simultaneous(&authorizer, vec![token; N]).await;
+    assert_eq!(reasons(&results), ["ok"]);
+    assert_eq!(
+        server.hits("/jwks"),
+        2,
+        "init, then one failed attempt for 100 requests"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_slow_refresh_does_not_hold_up_requests_whose_key_is_cached() {
+    let key = rsa_a();
+    let server = JwksServer::with_keys(&[&key]).await;
+    let authorizer = Arc::new(authorizer(&server, &[("JWKS_CACHE_TTL_SECONDS", "1")]).await);
+    server.set(
+        "/jwks",
+        Reply::Delayed(
+            Duration::from_millis(1500),
+            Box::new(Reply::Json(token_verifier::dev::jwks(&[&key]).to_string())),
+        ),
+    );
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let token = key.mint(&claims(json!({}))).unwrap();
+    let results = simultaneous(&authorizer, vec![token; N]).await;
+    assert_eq!(reasons(&results), ["ok"]);
+    let slow = results
+        .iter()
+        .filter(|(_, took)| *took > Duration::from_secs(1))
+        .count();
+    assert!(
+        slow <= 1,
+        "only the refreshing request waits for the network: {slow} waited"
+    );
+    assert_eq!(server.hits("/jwks"), 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn one_opaque_token_in_100_simultaneous_requests_is_asked_about_once() {
+    let server = JwksServer::with_keys(&[&rsa_a()]).await;
+    let now = unix_now();
+    server.set(
+        "/userinfo",
+        Reply::Delayed(
+            Duration::from_millis(200),
+            Box::new(Reply::Json(
+                json!({"sub": "u", "iss": ISSUER, "exp": now + 600}).to_string(),
+            )),
+        ),
+    );
+    let endpoint = server.url("/userinfo");
+    let authorizer = Arc::new(
+        authorizer(
+            &server,
+            &[
+                ("OPAQUE_TOKENS", "userinfo"),
+                ("OPAQUE_ENDPOINT", endpoint.as_str()),
+            ],
+        )
+        .await,
+    );
+    let results = simultaneous(
+        &authorizer,
+        vec!["opaque-token-shared-by-100-requests".to_owned(); N],
+    )
+    .await;
+    assert_eq!(reasons(&results), ["ok"]);
+    assert_eq!(
+        server.hits("/userinfo"),
+        1,
+        "one question for 100 simultaneous requests"
+    );
+}
