@@ -94,7 +94,7 @@ impl Authorizer {
     /// # Errors
     /// [`InitError`] for an HTTP client failure or an unusable fixed key set.
     pub fn new(config: Config) -> Result<Self, InitError> {
-        let (active, _) = build(config, None, None, None, &Secrets::new())?;
+        let (active, _) = build(config, None, None, None, &Secrets::new(), None)?;
         Ok(Authorizer {
             active: RwLock::new(Arc::new(active)),
             snapshots: None,
@@ -152,7 +152,14 @@ impl Authorizer {
         };
         let config = Config::combine(&env, document)?;
         let secrets = read_secrets(&config, store.as_deref()).await?;
-        let (active, _) = build(config, None, snapshots.as_ref(), version, &secrets)?;
+        let (active, _) = build(
+            config,
+            None,
+            snapshots.as_ref(),
+            version,
+            &secrets,
+            store.as_ref(),
+        )?;
         Ok(Authorizer {
             active: RwLock::new(Arc::new(active)),
             snapshots,
@@ -162,8 +169,12 @@ impl Authorizer {
 
     /// Fetches every issuer's keys (during init, where CPU is full and unbilled).
     pub async fn prefetch(&self) {
-        for issuer in self.current().verifier.issuers() {
+        let active = self.current();
+        for issuer in active.verifier.issuers() {
             issuer.keys.prefetch().await;
+        }
+        if let Some(opaque) = active.verifier.opaque() {
+            opaque.validator.prefetch().await;
         }
     }
 
@@ -241,6 +252,7 @@ impl Authorizer {
                 self.snapshots.as_ref(),
                 Some(parameter.version),
                 &secrets,
+                Some(&reload.store),
             ),
             Err(error) => Err(error),
         };
@@ -401,6 +413,7 @@ fn build(
     snapshots: Option<&(Arc<dyn ParameterStore>, String)>,
     version: Option<i64>,
     secrets: &Secrets,
+    store: Option<&Arc<dyn ParameterStore>>,
 ) -> Result<(Active, Vec<Arc<KeyCache>>), InitError> {
     let http = match previous {
         Some(p) if p.http_settings == config.http => Arc::clone(&p.http),
@@ -432,7 +445,7 @@ fn build(
             keys,
         });
     }
-    let opaque = opaque_validation(&issuers, &http, secrets)?;
+    let opaque = opaque_validation(&issuers, &http, secrets, store)?;
     let mut verifier = Verifier::new(issuers, config.max_token_bytes);
     if let Some(opaque) = opaque {
         verifier = verifier.with_opaque(opaque);
@@ -489,6 +502,7 @@ fn opaque_validation(
     issuers: &[Issuer],
     http: &Arc<Http>,
     secrets: &Secrets,
+    store: Option<&Arc<dyn ParameterStore>>,
 ) -> Result<Option<Opaque>, InitError> {
     let Some((index, settings)) = issuers
         .iter()
@@ -513,7 +527,7 @@ fn opaque_validation(
     );
     Ok(Some(Opaque {
         issuer: index,
-        validator: OpaqueValidator::new(settings, issuer, Arc::clone(http), secret),
+        validator: OpaqueValidator::new(settings, issuer, Arc::clone(http), secret, store.cloned()),
     }))
 }
 

@@ -12,10 +12,11 @@ use url::Url;
 
 use crate::algorithm::{Algorithm, parse_configured};
 pub use crate::document::ConfigDocument;
+use crate::fetch::ClientAuth;
 use crate::fetch::{self, HttpSettings, TlsRoots, check_key_url};
 use crate::keys::{self, CacheSettings};
 pub use crate::opaque::OpaqueSettings;
-use crate::opaque::{self, OpaqueMode};
+use crate::opaque::{self, OpaqueAudience, OpaqueMode};
 use crate::presets::Preset;
 use crate::routes::RouteRules;
 use crate::token::DEFAULT_MAX_TOKEN_BYTES;
@@ -48,7 +49,7 @@ pub const DEFAULT_TOKEN_HEADER: &str = "Authorization";
 pub const DEFAULT_CONTEXT_MAX_BYTES: usize = 4096;
 
 /// Every environment variable this module reads (the README documents each).
-pub const VARIABLES: [&str; 42] = [
+pub const VARIABLES: [&str; 44] = [
     "TOKEN_ISSUER",
     "AUDIENCE",
     "IDP_PRESET",
@@ -91,6 +92,8 @@ pub const VARIABLES: [&str; 42] = [
     "INTROSPECTION_CLIENT_ID",
     "INTROSPECTION_SECRET_PARAMETER",
     "OPAQUE_CACHE_SECONDS",
+    "OPAQUE_AUDIENCE",
+    "INTROSPECTION_CLIENT_AUTH",
 ];
 
 /// A configuration mistake, reported at init as one line naming the variable.
@@ -371,21 +374,50 @@ impl IssuerSpec {
     }
 }
 
+/// Opaque-token settings as a source (environment or document) states them.
+#[derive(Debug, Default)]
+pub struct OpaqueParts<'a> {
+    /// `reject`, `userinfo` or `introspection`.
+    pub mode: Option<&'a str>,
+    /// The endpoint URL.
+    pub endpoint: Option<&'a str>,
+    /// The introspection client id.
+    pub client_id: Option<String>,
+    /// The SSM parameter of its secret.
+    pub client_secret_parameter: Option<String>,
+    /// Answer cache lifetime.
+    pub cache_seconds: Option<u64>,
+    /// `enforce` or `unbound`.
+    pub audience: Option<&'a str>,
+    /// `basic` or `post`.
+    pub client_auth: Option<&'a str>,
+}
+
 /// Opaque-token settings from their parts, checked.
 ///
 /// # Errors
 /// A message naming the part (`mode`, `endpoint`, `client_id`, `client_secret_parameter`,
 /// `cache_seconds`) that is wrong.
 pub fn opaque_settings(
-    mode: Option<&str>,
-    endpoint: Option<&str>,
-    client_id: Option<String>,
-    client_secret_parameter: Option<String>,
-    cache_seconds: Option<u64>,
+    parts: OpaqueParts<'_>,
 ) -> Result<Option<OpaqueSettings>, (&'static str, String)> {
+    let OpaqueParts {
+        mode,
+        endpoint,
+        client_id,
+        client_secret_parameter,
+        cache_seconds,
+        audience,
+        client_auth,
+    } = parts;
     let mode = match mode.map(str::to_ascii_lowercase).as_deref() {
         None | Some("reject") => {
-            if endpoint.is_some() || client_id.is_some() || client_secret_parameter.is_some() {
+            if endpoint.is_some()
+                || client_id.is_some()
+                || client_secret_parameter.is_some()
+                || audience.is_some()
+                || client_auth.is_some()
+            {
                 return Err((
                     "mode",
                     "opaque-token settings are given but opaque tokens are rejected; set it to userinfo or introspection".to_owned(),
@@ -448,12 +480,34 @@ pub fn opaque_settings(
             ));
         }
     };
+    let audience = match audience.map(str::to_ascii_lowercase).as_deref() {
+        None | Some("enforce") => OpaqueAudience::Enforce,
+        Some("unbound") => OpaqueAudience::Unbound,
+        Some(other) => {
+            return Err(("audience", format!("`{other}` is not enforce or unbound")));
+        }
+    };
+    let client_auth = match client_auth.map(str::to_ascii_lowercase).as_deref() {
+        None | Some("basic" | "client_secret_basic") => ClientAuth::Basic,
+        Some("post" | "client_secret_post") if mode == OpaqueMode::Introspection => {
+            ClientAuth::Post
+        }
+        Some("post" | "client_secret_post") => {
+            return Err((
+                "client_auth",
+                "only introspection authenticates a client".to_owned(),
+            ));
+        }
+        Some(other) => return Err(("client_auth", format!("`{other}` is not basic or post"))),
+    };
     Ok(Some(OpaqueSettings {
         mode,
         endpoint,
         client_id,
         client_secret_parameter,
+        client_auth,
         cache_ttl,
+        audience,
     }))
 }
 
@@ -613,14 +667,17 @@ impl EnvConfig {
                     ));
                 }
                 let keys = key_source(&env, &issuer)?;
-                let opaque = opaque_settings(
-                    env.get("OPAQUE_TOKENS").as_deref(),
-                    env.get("OPAQUE_ENDPOINT").as_deref(),
-                    env.get("INTROSPECTION_CLIENT_ID"),
-                    env.get("INTROSPECTION_SECRET_PARAMETER"),
-                    env.optional_seconds("OPAQUE_CACHE_SECONDS", 0)?
+                let opaque = opaque_settings(OpaqueParts {
+                    mode: env.get("OPAQUE_TOKENS").as_deref(),
+                    endpoint: env.get("OPAQUE_ENDPOINT").as_deref(),
+                    client_id: env.get("INTROSPECTION_CLIENT_ID"),
+                    client_secret_parameter: env.get("INTROSPECTION_SECRET_PARAMETER"),
+                    cache_seconds: env
+                        .optional_seconds("OPAQUE_CACHE_SECONDS", 0)?
                         .map(|d| d.as_secs()),
-                )
+                    audience: env.get("OPAQUE_AUDIENCE").as_deref(),
+                    client_auth: env.get("INTROSPECTION_CLIENT_AUTH").as_deref(),
+                })
                 .map_err(|(part, message)| {
                     ConfigError::new(
                         match part {
@@ -628,6 +685,8 @@ impl EnvConfig {
                             "client_id" => "INTROSPECTION_CLIENT_ID",
                             "client_secret_parameter" => "INTROSPECTION_SECRET_PARAMETER",
                             "cache_seconds" => "OPAQUE_CACHE_SECONDS",
+                            "audience" => "OPAQUE_AUDIENCE",
+                            "client_auth" => "INTROSPECTION_CLIENT_AUTH",
                             _ => "OPAQUE_TOKENS",
                         },
                         message,
@@ -899,6 +958,21 @@ impl Config {
                 "opaque tokens carry no iss, so only one issuer can validate them; {} all ask to",
                 opaque.join(", ")
             )));
+        }
+        for issuer in &issuers {
+            if let Some(o) = &issuer.opaque
+                && o.mode == OpaqueMode::Userinfo
+                && o.audience == OpaqueAudience::Enforce
+                && issuer.audience_fallback_claim.is_none()
+            {
+                return Err(ConfigError::new(
+                    "OPAQUE_AUDIENCE",
+                    format!(
+                        "userinfo answers name no audience, so {} cannot check that a token is for this API: set OPAQUE_AUDIENCE=unbound (opaque_tokens.audience in a document) to accept any valid token of the provider, knowingly (README: Opaque tokens, deliberately)",
+                        issuer.issuer
+                    ),
+                ));
+            }
         }
         let global = document.global.or(env.global.clone());
         let cache = CacheSettings {

@@ -74,6 +74,8 @@ struct RawOpaque {
     client_id: Option<String>,
     client_secret_parameter: Option<String>,
     cache_seconds: Option<u64>,
+    audience: Option<String>,
+    client_auth: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -282,13 +284,15 @@ impl RawIssuer {
             .map_err(|m| format!("scope_match: {m}"))?;
         let opaque = match self.opaque_tokens {
             None => None,
-            Some(raw) => config::opaque_settings(
-                Some(&raw.mode),
-                raw.endpoint.as_deref(),
-                raw.client_id,
-                raw.client_secret_parameter,
-                raw.cache_seconds,
-            )
+            Some(raw) => config::opaque_settings(config::OpaqueParts {
+                mode: Some(&raw.mode),
+                endpoint: raw.endpoint.as_deref(),
+                client_id: raw.client_id,
+                client_secret_parameter: raw.client_secret_parameter,
+                cache_seconds: raw.cache_seconds,
+                audience: raw.audience.as_deref(),
+                client_auth: raw.client_auth.as_deref(),
+            })
             .map_err(|(part, message)| format!("opaque_tokens.{part}: {message}"))?,
         };
         Ok(IssuerSpec {

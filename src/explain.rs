@@ -405,11 +405,16 @@ pub async fn explain(authorizer: Option<&Authorizer>, input: &str, options: &Opt
     let jws = match framed {
         Ok(jws) => jws,
         Err(refusal) => {
-            if refusal.reason == Reason::OpaqueToken
+            if crate::verify::goes_to_provider(&refusal)
                 && let Some(active) = &active
                 && active.verifier.opaque().is_some()
             {
-                report.kind = Kind::Opaque;
+                report.kind = if refusal.reason == Reason::EncryptedToken {
+                    Kind::Encrypted
+                } else {
+                    Kind::Opaque
+                };
+                report.header = peek(token).0;
                 opaque_token(active, token, options, &mut report).await;
                 return report;
             }
@@ -461,7 +466,14 @@ async fn opaque_token(
     let mode = opaque.validator.mode().as_str();
     report.steps.push(pass(
         Check::Framing,
-        format!("an opaque token, validated by the identity provider's {mode} endpoint (OPAQUE_TOKENS={mode})"),
+        format!(
+            "{}, validated by the identity provider's {mode} endpoint (OPAQUE_TOKENS={mode})",
+            if report.kind == Kind::Encrypted {
+                "a JWE only the provider can read"
+            } else {
+                "an opaque token"
+            }
+        ),
     ));
     if options.offline {
         report.steps.push(not_checked(
@@ -499,27 +511,43 @@ async fn opaque_token(
     let checks = crate::verify::opaque_claim_checks(&claims);
     for check in &Check::ALL[2..] {
         let check = *check;
-        if matches!(
-            check,
-            Check::Algorithm | Check::TokenType | Check::Key | Check::Signature
-        ) {
+        if matches!(check, Check::Algorithm | Check::Key | Check::Signature) {
             report.steps.push(skipped(
                 check,
                 "an opaque token: its identity provider vouched for it",
             ));
+        } else if check == Check::Audience && !options.audience_known {
+            report.steps.push(not_checked(
+                check,
+                format!(
+                    "no audience configured (give --audience); the answer's aud is {}",
+                    claims.get("aud").map_or_else(|| "absent".to_owned(), shown)
+                ),
+            ));
         } else if let Some((_, run)) = checks.iter().find(|(c, _)| *c == check) {
+            report.steps.push(outcome_of(
+                check,
+                run(&claims, policy, options.now),
+                || match check {
+                    Check::Issuer => claims.get("iss").map_or_else(
+                        || "the answer names no iss".to_owned(),
+                        |iss| format!("iss is {}", shown(iss)),
+                    ),
+                    Check::TokenType => claims.get("token_type").map_or_else(
+                        || "the answer names no token_type".to_owned(),
+                        |t| format!("token_type is {}", shown(t)),
+                    ),
+                    Check::Audience if !claims.contains_key("aud") => {
+                        "the answer names no audience; OPAQUE_AUDIENCE=unbound accepts that"
+                            .to_owned()
+                    }
+                    _ => pass_detail(check, &claims, policy, options.now),
+                },
+            ));
+        } else if check == Check::IdToken {
             report
                 .steps
-                .push(outcome_of(check, run(&claims, policy, options.now), || {
-                    if check == Check::Issuer {
-                        claims.get("iss").map_or_else(
-                            || "the answer names no iss".to_owned(),
-                            |iss| format!("iss is {}", shown(iss)),
-                        )
-                    } else {
-                        pass_detail(check, &claims, policy, options.now)
-                    }
-                }));
+                .push(skipped(check, "does not apply to an opaque token"));
         } else if CLAIM_CHECKS.iter().any(|(c, _)| *c == check) {
             report
                 .steps

@@ -183,35 +183,49 @@ impl Http {
                 }
             }
         };
+        let sensitive = |value: String| {
+            let mut value = reqwest::header::HeaderValue::from_str(&value)
+                .unwrap_or_else(|_| reqwest::header::HeaderValue::from_static(""));
+            value.set_sensitive(true);
+            value
+        };
         let request = match call {
             Call::Get => self.client.get(url.clone()),
-            Call::Bearer(token) => self
-                .client
-                .get(url.clone())
-                .header(reqwest::header::AUTHORIZATION, format!("Bearer {token}")),
-            Call::Form { form, basic } => {
-                let body = url::form_urlencoded::Serializer::new(String::new())
-                    .extend_pairs(form.iter())
-                    .finish();
-                // RFC 6749 §2.3.1: both parts form-urlencoded before Basic encoding.
-                let encode = |part: &str| {
-                    url::form_urlencoded::byte_serialize(part.as_bytes()).collect::<String>()
-                };
-                let credentials = base64::Engine::encode(
-                    &base64::engine::general_purpose::STANDARD,
-                    format!("{}:{}", encode(basic.0), encode(basic.1)),
-                );
-                self.client
-                    .post(url.clone())
-                    .header(
-                        reqwest::header::AUTHORIZATION,
-                        format!("Basic {credentials}"),
-                    )
+            Call::Bearer(token) => self.client.get(url.clone()).header(
+                reqwest::header::AUTHORIZATION,
+                sensitive(format!("Bearer {token}")),
+            ),
+            Call::Form { form, client, auth } => {
+                let mut body = url::form_urlencoded::Serializer::new(String::new());
+                body.extend_pairs(form.iter());
+                let mut request = self.client.post(url.clone());
+                match auth {
+                    ClientAuth::Basic => {
+                        // RFC 6749 §2.3.1: both parts form-urlencoded before Basic encoding.
+                        let encode = |part: &str| {
+                            url::form_urlencoded::byte_serialize(part.as_bytes())
+                                .collect::<String>()
+                        };
+                        let credentials = base64::Engine::encode(
+                            &base64::engine::general_purpose::STANDARD,
+                            format!("{}:{}", encode(client.0), encode(client.1)),
+                        );
+                        request = request.header(
+                            reqwest::header::AUTHORIZATION,
+                            sensitive(format!("Basic {credentials}")),
+                        );
+                    }
+                    ClientAuth::Post => {
+                        body.append_pair("client_id", client.0);
+                        body.append_pair("client_secret", client.1);
+                    }
+                }
+                request
                     .header(
                         reqwest::header::CONTENT_TYPE,
                         "application/x-www-form-urlencoded",
                     )
-                    .body(body)
+                    .body(body.finish())
             }
         };
         let mut response = request
@@ -252,13 +266,25 @@ pub enum Call<'a> {
     Get,
     /// A GET with `Authorization: Bearer <token>` (userinfo).
     Bearer(&'a str),
-    /// A POST of a form with HTTP Basic client authentication (RFC 7662 introspection).
+    /// A POST of a form with client authentication (RFC 7662 introspection).
     Form {
         /// The form's pairs.
         form: &'a [(&'a str, &'a str)],
         /// Client id and secret.
-        basic: (&'a str, &'a str),
+        client: (&'a str, &'a str),
+        /// How they are sent.
+        auth: ClientAuth,
     },
+}
+
+/// How a client authenticates to the introspection endpoint (RFC 6749 §2.3.1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ClientAuth {
+    /// `client_secret_basic`: HTTP Basic with the form-urlencoded id and secret.
+    #[default]
+    Basic,
+    /// `client_secret_post`: `client_id` and `client_secret` in the form body.
+    Post,
 }
 
 impl std::fmt::Debug for Call<'_> {

@@ -1,30 +1,34 @@
 //! Opaque access tokens, deliberately: when an issuer is configured for it, a token that
-//! is not a JWT is validated by asking its identity provider — its `/userinfo` endpoint
-//! (what Auth0 suggests for tokens issued without an audience) or an RFC 7662
-//! introspection endpoint — instead of being refused with `opaque_token`.
+//! is not a JWT (an opaque string, or a JWE only the provider can decrypt) is validated
+//! by asking its identity provider — its `/userinfo` endpoint (what Auth0 suggests for
+//! tokens issued without an audience) or an RFC 7662 introspection endpoint — instead of
+//! being refused with `opaque_token`.
 //!
-//! The answer is cached by the token's SHA-256 for a short, bounded time (never past the
-//! token's `exp`), positive and negative alike, so a busy API does not call the provider
-//! on every request; failures and timeouts are not cached and fail closed
-//! (`introspection_unavailable`, a 500). The token goes only to the configured issuer's
-//! endpoint, in a header or a form body, never in a URL or a log line.
+//! Answers are cached by the token's SHA-256 for a short, bounded time (never past the
+//! token's `exp`; bounded in entries and bytes), positive and negative alike, so a busy
+//! API does not call the provider on every request. Concurrent requests with the same
+//! token share one question; at most [`MAX_IN_FLIGHT`] questions run at once; after a
+//! failure, new tokens are refused without asking for [`FAILURE_BACKOFF`]. Failures and
+//! timeouts fail closed (`introspection_unavailable`, a 500) and are not cached. The
+//! token goes only to the configured issuer's endpoint, in a header or a form body,
+//! never in a URL or a log line.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
 use aws_lc_rs::digest;
+use futures_util::FutureExt as _;
+use futures_util::future::Shared;
 use serde_json::{Map, Value};
 use tokio::sync::OnceCell;
 use url::Url;
 
-use futures_util::FutureExt as _;
-use futures_util::future::Shared;
-
 use crate::fetch::{
-    BoxFuture, Call, FetchError, Http, check_discovered_url, discovery_url, redact,
+    BoxFuture, Call, ClientAuth, FetchError, Http, check_discovered_url, discovery_url, redact,
 };
 use crate::refusal::{Reason, Refusal, sanitize};
+use crate::ssm::ParameterStore;
 use crate::token::parse_object;
 
 /// Default for `OPAQUE_CACHE_SECONDS`: answers are reused for a minute.
@@ -33,8 +37,29 @@ pub const DEFAULT_CACHE: Duration = Duration::from_secs(60);
 /// Largest `OPAQUE_CACHE_SECONDS`: a revoked opaque token stops working within 5 minutes.
 pub const MAX_CACHE: Duration = Duration::from_secs(300);
 
-/// At most this many answers are cached; beyond it, expired ones are dropped, then all.
+/// At most this many answers are cached.
 pub const MAX_ENTRIES: usize = 10_000;
+
+/// At most this many bytes of answers are cached (answers are at most [`MAX_ANSWER_BYTES`]).
+pub const MAX_CACHE_BYTES: usize = 8 * 1024 * 1024;
+
+/// A provider's answer larger than this is refused (a user profile is a few hundred bytes).
+pub const MAX_ANSWER_BYTES: usize = 16 * 1024;
+
+/// At most this many questions to the provider at once; more wait (within the deadline).
+pub const MAX_IN_FLIGHT: usize = 64;
+
+/// After a failed question, tokens not in the cache are refused without asking for this
+/// long: an outage or a flood costs the provider one question per 2 s, not one per request.
+pub const FAILURE_BACKOFF: Duration = Duration::from_secs(2);
+
+/// Credentials shorter than this are never sent: `undefined`, `null`, a placeholder.
+/// Real opaque tokens are 32 characters (Auth0) or more.
+pub const MIN_TOKEN_CHARS: usize = 16;
+
+/// After an introspection 401, the client secret is re-read from SSM (a rotation) at most
+/// this often.
+pub const SECRET_REREAD: Duration = Duration::from_secs(60);
 
 /// How opaque tokens are validated.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -65,6 +90,17 @@ impl OpaqueMode {
     }
 }
 
+/// Whether an answer must name this API.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OpaqueAudience {
+    /// The answer's `aud` (or `AUDIENCE_FALLBACK_CLAIM`) must name one of `AUDIENCE`; an
+    /// answer without one is refused (`wrong_audience`).
+    Enforce,
+    /// Answers without an audience are accepted: any valid token of the provider passes.
+    /// A deliberate choice (userinfo answers never carry `aud`).
+    Unbound,
+}
+
 /// An issuer's opaque-token settings.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OpaqueSettings {
@@ -76,8 +112,12 @@ pub struct OpaqueSettings {
     pub client_id: Option<String>,
     /// The SSM parameter (`SecureString`) holding the introspection client's secret.
     pub client_secret_parameter: Option<String>,
+    /// How the introspection client authenticates.
+    pub client_auth: ClientAuth,
     /// How long an answer is reused (0: never).
     pub cache_ttl: Duration,
+    /// Whether answers must name this API.
+    pub audience: OpaqueAudience,
 }
 
 /// A secret that never prints.
@@ -103,67 +143,100 @@ impl std::fmt::Debug for Secret {
 }
 
 /// What the provider said about one token.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 enum Answer {
     Valid(Map<String, Value>),
     Invalid(Refusal),
 }
 
-/// The validator of one issuer's opaque tokens.
-#[derive(Debug)]
-pub struct OpaqueValidator {
-    asker: Arc<Asker>,
-    cache: Mutex<HashMap<[u8; 32], (Instant, Answer)>>,
-    in_flight: Mutex<HashMap<[u8; 32], Pending>>,
+/// A cached answer: until when, and its size.
+struct Entry {
+    until: Instant,
+    bytes: usize,
+    answer: Answer,
+}
+
+#[derive(Default)]
+struct Cache {
+    entries: HashMap<[u8; 32], Entry>,
+    bytes: usize,
 }
 
 /// A question to the provider that concurrent requests for the same token share.
-type Pending = Shared<BoxFuture<'static, Result<Answer, FetchError>>>;
+type Pending = Shared<BoxFuture<'static, Result<(Answer, usize), FetchError>>>;
+
+/// The validator of one issuer's opaque tokens.
+pub struct OpaqueValidator {
+    asker: Arc<Asker>,
+    cache: Mutex<Cache>,
+    in_flight: Mutex<HashMap<[u8; 32], Pending>>,
+    failed_at: Mutex<Option<Instant>>,
+}
+
+impl std::fmt::Debug for OpaqueValidator {
+    /// Never the cached answers (claims, e-mail addresses) nor the secret.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OpaqueValidator")
+            .field("mode", &self.asker.settings.mode)
+            .field("endpoint", &self.asker.describe())
+            .field("cached", &self.cache.lock().map_or(0, |c| c.entries.len()))
+            .finish_non_exhaustive()
+    }
+}
 
 /// Asks the provider: what a shared question needs, owned.
-#[derive(Debug)]
 struct Asker {
     settings: OpaqueSettings,
     issuer: String,
     http: Arc<Http>,
-    secret: Option<Secret>,
+    secret: RwLock<Option<Secret>>,
+    /// Where the secret can be re-read after a 401 (a rotation), and when it last was.
+    secret_source: Option<(Arc<dyn ParameterStore>, String)>,
+    secret_read_at: Mutex<Instant>,
     endpoint: OnceCell<Url>,
-    /// At most [`MAX_IN_FLIGHT`] questions at once, whatever the traffic.
     permits: tokio::sync::Semaphore,
 }
-
-/// At most this many questions to the provider at once; more wait (within the deadline).
-pub const MAX_IN_FLIGHT: usize = 64;
 
 /// How one validation went, for the decision log line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Lookup {
     /// Answered from the cache.
     Cached,
-    /// Asked the provider.
+    /// Asked the provider (or tried to).
     Asked,
 }
 
 impl OpaqueValidator {
-    /// A validator; nothing is fetched yet.
+    /// A validator; nothing is fetched yet. `secret_source` is the parameter store the
+    /// secret was read from, for re-reading it after a rotation.
     #[must_use]
     pub fn new(
         settings: OpaqueSettings,
         issuer: String,
         http: Arc<Http>,
         secret: Option<Secret>,
+        secret_source: Option<Arc<dyn ParameterStore>>,
     ) -> Self {
+        let secret_source = secret_source.zip(settings.client_secret_parameter.clone());
         OpaqueValidator {
             asker: Arc::new(Asker {
                 settings,
                 issuer,
                 http,
-                secret,
+                secret: RwLock::new(secret),
+                secret_source,
+                // The first 401 after init may re-read at once (a rotation during init).
+                secret_read_at: Mutex::new(
+                    Instant::now()
+                        .checked_sub(SECRET_REREAD)
+                        .unwrap_or_else(Instant::now),
+                ),
                 endpoint: OnceCell::new(),
                 permits: tokio::sync::Semaphore::new(MAX_IN_FLIGHT),
             }),
-            cache: Mutex::new(HashMap::new()),
+            cache: Mutex::new(Cache::default()),
             in_flight: Mutex::new(HashMap::new()),
+            failed_at: Mutex::new(None),
         }
     }
 
@@ -173,23 +246,65 @@ impl OpaqueValidator {
         self.asker.settings.mode
     }
 
+    /// Whether answers must name this API.
+    #[must_use]
+    pub fn audience(&self) -> OpaqueAudience {
+        self.asker.settings.audience
+    }
+
+    /// Resolves the endpoint by discovery during init (when none is configured), so the
+    /// first request does not pay for it.
+    pub async fn prefetch(&self) {
+        if let Err(error) = self.asker.endpoint().await {
+            tracing::warn!(issuer = %self.asker.issuer, error = %error, "opaque-token endpoint not discovered yet");
+        }
+    }
+
     /// Asks the provider about `token` (or reuses a recent answer) and returns the claims
     /// it vouches for.
     ///
     /// # Errors
-    /// `token_inactive` when the provider says the token is not valid;
-    /// `introspection_unavailable` when it cannot be asked or answers unexpectedly.
+    /// `opaque_token` for a credential too short to send, `token_inactive` when the
+    /// provider says the token is not valid, `introspection_unavailable` when it cannot
+    /// be asked or answers unexpectedly.
     pub async fn validate(
         &self,
         token: &str,
         now: crate::verify::UnixTime,
     ) -> (Result<Map<String, Value>, Refusal>, Lookup) {
+        if token.len() < MIN_TOKEN_CHARS {
+            return (
+                Err(Refusal::new(
+                    Reason::OpaqueToken,
+                    format!(
+                        "{} characters: too short to be an access token, not sent to the identity provider",
+                        token.len()
+                    ),
+                )),
+                Lookup::Cached,
+            );
+        }
         let key: [u8; 32] = digest::digest(&digest::SHA256, token.as_bytes())
             .as_ref()
             .try_into()
             .unwrap_or([0; 32]);
         if let Some(answer) = self.cached(&key) {
             return (answer, Lookup::Cached);
+        }
+        if let Ok(failed_at) = self.failed_at.lock()
+            && let Some(at) = *failed_at
+            && at.elapsed() < FAILURE_BACKOFF
+        {
+            return (
+                Err(unavailable(
+                    &self.asker,
+                    &format!(
+                        "not asked: the last question failed less than {} s ago",
+                        FAILURE_BACKOFF.as_secs()
+                    ),
+                )),
+                Lookup::Cached,
+            );
         }
         // Concurrent requests with the same token share one question.
         let pending = {
@@ -204,7 +319,7 @@ impl OpaqueValidator {
                 .or_insert_with(|| {
                     let asker = Arc::clone(&self.asker);
                     let token = token.to_owned();
-                    let question: BoxFuture<'static, Result<Answer, FetchError>> =
+                    let question: BoxFuture<'static, Result<(Answer, usize), FetchError>> =
                         Box::pin(async move { asker.ask_within_deadline(&token).await });
                     question.shared()
                 })
@@ -217,31 +332,29 @@ impl OpaqueValidator {
             in_flight.remove(&key);
         }
         match asked {
-            Ok(answer) => {
-                self.remember(key, &answer, now);
+            Ok((answer, bytes)) => {
+                self.remember(key, &answer, bytes, now);
                 (into_result(answer), Lookup::Asked)
             }
-            Err(error) => (
-                Err(Refusal::new(
-                    Reason::IntrospectionUnavailable,
-                    format!(
-                        "{} of {}: {error}",
-                        self.asker.settings.mode.as_str(),
-                        self.asker.issuer
-                    ),
-                )),
-                Lookup::Asked,
-            ),
+            Err(error) => {
+                if let Ok(mut failed_at) = self.failed_at.lock() {
+                    *failed_at = Some(Instant::now());
+                }
+                (
+                    Err(unavailable(&self.asker, &error.to_string())),
+                    Lookup::Asked,
+                )
+            }
         }
     }
 
     fn cached(&self, key: &[u8; 32]) -> Option<Result<Map<String, Value>, Refusal>> {
         let cache = self.cache.lock().ok()?;
-        let (until, answer) = cache.get(key)?;
-        (Instant::now() < *until).then(|| into_result(answer.clone()))
+        let entry = cache.entries.get(key)?;
+        (Instant::now() < entry.until).then(|| into_result(entry.answer.clone()))
     }
 
-    fn remember(&self, key: [u8; 32], answer: &Answer, now: crate::verify::UnixTime) {
+    fn remember(&self, key: [u8; 32], answer: &Answer, bytes: usize, now: crate::verify::UnixTime) {
         let mut ttl = self.asker.settings.cache_ttl;
         if let Answer::Valid(claims) = answer
             && let Some(exp) = claims.get("exp").and_then(Value::as_f64)
@@ -256,19 +369,50 @@ impl OpaqueValidator {
             return;
         };
         let instant = Instant::now();
-        if cache.len() >= MAX_ENTRIES {
-            cache.retain(|_, (until, _)| *until > instant);
-            if cache.len() >= MAX_ENTRIES {
-                cache.clear();
-            }
+        if cache.entries.len() >= MAX_ENTRIES || cache.bytes + bytes > MAX_CACHE_BYTES {
+            cache.make_room(instant);
         }
-        cache.insert(key, (instant + ttl, answer.clone()));
+        if let Some(old) = cache.entries.insert(
+            key,
+            Entry {
+                until: instant + ttl,
+                bytes,
+                answer: answer.clone(),
+            },
+        ) {
+            cache.bytes -= old.bytes;
+        }
+        cache.bytes += bytes;
     }
 
     /// Where the tokens go, for logs.
     #[must_use]
     pub fn describe(&self) -> String {
         self.asker.describe()
+    }
+}
+
+impl Cache {
+    /// Frees room without dropping everything: expired answers first, then negative ones
+    /// (a flood of made-up tokens), then the half that expires soonest.
+    fn make_room(&mut self, now: Instant) {
+        self.entries.retain(|_, e| e.until > now);
+        if self.entries.len() >= MAX_ENTRIES || self.bytes_now() > MAX_CACHE_BYTES / 2 {
+            self.entries
+                .retain(|_, e| matches!(e.answer, Answer::Valid(_)));
+        }
+        if self.entries.len() >= MAX_ENTRIES / 2 || self.bytes_now() > MAX_CACHE_BYTES / 2 {
+            let mut untils: Vec<Instant> = self.entries.values().map(|e| e.until).collect();
+            let middle = untils.len() / 2;
+            untils.select_nth_unstable(middle);
+            let cut = untils[middle];
+            self.entries.retain(|_, e| e.until > cut);
+        }
+        self.bytes = self.bytes_now();
+    }
+
+    fn bytes_now(&self) -> usize {
+        self.entries.values().map(|e| e.bytes).sum()
     }
 }
 
@@ -281,6 +425,13 @@ fn unavailable(asker: &Asker, message: &str) -> Refusal {
             asker.issuer
         ),
     )
+}
+
+fn into_result(answer: Answer) -> Result<Map<String, Value>, Refusal> {
+    match answer {
+        Answer::Valid(claims) => Ok(claims),
+        Answer::Invalid(refusal) => Err(refusal),
+    }
 }
 
 impl Asker {
@@ -315,7 +466,7 @@ impl Asker {
     }
 
     /// One question, within `HTTP_TIMEOUT_MS` (waiting for a permit included).
-    async fn ask_within_deadline(&self, token: &str) -> Result<Answer, FetchError> {
+    async fn ask_within_deadline(&self, token: &str) -> Result<(Answer, usize), FetchError> {
         let deadline = self.http.settings.timeout;
         let asked = async {
             let _permit = self
@@ -323,7 +474,15 @@ impl Asker {
                 .acquire()
                 .await
                 .map_err(|e| FetchError::Other(e.to_string()))?;
-            self.ask(token).await
+            match self.ask(token).await {
+                Err(FetchError::Status { status: 401, .. })
+                    if self.settings.mode == OpaqueMode::Introspection
+                        && self.reread_secret().await =>
+                {
+                    self.ask(token).await
+                }
+                other => other,
+            }
         };
         tokio::time::timeout(deadline, asked)
             .await
@@ -335,76 +494,106 @@ impl Asker {
             })
     }
 
-    async fn ask(&self, token: &str) -> Result<Answer, FetchError> {
+    /// After the introspection endpoint refused the client (401): re-reads the secret
+    /// (at most once per [`SECRET_REREAD`]); `true` when it changed, so asking again can help.
+    async fn reread_secret(&self) -> bool {
+        let Some((store, name)) = &self.secret_source else {
+            return false;
+        };
+        {
+            let Ok(mut read_at) = self.secret_read_at.lock() else {
+                return false;
+            };
+            if read_at.elapsed() < SECRET_REREAD {
+                return false;
+            }
+            *read_at = Instant::now();
+        }
+        let Ok(Some(parameter)) = store.get(name).await else {
+            tracing::warn!(parameter = %name, "introspection client secret could not be re-read");
+            return false;
+        };
+        let fresh = Secret::new(parameter.value);
+        let Ok(mut secret) = self.secret.write() else {
+            return false;
+        };
+        if secret.as_ref() == Some(&fresh) {
+            return false;
+        }
+        *secret = Some(fresh);
+        tracing::info!(parameter = %name, "introspection client secret re-read after a 401 (rotated)");
+        true
+    }
+
+    async fn ask(&self, token: &str) -> Result<(Answer, usize), FetchError> {
         let url = self.endpoint().await?;
         let shown = redact(&url);
         let unexpected = |message: String| FetchError::Other(format!("{shown}: {message}"));
-        match self.settings.mode {
-            OpaqueMode::Userinfo => {
-                let (status, body) = self.http.call(&url, Call::Bearer(token)).await?;
-                match status {
-                    200 => {
-                        let claims = parse_object(&body).map_err(|e| {
-                            unexpected(format!("the userinfo answer is not a JSON object ({e})"))
-                        })?;
-                        match claims.get("sub") {
-                            Some(Value::String(sub)) if !sub.is_empty() => {
-                                Ok(Answer::Valid(claims))
-                            }
-                            _ => Err(unexpected("the userinfo answer has no sub".to_owned())),
-                        }
-                    }
-                    401 | 403 => Ok(Answer::Invalid(Refusal::new(
-                        Reason::TokenInactive,
-                        format!("the userinfo endpoint answered {status}"),
-                    ))),
-                    other => Err(FetchError::Status {
-                        url: shown,
-                        status: other,
-                    }),
-                }
-            }
+        let (status, body) = match self.settings.mode {
+            OpaqueMode::Userinfo => self.http.call(&url, Call::Bearer(token)).await?,
             OpaqueMode::Introspection => {
-                let client_id = self.settings.client_id.as_deref().unwrap_or_default();
-                let secret = self.secret.as_ref().map_or("", Secret::expose);
+                let client_id = self.settings.client_id.clone().unwrap_or_default();
+                let secret = self
+                    .secret
+                    .read()
+                    .ok()
+                    .and_then(|s| s.as_ref().map(|s| s.expose().to_owned()))
+                    .unwrap_or_default();
                 let form = [("token", token), ("token_type_hint", "access_token")];
-                let (status, body) = self
-                    .http
+                self.http
                     .call(
                         &url,
                         Call::Form {
                             form: &form,
-                            basic: (client_id, secret),
+                            client: (&client_id, &secret),
+                            auth: self.settings.client_auth,
                         },
                     )
-                    .await?;
-                if status != 200 {
-                    return Err(FetchError::Status { url: shown, status });
+                    .await?
+            }
+        };
+        if body.len() > MAX_ANSWER_BYTES {
+            return Err(unexpected(format!(
+                "the answer is larger than {MAX_ANSWER_BYTES} bytes"
+            )));
+        }
+        let bytes = body.len();
+        let answer = match (self.settings.mode, status) {
+            (OpaqueMode::Userinfo, 200) => {
+                let claims = parse_object(&body).map_err(|e| {
+                    unexpected(format!("the userinfo answer is not a JSON object ({e})"))
+                })?;
+                match claims.get("sub") {
+                    Some(Value::String(sub)) if !sub.is_empty() => Answer::Valid(claims),
+                    _ => return Err(unexpected("the userinfo answer has no sub".to_owned())),
                 }
+            }
+            (OpaqueMode::Userinfo, 401 | 403) => Answer::Invalid(Refusal::new(
+                Reason::TokenInactive,
+                format!("the userinfo endpoint answered {status}"),
+            )),
+            (OpaqueMode::Introspection, 200) => {
                 let mut claims = parse_object(&body).map_err(|e| {
                     unexpected(format!(
                         "the introspection answer is not a JSON object ({e})"
                     ))
                 })?;
                 match claims.remove("active") {
-                    Some(Value::Bool(true)) => Ok(Answer::Valid(claims)),
-                    Some(Value::Bool(false)) => Ok(Answer::Invalid(Refusal::new(
+                    Some(Value::Bool(true)) => Answer::Valid(claims),
+                    Some(Value::Bool(false)) => Answer::Invalid(Refusal::new(
                         Reason::TokenInactive,
                         "the introspection endpoint says active: false",
-                    ))),
-                    _ => Err(unexpected(
-                        "the introspection answer has no boolean active member".to_owned(),
                     )),
+                    _ => {
+                        return Err(unexpected(
+                            "the introspection answer has no boolean active member".to_owned(),
+                        ));
+                    }
                 }
             }
-        }
-    }
-}
-
-fn into_result(answer: Answer) -> Result<Map<String, Value>, Refusal> {
-    match answer {
-        Answer::Valid(claims) => Ok(claims),
-        Answer::Invalid(refusal) => Err(refusal),
+            (_, status) => return Err(FetchError::Status { url: shown, status }),
+        };
+        Ok((answer, bytes))
     }
 }
 
@@ -431,4 +620,80 @@ async fn discover_endpoint(http: &Http, issuer: &str, mode: OpaqueMode) -> Resul
     check_discovered_url(issuer, &endpoint)
         .map_err(|e| failure(format!("{member}: {}", sanitize(&e, 200))))?;
     Ok(endpoint)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fetch::HttpSettings;
+
+    fn validator(cache_ttl: Duration) -> OpaqueValidator {
+        OpaqueValidator::new(
+            OpaqueSettings {
+                mode: OpaqueMode::Userinfo,
+                endpoint: Some(Url::parse("http://127.0.0.1:9/userinfo").unwrap()),
+                client_id: None,
+                client_secret_parameter: None,
+                client_auth: ClientAuth::Basic,
+                cache_ttl,
+                audience: OpaqueAudience::Unbound,
+            },
+            "https://issuer.example/".into(),
+            Arc::new(Http::new(HttpSettings::default()).unwrap()),
+            None,
+            None,
+        )
+    }
+
+    fn key(n: usize) -> [u8; 32] {
+        let mut key = [0u8; 32];
+        key[..8].copy_from_slice(&(n as u64).to_le_bytes());
+        key
+    }
+
+    fn valid() -> Answer {
+        let mut claims = Map::new();
+        claims.insert("sub".into(), Value::String("u".into()));
+        Answer::Valid(claims)
+    }
+
+    #[test]
+    fn a_flood_of_made_up_tokens_does_not_evict_the_valid_answers() {
+        let v = validator(Duration::from_secs(60));
+        for n in 0..100 {
+            v.remember(key(n), &valid(), 100, 0.0);
+        }
+        let invalid = Answer::Invalid(Refusal::new(Reason::TokenInactive, "no"));
+        for n in 100..100 + MAX_ENTRIES * 2 {
+            v.remember(key(n), &invalid, 50, 0.0);
+        }
+        let cache = v.cache.lock().unwrap();
+        assert!(cache.entries.len() <= MAX_ENTRIES);
+        assert!(
+            (0..100).all(|n| cache.entries.contains_key(&key(n))),
+            "valid answers kept"
+        );
+        assert_eq!(cache.bytes, cache.bytes_now());
+    }
+
+    #[test]
+    fn the_byte_budget_holds() {
+        let v = validator(Duration::from_secs(60));
+        for n in 0..2_000 {
+            v.remember(key(n), &valid(), MAX_ANSWER_BYTES, 0.0);
+        }
+        let cache = v.cache.lock().unwrap();
+        assert!(cache.bytes <= MAX_CACHE_BYTES, "{} bytes", cache.bytes);
+    }
+
+    #[test]
+    fn debug_shows_neither_answers_nor_secrets() {
+        let v = validator(Duration::from_secs(60));
+        let mut claims = Map::new();
+        claims.insert("email".into(), Value::String("jane@example.com".into()));
+        v.remember(key(1), &Answer::Valid(claims), 10, 0.0);
+        let shown = format!("{v:?}");
+        assert!(!shown.contains("jane@example.com"), "{shown}");
+        assert!(shown.contains("cached: 1"), "{shown}");
+    }
 }

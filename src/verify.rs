@@ -274,7 +274,7 @@ impl Verifier {
     ) -> Result<Verified, Refusal> {
         let jws = match token::parse(token, self.max_token_bytes) {
             Ok(jws) => jws,
-            Err(refusal) if refusal.reason == Reason::OpaqueToken && self.opaque.is_some() => {
+            Err(refusal) if goes_to_provider(&refusal) && self.opaque.is_some() => {
                 return self.verify_opaque(token, now, facts).await;
             }
             Err(refusal) => return Err(refusal),
@@ -522,19 +522,83 @@ pub fn check_signature(
 /// Claims only ID tokens carry (OIDC Core §3.1.3.6, §3.3.2.11; hybrid `s_hash`).
 const ID_TOKEN_MARKERS: [&str; 3] = ["at_hash", "c_hash", "s_hash"];
 
+/// Whether a token refused at framing is one the identity provider can vouch for: an
+/// opaque string, or a JWE (Auth0's tokens issued without an audience) only it decrypts.
+#[must_use]
+pub fn goes_to_provider(refusal: &Refusal) -> bool {
+    matches!(refusal.reason, Reason::OpaqueToken | Reason::EncryptedToken)
+}
+
 /// The checks an identity provider's answer about an opaque token gets, in order. The
-/// provider vouched for the token, so nothing about signatures or token types applies;
-/// `iss` is compared, and `aud` and `exp` are judged when the answer has them
-/// (introspection answers usually do, userinfo answers do not).
+/// provider vouched for the token, so nothing about signatures applies; `iss` is
+/// compared, the token type must be an access token's (introspection also vouches for
+/// refresh tokens), the audience must name this API unless the issuer accepts unbound
+/// tokens (`OPAQUE_AUDIENCE=unbound`), and `exp` is judged when the answer has one.
 pub fn opaque_claim_checks(claims: &Map<String, Value>) -> Vec<(Check, ClaimCheck)> {
-    let mut checks: Vec<(Check, ClaimCheck)> = vec![(Check::Issuer, check_answer_issuer)];
-    checks.extend(CLAIM_CHECKS.into_iter().filter(|(check, _)| match check {
-        Check::IdToken => false,
-        Check::Audience => claims.contains_key("aud"),
-        Check::Expiry => claims.contains_key("exp"),
-        _ => true,
-    }));
+    let mut checks: Vec<(Check, ClaimCheck)> = vec![
+        (Check::Issuer, check_answer_issuer),
+        (Check::TokenType, check_answer_token_type),
+    ];
+    checks.extend(
+        CLAIM_CHECKS
+            .into_iter()
+            .filter_map(|(check, run)| match check {
+                Check::IdToken => None,
+                Check::Audience => Some((check, check_answer_audience as ClaimCheck)),
+                Check::Expiry if !claims.contains_key("exp") => None,
+                _ => Some((check, run)),
+            }),
+    );
     checks
+}
+
+/// RFC 7662 `token_type` (and Keycloak's `typ`): refresh and ID tokens are refused.
+fn check_answer_token_type(
+    claims: &Map<String, Value>,
+    _: &IssuerConfig,
+    _: UnixTime,
+) -> Result<(), Refusal> {
+    for member in ["token_type", "typ"] {
+        match claims.get(member) {
+            None => {}
+            Some(Value::String(kind))
+                if ["bearer", "access_token", "dpop", "n_a"]
+                    .contains(&kind.to_ascii_lowercase().as_str()) => {}
+            Some(other) => {
+                return Err(Refusal::new(
+                    Reason::WrongTokenType,
+                    format!(
+                        "the identity provider's answer says {member} {}: not an access token",
+                        loggable(other)
+                    ),
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The answer's audience: `aud` (or the fallback claim) must name this API; without one,
+/// only an issuer that accepts unbound tokens lets it pass.
+fn check_answer_audience(
+    claims: &Map<String, Value>,
+    policy: &IssuerConfig,
+    now: UnixTime,
+) -> Result<(), Refusal> {
+    let fallback = policy
+        .audience_fallback_claim
+        .as_deref()
+        .is_some_and(|c| claim(claims, c).is_some());
+    if claims.contains_key("aud") || fallback {
+        return check_audience_of(claims, policy, now);
+    }
+    match policy.opaque.as_ref().map(|o| o.audience) {
+        Some(crate::opaque::OpaqueAudience::Unbound) => Ok(()),
+        _ => Err(Refusal::new(
+            Reason::WrongAudience,
+            "the identity provider's answer names no audience, so nothing says this token is for this API (OPAQUE_AUDIENCE=unbound accepts that)",
+        )),
+    }
 }
 
 fn check_answer_issuer(
@@ -602,7 +666,7 @@ fn check_token_use(
 ) -> Result<(), Refusal> {
     match claims.get("token_use") {
         None => Ok(()),
-        Some(Value::String(usage)) if usage == "access" => Ok(()),
+        Some(Value::String(usage)) if usage == "access" || usage == "access_token" => Ok(()),
         Some(other) => Err(Refusal::new(
             Reason::WrongTokenType,
             format!("token_use is {}, expected access", loggable(other)),

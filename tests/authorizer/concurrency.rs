@@ -180,6 +180,7 @@ async fn one_opaque_token_in_100_simultaneous_requests_is_asked_about_once() {
             &server,
             &[
                 ("OPAQUE_TOKENS", "userinfo"),
+                ("OPAQUE_AUDIENCE", "unbound"),
                 ("OPAQUE_ENDPOINT", endpoint.as_str()),
             ],
         )

@@ -41,20 +41,28 @@ async fn load(server: &JwksServer, mode: &str, extra: &[(&str, &str)]) -> Author
     if mode == "introspection" {
         vars.push(("INTROSPECTION_CLIENT_ID", "authorizer"));
         vars.push(("INTROSPECTION_SECRET_PARAMETER", SECRET_PARAMETER));
+    } else if !extra.iter().any(|(k, _)| *k == "OPAQUE_AUDIENCE") {
+        vars.push(("OPAQUE_AUDIENCE", "unbound"));
     }
     vars.extend_from_slice(extra);
     let store = Arc::new(MemoryStore::default());
     store.set(SECRET_PARAMETER, "s3cret");
+    load_with_store(&vars, store).await
+}
+
+async fn load_with_store(vars: &[(&str, &str)], store: Arc<MemoryStore>) -> Authorizer {
     let store: Arc<dyn ParameterStore> = store;
-    Authorizer::load_with(env(&vars).unwrap(), Some(store))
+    let authorizer = Authorizer::load_with(env(vars).unwrap(), Some(store))
         .await
-        .unwrap()
+        .unwrap();
+    authorizer.prefetch().await;
+    authorizer
 }
 
 fn introspected(extra: Value) -> String {
     let now = unix_now();
     let mut answer = json!({
-        "active": true, "iss": ISSUER, "client_id": "spa", "sub": "user-9",
+        "active": true, "iss": ISSUER, "aud": AUDIENCE, "client_id": "spa", "sub": "user-9",
         "scope": "openid read:messages", "exp": now + 600, "iat": now - 5, "token_type": "Bearer",
     });
     for (k, v) in extra.as_object().unwrap() {
@@ -159,14 +167,18 @@ async fn the_answer_is_judged_like_a_token() {
 #[tokio::test]
 async fn a_provider_that_fails_or_hangs_fails_closed_within_the_deadline_and_is_not_cached() {
     let server = JwksServer::with_keys(&[&rsa_a()]).await;
-    let authorizer = load(&server, "introspection", &[]).await;
+    let big = json!({"active": true, "blob": "x".repeat(20_000)}).to_string();
     for reply in [
         Reply::Status(500, "oops".into()),
         Reply::Status(401, "bad client".into()),
         Reply::Json("[]".into()),
         Reply::Json(json!({"active": "yes"}).to_string()),
+        Reply::Json(big),
         Reply::Hang,
     ] {
+        // A fresh function each time: after a failure, new tokens are not asked about
+        // for a moment (tested below).
+        let authorizer = load(&server, "introspection", &[]).await;
         server.set("/opaque", reply);
         let started = Instant::now();
         let decided = bearer(&authorizer, OPAQUE).await;
@@ -177,6 +189,13 @@ async fn a_provider_that_fails_or_hangs_fails_closed_within_the_deadline_and_is_
         };
         assert!(!refusal.to_string().contains(OPAQUE));
     }
+    let authorizer = load(&server, "introspection", &[]).await;
+    server.set("/opaque", Reply::Status(500, "oops".into()));
+    assert_eq!(
+        bearer(&authorizer, OPAQUE).await.reason(),
+        "introspection_unavailable"
+    );
+    tokio::time::sleep(token_verifier::opaque::FAILURE_BACKOFF).await;
     server.set("/opaque", Reply::Json(introspected(json!({}))));
     assert_eq!(
         bearer(&authorizer, OPAQUE).await.reason(),
@@ -280,8 +299,32 @@ async fn explain_asks_the_provider_as_the_authorizer_does() {
 fn opaque_settings_are_checked_at_init() {
     let base = [("TOKEN_ISSUER", ISSUER), ("AUDIENCE", AUDIENCE)];
     let with = |extra: &[(&str, &str)]| env(&[&base[..], extra].concat()).map(|_| ());
-    assert!(with(&[("OPAQUE_TOKENS", "userinfo")]).is_ok());
-    let cases: [(&[(&str, &str)], &str); 6] = [
+    assert!(
+        with(&[
+            ("OPAQUE_TOKENS", "userinfo"),
+            ("OPAQUE_AUDIENCE", "unbound")
+        ])
+        .is_ok()
+    );
+    // Userinfo answers name no audience: accepting that must be said.
+    let config = |extra: &[(&str, &str)]| {
+        token_verifier::Config::combine(&env(&[&base[..], extra].concat()).unwrap(), None)
+            .map(|_| ())
+            .map_err(|e| e.to_string())
+    };
+    assert!(
+        config(&[("OPAQUE_TOKENS", "userinfo")])
+            .unwrap_err()
+            .starts_with("OPAQUE_AUDIENCE")
+    );
+    assert!(
+        config(&[
+            ("OPAQUE_TOKENS", "userinfo"),
+            ("OPAQUE_AUDIENCE", "unbound")
+        ])
+        .is_ok()
+    );
+    let cases: [(&[(&str, &str)], &str); 8] = [
         (&[("OPAQUE_TOKENS", "sometimes")], "OPAQUE_TOKENS"),
         (
             &[("OPAQUE_TOKENS", "introspection")],
@@ -315,6 +358,20 @@ fn opaque_settings_are_checked_at_init() {
             ],
             "OPAQUE_CACHE_SECONDS",
         ),
+        (
+            &[
+                ("OPAQUE_TOKENS", "userinfo"),
+                ("INTROSPECTION_CLIENT_AUTH", "post"),
+            ],
+            "INTROSPECTION_CLIENT_AUTH",
+        ),
+        (
+            &[
+                ("OPAQUE_TOKENS", "userinfo"),
+                ("OPAQUE_AUDIENCE", "sometimes"),
+            ],
+            "OPAQUE_AUDIENCE",
+        ),
     ];
     for (extra, variable) in cases {
         let error = with(extra).unwrap_err();
@@ -325,8 +382,8 @@ fn opaque_settings_are_checked_at_init() {
 #[tokio::test]
 async fn only_one_issuer_can_validate_opaque_tokens_and_its_secret_must_exist() {
     let document = json!({"issuers": [
-        {"issuer": "https://a.example/", "audiences": ["x"], "opaque_tokens": {"mode": "userinfo"}},
-        {"issuer": "https://b.example/", "audiences": ["x"], "opaque_tokens": {"mode": "userinfo"}},
+        {"issuer": "https://a.example/", "audiences": ["x"], "opaque_tokens": {"mode": "userinfo", "audience": "unbound"}},
+        {"issuer": "https://b.example/", "audiences": ["x"], "opaque_tokens": {"mode": "userinfo", "audience": "unbound"}},
     ]});
     let parsed =
         token_verifier::config::ConfigDocument::parse("doc", &document.to_string()).unwrap();
@@ -350,4 +407,152 @@ async fn only_one_issuer_can_validate_opaque_tokens_and_its_secret_must_exist() 
             .contains("INTROSPECTION_SECRET_PARAMETER /missing: no such parameter"),
         "{error}"
     );
+}
+
+#[tokio::test]
+async fn an_answer_without_an_audience_is_refused_unless_unbound_is_chosen() {
+    let server = JwksServer::with_keys(&[&rsa_a()]).await;
+    server.set("/opaque", Reply::Json(introspected(json!({"aud": null}))));
+    let enforced = load(&server, "introspection", &[]).await;
+    let decided = bearer(&enforced, OPAQUE).await;
+    assert_eq!(decided.reason(), "wrong_audience");
+    assert!(
+        decided
+            .record
+            .refusal
+            .unwrap()
+            .detail
+            .contains("names no audience")
+    );
+    let unbound = load(&server, "introspection", &[("OPAQUE_AUDIENCE", "unbound")]).await;
+    assert_eq!(bearer(&unbound, OPAQUE).await.reason(), "ok");
+    // Bound to the app instead: the client id must be one of AUDIENCE.
+    let by_client = load(
+        &server,
+        "introspection",
+        &[
+            ("AUDIENCE_FALLBACK_CLAIM", "client_id"),
+            ("AUDIENCE", "spa"),
+        ],
+    )
+    .await;
+    assert_eq!(bearer(&by_client, OPAQUE).await.reason(), "ok");
+    server.set(
+        "/opaque",
+        Reply::Json(introspected(json!({"aud": null, "client_id": "other-app"}))),
+    );
+    assert_eq!(
+        bearer(&by_client, "another-opaque-token-for-other-app")
+            .await
+            .reason(),
+        "wrong_audience"
+    );
+}
+
+#[tokio::test]
+async fn refresh_and_id_tokens_the_provider_vouches_for_are_not_access_tokens() {
+    let server = JwksServer::with_keys(&[&rsa_a()]).await;
+    let authorizer = load(&server, "introspection", &[]).await;
+    for (n, extra) in [
+        json!({"token_type": "refresh_token"}),
+        json!({"typ": "Refresh"}),
+        json!({"token_type": "id_token"}),
+        json!({"token_use": "refresh_token"}),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        server.set("/opaque", Reply::Json(introspected(extra.clone())));
+        let decided = bearer(&authorizer, &format!("{OPAQUE}-refresh-{n}")).await;
+        assert_eq!(decided.reason(), "wrong_token_type", "{extra}");
+    }
+    for (n, extra) in [
+        json!({"token_type": "Bearer"}),
+        json!({"token_type": "access_token", "token_use": "access_token"}),
+        json!({"token_type": "DPoP"}),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        server.set("/opaque", Reply::Json(introspected(extra.clone())));
+        let decided = bearer(&authorizer, &format!("{OPAQUE}-access-{n}")).await;
+        assert_eq!(decided.reason(), "ok", "{extra}");
+    }
+}
+
+#[tokio::test]
+async fn a_jwe_goes_to_the_provider_too_and_short_strings_never_do() {
+    let server = JwksServer::with_keys(&[&rsa_a()]).await;
+    server.set(
+        "/opaque",
+        Reply::Json(json!({"sub": "auth0|7"}).to_string()),
+    );
+    let authorizer = load(&server, "userinfo", &[]).await;
+    let jwe = "eyJhbGciOiJkaXIiLCJlbmMiOiJBMjU2R0NNIn0..iv-part.ciphertext-part.tag-part";
+    let decided = bearer(&authorizer, jwe).await;
+    assert_eq!(
+        decided.reason(),
+        "ok",
+        "Auth0's no-audience JWE, vouched for by userinfo"
+    );
+    assert_eq!(server.hits("/opaque"), 1);
+    for short in ["undefined", "null", "0123456789"] {
+        let decided = bearer(&authorizer, short).await;
+        assert_eq!(decided.reason(), "opaque_token", "{short}");
+    }
+    assert_eq!(server.hits("/opaque"), 1, "never sent");
+    let rejecting = fixed_authorizer(&[&rsa_a()], &[]);
+    assert_eq!(bearer(&rejecting, jwe).await.reason(), "encrypted_token");
+}
+
+#[tokio::test]
+async fn after_a_failure_new_tokens_are_refused_without_asking_for_a_moment() {
+    let server = JwksServer::with_keys(&[&rsa_a()]).await;
+    server.set("/opaque", Reply::Status(503, "down".into()));
+    let authorizer = load(&server, "introspection", &[]).await;
+    assert_eq!(
+        bearer(&authorizer, OPAQUE).await.reason(),
+        "introspection_unavailable"
+    );
+    for n in 0..20 {
+        let decided = bearer(&authorizer, &format!("{OPAQUE}-flood-{n}")).await;
+        assert_eq!(decided.reason(), "introspection_unavailable");
+    }
+    assert_eq!(
+        server.hits("/opaque"),
+        1,
+        "one question during the back-off"
+    );
+    tokio::time::sleep(token_verifier::opaque::FAILURE_BACKOFF).await;
+    server.set("/opaque", Reply::Json(introspected(json!({}))));
+    assert_eq!(bearer(&authorizer, OPAQUE).await.reason(), "ok");
+}
+
+#[tokio::test]
+async fn a_rotated_client_secret_is_re_read_after_a_401() {
+    let server = JwksServer::with_keys(&[&rsa_a()]).await;
+    server.set("/opaque", Reply::Status(401, "invalid_client".into()));
+    let store = Arc::new(MemoryStore::default());
+    store.set(SECRET_PARAMETER, "old-secret");
+    let endpoint = server.url("/opaque");
+    let jwks = server.url("/jwks");
+    let vars = [
+        ("TOKEN_ISSUER", ISSUER),
+        ("AUDIENCE", AUDIENCE),
+        ("JWKS_URI", jwks.as_str()),
+        ("OPAQUE_TOKENS", "introspection"),
+        ("OPAQUE_ENDPOINT", endpoint.as_str()),
+        ("INTROSPECTION_CLIENT_ID", "authorizer"),
+        ("INTROSPECTION_SECRET_PARAMETER", SECRET_PARAMETER),
+    ];
+    let authorizer = load_with_store(&vars, Arc::clone(&store)).await;
+    store.set(SECRET_PARAMETER, "rotated-secret");
+    let decided = bearer(&authorizer, OPAQUE).await;
+    assert_eq!(decided.reason(), "introspection_unavailable");
+    assert_eq!(
+        server.hits("/opaque"),
+        2,
+        "asked again with the re-read secret"
+    );
+    assert!(!format!("{:?}", decided.record).contains("rotated-secret"));
 }

@@ -25,7 +25,10 @@ async fn introspection_with_a_secret_from_ssm_allows_the_providers_opaque_tokens
     let mut vars: Vec<(&str, &str)> = ssm.iter().map(|(k, v)| (*k, v.as_str())).collect();
     vars.extend([
         ("TOKEN_ISSUER", provider.issuer.as_str()),
-        ("AUDIENCE", "https://api.example.com/rs256"),
+        // The provider's opaque client-credentials tokens name no audience: bind them to
+        // the client instead.
+        ("AUDIENCE", "svc"),
+        ("AUDIENCE_FALLBACK_CLAIM", "client_id"),
         ("OPAQUE_TOKENS", "introspection"),
         ("INTROSPECTION_CLIENT_ID", "svc"),
         ("INTROSPECTION_SECRET_PARAMETER", "/tv/introspection-secret"),
@@ -81,6 +84,26 @@ async fn introspection_with_a_secret_from_ssm_allows_the_providers_opaque_tokens
         .invoke(&rest_token(&format!("Bearer {opaque}")))
         .await;
     assert_eq!(answer["errorType"], "introspection_unavailable", "{answer}");
+
+    // A rotation: the function read the old secret at init; SSM now holds the new one.
+    moto.put("/tv/rotating", "old-secret", true).await;
+    for pair in &mut wrong {
+        if pair.0 == "INTROSPECTION_SECRET_PARAMETER" {
+            pair.1 = "/tv/rotating";
+        }
+    }
+    let rotating = Emulator::start("opaque-rotation", &wrong).await;
+    // Init happens at the first invoke; a credential too short to send starts it.
+    let _ = rotating.invoke(&rest_token("Bearer warm-up")).await;
+    moto.put("/tv/rotating", "svc-secret", true).await;
+    let answer = rotating
+        .invoke(&rest_token(&format!("Bearer {opaque}")))
+        .await;
+    assert_eq!(
+        answer["policyDocument"]["Statement"][0]["Effect"], "Allow",
+        "{answer}"
+    );
+    assert!(rotating.log().contains("re-read after a 401"));
 }
 
 #[tokio::test]
@@ -93,6 +116,7 @@ async fn userinfo_allows_a_users_opaque_token_with_the_users_claims() {
             ("TOKEN_ISSUER", provider.issuer.as_str()),
             ("AUDIENCE", "https://api.example.com/rs256"),
             ("OPAQUE_TOKENS", "userinfo"),
+            ("OPAQUE_AUDIENCE", "unbound"),
         ],
     )
     .await;

@@ -99,7 +99,7 @@ check(resources["AuthorizerLogGroup"]["Properties"]["RetentionInDays"] == {"Ref"
 # function, in the configured namespace.
 with open(os.path.join(ROOT, "src/metrics.rs")) as f:
     written = f.read()
-for name in ("KeysUnavailableAlarm", "KeyFetchFailuresAlarm"):
+for name in ("KeysUnavailableAlarm", "KeyFetchFailuresAlarm", "OpaqueUnavailableAlarm"):
     alarm = resources[name]["Properties"]
     check(f'"Name":"{alarm["MetricName"]}"' in written, f"{name}: metric {alarm['MetricName']} is not written")
     check(alarm["Namespace"] == {"Ref": "MetricsNamespace"}, f"{name}: namespace")
@@ -107,9 +107,15 @@ for name in ("KeysUnavailableAlarm", "KeyFetchFailuresAlarm"):
     check(alarm["TreatMissingData"] == "notBreaching", f"{name}: missing data must not alarm")
 unavailable = resources["KeysUnavailableAlarm"]["Properties"]["Dimensions"]
 check({"Name": "Reason", "Value": "jwks_unavailable"} in unavailable, "alarm on the jwks_unavailable reason")
+opaque_alarm = resources["OpaqueUnavailableAlarm"]
+check({"Name": "Reason", "Value": "introspection_unavailable"} in opaque_alarm["Properties"]["Dimensions"],
+      "alarm on the introspection_unavailable reason")
+check(opaque_alarm.get("Condition") == "ValidatesOpaqueTokens", "the opaque alarm exists only with opaque tokens")
 body = resources["AuthorizerDashboard"]["Properties"]["DashboardBody"]["Fn::Sub"][0]
-for metric in ("Decisions", "Latency", "KeyFetches", "KeyFetchFailures", "StaleKeysServed", "CooldownRejections"):
-    check(f'"{metric}"' in body and f'"Name":"{metric}"' in written, f"dashboard metric {metric}")
+for metric in ("Decisions", "Latency", "KeyFetches", "KeyFetchFailures", "StaleKeysServed", "CooldownRejections",
+               "OpaqueLookups", "OpaqueCacheHits"):
+    check(f'"{metric}"' in body and (f'"Name":"{metric}"' in written or f'"{metric}"' in written),
+          f"dashboard metric {metric}")
 substituted = body
 for placeholder, value in (("${AWS::Region}", "us-east-1"), ("${Ns}", "TokenVerifier"), ("${AuthorizerFunction}", "fn")):
     substituted = substituted.replace(placeholder, value)
