@@ -325,6 +325,35 @@ fn bench(c: &mut Criterion) {
             ))
         })
     });
+    // The floor under `token/parse`: what any JSON reading of the same claims costs. How
+    // much a zero-copy claims representation could save (BENCHMARKS.md).
+    let payload = URL_SAFE_NO_PAD
+        .decode(token.split('.').nth(1).unwrap())
+        .unwrap();
+    let payload = std::str::from_utf8(&payload).unwrap();
+    c.bench_function("json_floor/strict_map", |b| {
+        b.iter(|| {
+            black_box(token_verifier::token::parse_object(black_box(payload.as_bytes())).unwrap())
+        })
+    });
+    c.bench_function("json_floor/value", |b| {
+        b.iter(|| black_box(serde_json::from_str::<Value>(black_box(payload)).unwrap()))
+    });
+    c.bench_function("json_floor/raw_slices", |b| {
+        b.iter(|| {
+            black_box(
+                serde_json::from_str::<
+                    std::collections::BTreeMap<&str, &serde_json::value::RawValue>,
+                >(black_box(payload))
+                .unwrap(),
+            )
+        })
+    });
+    c.bench_function("json_floor/validate_only", |b| {
+        b.iter(|| {
+            black_box(serde_json::from_str::<serde::de::IgnoredAny>(black_box(payload)).unwrap())
+        })
+    });
     c.bench_function("fingerprint", |b| {
         b.iter(|| black_box(token_verifier::authorizer::fingerprint(black_box(token))))
     });
