@@ -576,6 +576,46 @@ mod tests {
             )),
             Reason::MalformedToken
         );
+        // The same name spelled with an escape, in the header and in the claims; and a
+        // duplicate inside a header member that is otherwise ignored.
+        for (header, payload) in [
+            (r#"{"alg":"RS256","\u0061lg":"none"}"#, "{}"),
+            (r#"{"\u0061lg":"none","alg":"RS256"}"#, "{}"),
+            (r#"{"alg":"RS256"}"#, r#"{"sub":"a","\u0073ub":"admin"}"#),
+            (r#"{"alg":"RS256","jwk":{"kty":"RSA","kty":"EC"}}"#, "{}"),
+        ] {
+            let refusal = parse(&token(header, payload), DEFAULT_MAX_TOKEN_BYTES).unwrap_err();
+            assert_eq!(refusal.reason, Reason::MalformedToken, "{header} {payload}");
+            assert!(
+                refusal.detail.contains("duplicate member"),
+                "{}",
+                refusal.detail
+            );
+        }
+    }
+
+    #[test]
+    fn a_header_that_is_not_an_object_is_named() {
+        for (header, named) in [
+            (&b"[]"[..], "not a JSON object but an array"),
+            (b"null", "not a JSON object but null"),
+            (b"{", "not valid JSON"),
+            (b"{\"alg\":\"\xff\"}", "not valid UTF-8"),
+        ] {
+            let t = format!(
+                "{}.{}.{}",
+                URL_SAFE_NO_PAD.encode(header),
+                b64("{}"),
+                b64("s")
+            );
+            let refusal = parse(&t, DEFAULT_MAX_TOKEN_BYTES).unwrap_err();
+            assert_eq!(refusal.reason, Reason::MalformedToken, "{header:?}");
+            assert!(
+                refusal.detail.contains(named),
+                "{header:?}: {}",
+                refusal.detail
+            );
+        }
     }
 
     #[test]
