@@ -319,7 +319,7 @@ fn bench(c: &mut Criterion) {
                     latency_us: 17,
                     key_origin: Some(token_verifier::keys::KeyOrigin::Cached),
                     cooled_down: false,
-                    opaque_cached: None,
+                    opaque_lookup: None,
                 },
                 1_800_000_000_000,
             ))

@@ -296,7 +296,7 @@ impl Authorizer {
             latency_us,
             key_origin: record.facts.key_origin,
             cooled_down: record.facts.cooled_down,
-            opaque_cached: record.facts.opaque.map(|_| record.facts.opaque_cached),
+            opaque_lookup: record.facts.opaque_lookup,
         });
         result
     }
@@ -665,7 +665,7 @@ pub fn log_decision(record: &DecisionRecord, latency_us: u64) {
                 typ = facts.typ.as_deref(),
                 keys = facts.key_origin.map(|o| o.as_str()),
                 opaque = facts.opaque,
-                opaque_cache = facts.opaque.map(|_| if facts.opaque_cached { "hit" } else { "miss" }),
+                opaque_cache = facts.opaque_lookup.map(crate::opaque::Lookup::as_str),
                 token_fp = record.fingerprint.as_deref(),
                 context_omitted = omitted.as_deref(),
                 latency_us,

@@ -293,6 +293,10 @@ impl Report {
             .steps
             .iter()
             .any(|s| s.check == Check::Signature && s.status == Status::Pass);
+        let vouched = self
+            .steps
+            .iter()
+            .any(|s| s.check == Check::Opaque && s.status == Status::Pass);
         if let Some(header) = &self.header {
             let _ = writeln!(out, "Header");
             for (name, value) in header {
@@ -305,6 +309,8 @@ impl Report {
                 "Claims    {}",
                 if signature_passed {
                     "(signature verified)"
+                } else if vouched {
+                    "(vouched for by the identity provider)"
                 } else {
                     "(untrusted: the signature was not verified)"
                 }
@@ -328,7 +334,7 @@ impl Report {
                 Status::Skipped => ("skip", step.detail.clone()),
                 Status::NotChecked => ("----", format!("not checked: {}", step.detail)),
             };
-            let _ = writeln!(out, "  {mark}  {:<16}{text}", step.check.name());
+            let _ = writeln!(out, "  {mark}  {:<18}{text}", step.check.name());
         }
         let verdict = match self.verdict() {
             Verdict::Allow => "ALLOW: the authorizer would allow this token (200)".to_owned(),
@@ -371,11 +377,14 @@ pub const fn http_status(outcome: Outcome) -> u16 {
 #[must_use]
 pub fn credential(input: &str) -> &str {
     let mut s = input.trim().trim_matches(|c| c == '"' || c == '\'').trim();
-    if s.len() >= 14 && s[..14].eq_ignore_ascii_case("authorization:") {
-        s = s[14..].trim_start();
-    }
-    if s.len() >= 7 && s[..7].eq_ignore_ascii_case("bearer ") {
-        s = s[7..].trim_start();
+    for prefix in ["authorization:", "bearer "] {
+        // `get` and not indexing: the input may be any text, and a byte index inside a
+        // multi-byte character must not panic.
+        if s.get(..prefix.len())
+            .is_some_and(|head| head.eq_ignore_ascii_case(prefix))
+        {
+            s = s[prefix.len()..].trim_start();
+        }
     }
     s
 }
@@ -1082,6 +1091,10 @@ mod tests {
         assert_eq!(credential("authorization: bearer eyJ.a.b"), "eyJ.a.b");
         assert_eq!(credential("\"eyJ.a.b\""), "eyJ.a.b");
         assert_eq!(credential(""), "");
+        // Multi-byte characters where a prefix would end: no panic, nothing removed.
+        assert_eq!(credential("aéééééééé"), "aéééééééé");
+        assert_eq!(credential("Authorizatioé x"), "Authorizatioé x");
+        assert_eq!(credential("beareré"), "beareré");
     }
 
     #[test]

@@ -234,7 +234,9 @@ impl Http {
             .await
             .map_err(transport)?;
         let status = response.status().as_u16();
-        if status != 200 {
+        // Other answers' bodies are read only where they say who is at fault (an OAuth
+        // error code in a 400); the rest are judged by their status alone.
+        if status != 200 && status != 400 {
             return Ok((status, Vec::new()));
         }
         let limit = self.settings.max_bytes;

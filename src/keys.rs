@@ -153,7 +153,7 @@ pub trait SnapshotStore: Send + Sync {
     fn save(&self, snapshot: Snapshot) -> BoxFuture<'_, Result<(), String>>;
 }
 
-#[derive(Default)]
+#[derive(Default, Clone)]
 struct State {
     keys: Option<Arc<KeySet>>,
     fetched_at: Option<Instant>,
@@ -189,6 +189,8 @@ pub struct KeyCache {
     settings: CacheSettings,
     state: RwLock<Arc<State>>,
     fetch_lock: tokio::sync::Mutex<()>,
+    /// Snapshot saves, one at a time, outside `fetch_lock`.
+    save_lock: tokio::sync::Mutex<()>,
 }
 
 impl std::fmt::Debug for KeyCache {
@@ -222,6 +224,7 @@ impl KeyCache {
             settings,
             state: RwLock::new(Arc::new(State::default())),
             fetch_lock: tokio::sync::Mutex::new(()),
+            save_lock: tokio::sync::Mutex::new(()),
         }
     }
 
@@ -248,6 +251,7 @@ impl KeyCache {
             settings: CacheSettings::default(),
             state: RwLock::new(Arc::new(state)),
             fetch_lock: tokio::sync::Mutex::new(()),
+            save_lock: tokio::sync::Mutex::new(()),
         }
     }
 
@@ -475,7 +479,7 @@ impl KeyCache {
         let Some(source) = &self.source else {
             return Refreshed::Failed;
         };
-        let _flight = self.fetch_lock.lock().await;
+        let flight = self.fetch_lock.lock().await;
         let before = self.snapshot();
         if before.generation != seen_generation {
             return if before.last_failure.is_some() {
@@ -509,6 +513,7 @@ impl KeyCache {
             generation: before.generation + 1,
             saved: before.saved.clone(),
         };
+        let mut to_save = None;
         let outcome = match result {
             Ok(set) => {
                 for skipped in set.skipped() {
@@ -534,20 +539,8 @@ impl KeyCache {
                     "key set fetched"
                 );
                 let document = set.minimal_document();
-                if next.saved.as_deref() != Some(document.as_str())
-                    && !set.is_empty()
-                    && let Some(store) = &self.snapshots
-                {
-                    let snapshot = Snapshot {
-                        jwks: document.clone(),
-                        fetched_at: unix_now(),
-                    };
-                    match store.save(snapshot).await {
-                        Ok(()) => next.saved = Some(document),
-                        Err(error) => {
-                            tracing::warn!(source = %source.describe(), error = %error, "key snapshot not saved");
-                        }
-                    }
+                if next.saved.as_deref() != Some(document.as_str()) && !set.is_empty() {
+                    to_save = Some(document);
                 }
                 next.keys = Some(Arc::new(set));
                 next.fetched_at = Some(now);
@@ -582,8 +575,38 @@ impl KeyCache {
                 Refreshed::Failed
             }
         };
+        // The new keys are published first; requests waiting for a new `kid` go on while
+        // the snapshot is written.
         self.store(next);
+        drop(flight);
+        if let (Some(document), Some(store)) = (to_save, &self.snapshots) {
+            self.save_snapshot(store.as_ref(), source.describe(), document)
+                .await;
+        }
         outcome
+    }
+
+    /// Saves the last good key set to SSM, one save at a time, skipping one a newer save
+    /// already made.
+    async fn save_snapshot(&self, store: &dyn SnapshotStore, source: String, document: String) {
+        let _saving = self.save_lock.lock().await;
+        if self.snapshot().saved.as_deref() == Some(document.as_str()) {
+            return;
+        }
+        let snapshot = Snapshot {
+            jwks: document.clone(),
+            fetched_at: unix_now(),
+        };
+        match store.save(snapshot).await {
+            Ok(()) => {
+                let mut state = (*self.snapshot()).clone();
+                state.saved = Some(document);
+                self.store(state);
+            }
+            Err(error) => {
+                tracing::warn!(source = %source, error = %error, "key snapshot not saved");
+            }
+        }
     }
 }
 

@@ -21,6 +21,7 @@ use std::io::Write as _;
 use std::sync::OnceLock;
 
 use crate::keys::KeyOrigin;
+use crate::opaque::Lookup;
 
 /// Default for `METRICS_NAMESPACE`.
 pub const DEFAULT_NAMESPACE: &str = "TokenVerifier";
@@ -104,9 +105,9 @@ pub struct DecisionMetrics<'a> {
     pub key_origin: Option<KeyOrigin>,
     /// Whether an unknown `kid` was refused without a refetch because of the cool-down.
     pub cooled_down: bool,
-    /// An opaque token: `Some(true)` when answered from the cache, `Some(false)` when the
-    /// identity provider was asked.
-    pub opaque_cached: Option<bool>,
+    /// An opaque token: answered from the cache (`OpaqueCacheHits`), the identity
+    /// provider asked (`OpaqueLookups`), or refused without either (no opaque metric).
+    pub opaque_lookup: Option<Lookup>,
 }
 
 /// Writes the metrics of one decision.
@@ -141,12 +142,10 @@ pub fn decision_line(
     if metrics.cooled_down {
         per_function.push_str(r#",{"Name":"CooldownRejections","Unit":"Count"}"#);
     }
-    let opaque_metric = metrics.opaque_cached.map(|cached| {
-        if cached {
-            "OpaqueCacheHits"
-        } else {
-            "OpaqueLookups"
-        }
+    let opaque_metric = metrics.opaque_lookup.and_then(|lookup| match lookup {
+        Lookup::Cached => Some("OpaqueCacheHits"),
+        Lookup::Asked => Some("OpaqueLookups"),
+        Lookup::NotAsked => None,
     });
     if let Some(name) = opaque_metric {
         let _ = write!(per_function, r#",{{"Name":"{name}","Unit":"Count"}}"#);
@@ -261,7 +260,7 @@ mod tests {
                 latency_us: 31,
                 key_origin: Some(KeyOrigin::Cached),
                 cooled_down: false,
-                opaque_cached: None,
+                opaque_lookup: None,
             },
             1_800_000_000_000,
         );
@@ -290,7 +289,7 @@ mod tests {
                     latency_us: 5,
                     key_origin: Some(origin),
                     cooled_down: false,
-                    opaque_cached: None,
+                    opaque_lookup: None,
                 },
                 0,
             ));
@@ -305,13 +304,17 @@ mod tests {
                 latency_us: 5,
                 key_origin: None,
                 cooled_down: true,
-                opaque_cached: None,
+                opaque_lookup: None,
             },
             0,
         ));
         assert_valid_emf(&doc);
         assert_eq!(doc["CooldownRejections"], 1);
-        for (cached, metric) in [(true, "OpaqueCacheHits"), (false, "OpaqueLookups")] {
+        for (lookup, metric) in [
+            (Lookup::Cached, Some("OpaqueCacheHits")),
+            (Lookup::Asked, Some("OpaqueLookups")),
+            (Lookup::NotAsked, None),
+        ] {
             let doc = parsed(&decision_line(
                 &settings(),
                 &DecisionMetrics {
@@ -320,12 +323,19 @@ mod tests {
                     latency_us: 5,
                     key_origin: None,
                     cooled_down: false,
-                    opaque_cached: Some(cached),
+                    opaque_lookup: Some(lookup),
                 },
                 0,
             ));
             assert_valid_emf(&doc);
-            assert_eq!(doc[metric], 1);
+            for name in ["OpaqueCacheHits", "OpaqueLookups"] {
+                let expected = if Some(name) == metric {
+                    json!(1)
+                } else {
+                    Value::Null
+                };
+                assert_eq!(doc[name], expected, "{lookup:?}");
+            }
         }
     }
 

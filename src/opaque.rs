@@ -7,9 +7,12 @@
 //! Answers are cached by the token's SHA-256 for a short, bounded time (never past the
 //! token's `exp`; bounded in entries and bytes), positive and negative alike, so a busy
 //! API does not call the provider on every request. Concurrent requests with the same
-//! token share one question; at most [`MAX_IN_FLIGHT`] questions run at once; after a
-//! failure, new tokens are refused without asking for [`FAILURE_BACKOFF`]. Failures and
-//! timeouts fail closed (`introspection_unavailable`, a 500) and are not cached. The
+//! token share one question; at most [`MAX_IN_FLIGHT`] questions run at once. A refusal
+//! that concerns one token (401/403, or 400/413/414/431 for a malformed or oversized
+//! request) is that token's negative answer; a rate limit (429) refuses that token alone
+//! for [`FAILURE_BACKOFF`]; a failure of the provider itself (transport, timeout, 5xx,
+//! an unexpected answer, the client refused) refuses every new token without asking for
+//! [`FAILURE_BACKOFF`]. Failures fail closed (`introspection_unavailable`, a 500). The
 //! token goes only to the configured issuer's endpoint, in a header or a form body,
 //! never in a URL or a log line.
 
@@ -56,6 +59,11 @@ pub const FAILURE_BACKOFF: Duration = Duration::from_secs(2);
 /// Credentials shorter than this are never sent: `undefined`, `null`, a placeholder.
 /// Real opaque tokens are 32 characters (Auth0) or more.
 pub const MIN_TOKEN_CHARS: usize = 16;
+
+/// Credentials longer than this are never sent: opaque tokens are tens of characters and
+/// JWEs a few kilobytes; a larger string would only make the provider refuse the request
+/// (431, 413) at our expense.
+pub const MAX_TOKEN_CHARS: usize = 8 * 1024;
 
 /// After an introspection 401, the client secret is re-read from SSM (a rotation) at most
 /// this often.
@@ -197,13 +205,28 @@ struct Asker {
     permits: tokio::sync::Semaphore,
 }
 
-/// How one validation went, for the decision log line.
+/// How one validation went, for the decision log line and the metrics.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Lookup {
     /// Answered from the cache.
     Cached,
     /// Asked the provider (or tried to).
     Asked,
+    /// Refused without asking and without the cache: a credential too short or too long
+    /// to send, or the back-off after a provider failure.
+    NotAsked,
+}
+
+impl Lookup {
+    /// Name for the decision log line (`opaque_cache`).
+    #[must_use]
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Lookup::Cached => "hit",
+            Lookup::Asked => "miss",
+            Lookup::NotAsked => "not_asked",
+        }
+    }
 }
 
 impl OpaqueValidator {
@@ -272,16 +295,21 @@ impl OpaqueValidator {
         token: &str,
         now: crate::verify::UnixTime,
     ) -> (Result<Map<String, Value>, Refusal>, Lookup) {
-        if token.len() < MIN_TOKEN_CHARS {
+        if token.len() < MIN_TOKEN_CHARS || token.len() > MAX_TOKEN_CHARS {
+            let size = if token.len() < MIN_TOKEN_CHARS {
+                "too short"
+            } else {
+                "too long"
+            };
             return (
                 Err(Refusal::new(
                     Reason::OpaqueToken,
                     format!(
-                        "{} characters: too short to be an access token, not sent to the identity provider",
+                        "{} characters: {size} to be an access token, not sent to the identity provider",
                         token.len()
                     ),
                 )),
-                Lookup::Cached,
+                Lookup::NotAsked,
             );
         }
         let key: [u8; 32] = digest::digest(&digest::SHA256, token.as_bytes())
@@ -303,7 +331,7 @@ impl OpaqueValidator {
                         FAILURE_BACKOFF.as_secs()
                     ),
                 )),
-                Lookup::Cached,
+                Lookup::NotAsked,
             );
         }
         // Concurrent requests with the same token share one question.
@@ -333,7 +361,15 @@ impl OpaqueValidator {
         }
         match asked {
             Ok((answer, bytes)) => {
-                self.remember(key, &answer, bytes, now);
+                match &answer {
+                    // Rate-limited for this token: refuse it alone for a moment.
+                    Answer::Invalid(refusal)
+                        if refusal.reason == Reason::IntrospectionUnavailable =>
+                    {
+                        self.remember_for(key, &answer, bytes, FAILURE_BACKOFF);
+                    }
+                    _ => self.remember(key, &answer, bytes, now),
+                }
                 (into_result(answer), Lookup::Asked)
             }
             Err(error) => {
@@ -362,6 +398,10 @@ impl OpaqueValidator {
             let left = (exp - now).max(0.0).min(ttl.as_secs_f64());
             ttl = Duration::from_secs_f64(left);
         }
+        self.remember_for(key, answer, bytes, ttl);
+    }
+
+    fn remember_for(&self, key: [u8; 32], answer: &Answer, bytes: usize, ttl: Duration) {
         if ttl.is_zero() {
             return;
         }
@@ -427,6 +467,15 @@ fn unavailable(asker: &Asker, message: &str) -> Refusal {
     )
 }
 
+/// The OAuth `error` code of an error answer (RFC 6749 §5.2), when there is one.
+fn oauth_error(body: &[u8]) -> Option<&'static str> {
+    let doc = parse_object(body).ok()?;
+    let code = doc.get("error")?.as_str()?;
+    ["invalid_request", "invalid_client", "unauthorized_client"]
+        .into_iter()
+        .find(|known| *known == code)
+}
+
 fn into_result(answer: Answer) -> Result<Map<String, Value>, Refusal> {
     match answer {
         Answer::Valid(claims) => Ok(claims),
@@ -475,9 +524,11 @@ impl Asker {
                 .await
                 .map_err(|e| FetchError::Other(e.to_string()))?;
             match self.ask(token).await {
-                Err(FetchError::Status { status: 401, .. })
-                    if self.settings.mode == OpaqueMode::Introspection
-                        && self.reread_secret().await =>
+                // 401, or 400 for a client authenticated in the form body (RFC 6749 §5.2).
+                Err(FetchError::Status {
+                    status: 400 | 401, ..
+                }) if self.settings.mode == OpaqueMode::Introspection
+                    && self.reread_secret().await =>
                 {
                     self.ask(token).await
                 }
@@ -591,6 +642,30 @@ impl Asker {
                     }
                 }
             }
+            // About this token only: a malformed or oversized request for it.
+            (OpaqueMode::Userinfo, 400 | 413 | 414 | 431)
+            | (OpaqueMode::Introspection, 413 | 414 | 431) => Answer::Invalid(Refusal::new(
+                Reason::TokenInactive,
+                format!(
+                    "the {} endpoint refused the request for this token ({status})",
+                    self.settings.mode.as_str()
+                ),
+            )),
+            (OpaqueMode::Introspection, 400) if oauth_error(&body) == Some("invalid_request") => {
+                Answer::Invalid(Refusal::new(
+                    Reason::TokenInactive,
+                    "the introspection endpoint refused the request for this token (400 invalid_request)",
+                ))
+            }
+            // Rate-limited (Auth0 limits /userinfo per user): this token alone, briefly.
+            (_, 429) => Answer::Invalid(unavailable(
+                self,
+                &format!(
+                    "rate-limited (429); this token is refused for {} s",
+                    FAILURE_BACKOFF.as_secs()
+                ),
+            )),
+            // The provider or our client: every new token waits out the back-off.
             (_, status) => return Err(FetchError::Status { url: shown, status }),
         };
         Ok((answer, bytes))

@@ -190,7 +190,7 @@ impl Reason {
                 "this is an opaque token, not a JWT: the app asked for no API audience, so the identity provider issued a token only it can read; request the access token with your API identifier as audience (auth0-spa-js: authorizationParams.audience)"
             }
             Reason::EncryptedToken => {
-                "this is an encrypted JWE, not a signed JWT: identity providers issue these when no API audience is requested; request the access token with your API identifier as audience"
+                "this is an encrypted JWE, not a signed JWT: identity providers issue these when no API audience is requested; request the access token with your API identifier as audience (auth0-spa-js: authorizationParams.audience)"
             }
             Reason::MalformedToken => {
                 "the token is not a well-formed compact JWS (header.payload.signature)"

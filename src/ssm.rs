@@ -13,6 +13,9 @@ use serde_json::{Value, json};
 use crate::fetch::BoxFuture;
 use crate::keys::{Snapshot, SnapshotStore};
 
+/// The longest one SSM call may take, its retries included.
+pub const CALL_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(4);
+
 /// One parameter's value and version.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Parameter {
@@ -38,8 +41,18 @@ pub struct Ssm {
 
 impl Ssm {
     /// Builds the client from the environment (region, credentials, endpoint overrides).
+    /// Every call is bounded ([`CALL_TIMEOUT`], retries included), so an SSM that does not
+    /// answer delays an init or a reload by seconds, never until the Lambda timeout.
     pub async fn from_env() -> Self {
-        let config = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+        let timeouts = aws_config::timeout::TimeoutConfig::builder()
+            .connect_timeout(std::time::Duration::from_secs(1))
+            .operation_attempt_timeout(std::time::Duration::from_secs(2))
+            .operation_timeout(CALL_TIMEOUT)
+            .build();
+        let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
+            .timeout_config(timeouts)
+            .load()
+            .await;
         Ssm {
             client: aws_sdk_ssm::Client::new(&config),
         }

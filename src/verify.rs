@@ -58,8 +58,8 @@ pub struct TokenFacts {
     pub key_origin: Option<KeyOrigin>,
     /// An opaque token validated by the identity provider: `userinfo` or `introspection`.
     pub opaque: Option<&'static str>,
-    /// Whether that validation was answered from the cache.
-    pub opaque_cached: bool,
+    /// How that validation went: from the cache, asked, or refused without asking.
+    pub opaque_lookup: Option<crate::opaque::Lookup>,
     /// An unknown `kid` was refused without a refetch because of the cool-down.
     pub cooled_down: bool,
 }
@@ -326,7 +326,7 @@ impl Verifier {
         };
         facts.opaque = Some(opaque.validator.mode().as_str());
         let (answer, lookup) = opaque.validator.validate(token, now).await;
-        facts.opaque_cached = lookup == crate::opaque::Lookup::Cached;
+        facts.opaque_lookup = Some(lookup);
         let claims = answer?;
         facts.iss = claims.get("iss").map(loggable);
         facts.aud = claims.get("aud").map(loggable);

@@ -254,7 +254,7 @@ fn explain_without_keys_says_what_it_could_not_check() {
     let (code, out, _) = explain(&[], &token);
     assert_eq!(code, 1, "unverified is not valid");
     assert!(out.contains("Claims    (untrusted: the signature was not verified)"));
-    assert!(out.contains("----  signature       not checked"), "{out}");
+    assert!(out.contains("----  signature         not checked"), "{out}");
     assert!(out.contains("INCOMPLETE"), "{out}");
     let (code, out, _) = explain(
         &[
@@ -282,6 +282,8 @@ fn explain_usage_and_configuration_errors_exit_2() {
         &["--config", "/nonexistent.json"][..],
         &["--now", "soon"][..],
         &["a.b.c", "d.e.f"][..],
+        &["token.txt"][..],
+        &["./missing-token"][..],
     ] {
         let (code, _, err) = explain(args, &token);
         assert_eq!(code, 2, "{args:?}: {err}");
@@ -298,4 +300,14 @@ fn explain_reads_a_configuration_document_as_the_authorizer_does() {
     assert_eq!(code, 1, "{err}");
     assert!(out.contains("FAIL  issuer"), "{out}");
     assert!(out.contains("wrong_issuer"));
+}
+
+#[test]
+fn explain_never_panics_on_text_and_never_echoes_it() {
+    for input in ["aéééééééé", "Authorizatioé x", "ü", "\u{0}\u{1b}[31m"] {
+        let (code, out, err) = explain(&["--offline"], input);
+        assert_eq!(code, 1, "{input:?}: {err}");
+        assert!(!err.contains("panicked"), "{err}");
+        assert!(!out.contains(input) && !err.contains(input), "{out}{err}");
+    }
 }

@@ -311,6 +311,19 @@ fn explain(args: &[String]) -> ExitCode {
 }
 
 /// An `explain` invocation, parsed.
+/// Whether an argument that names no existing file was meant as one (so a typo is "cannot
+/// read", not a token judged malformed): a path prefix or a file-name ending. No token
+/// looks like this: a JWS's last segment is a 43+ character signature.
+fn looks_like_a_path(arg: &str) -> bool {
+    let lower = arg.to_ascii_lowercase();
+    ["/", "./", "../", "~/"]
+        .iter()
+        .any(|p| lower.starts_with(p))
+        || [".txt", ".jwt", ".jws", ".jwe", ".json", ".token", ".tok"]
+            .iter()
+            .any(|ext| lower.ends_with(ext))
+}
+
 #[derive(Clone)]
 struct ExplainRequest {
     /// Variables from the flags, as the Lambda function reads them from its environment.
@@ -408,7 +421,7 @@ impl ExplainRequest {
                     .map_err(|e| format!("cannot read the token from standard input: {e}"))?;
                 Ok(text)
             }
-            Some(path) if std::path::Path::new(path).is_file() => {
+            Some(path) if std::path::Path::new(path).is_file() || looks_like_a_path(path) => {
                 std::fs::read_to_string(path).map_err(|e| format!("cannot read {path}: {e}"))
             }
             Some(token) => Ok(token.to_owned()),
@@ -444,7 +457,8 @@ impl ExplainRequest {
                 }
                 None => token_verifier::Authorizer::load(env).await,
             };
-            Some(built.map_err(|e| format!("configuration error: {e}"))?)
+            // InitError's message already says "configuration error: …".
+            Some(built.map_err(|e| e.to_string())?)
         } else {
             None
         };

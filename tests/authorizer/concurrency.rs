@@ -198,3 +198,69 @@ async fn one_opaque_token_in_100_simultaneous_requests_is_asked_about_once() {
         "one question for 100 simultaneous requests"
     );
 }
+
+/// A parameter store whose writes take a while (SSM under load).
+#[derive(Default)]
+struct SlowWrites {
+    puts: std::sync::atomic::AtomicUsize,
+}
+
+impl token_verifier::ssm::ParameterStore for SlowWrites {
+    fn get<'a>(
+        &'a self,
+        _: &'a str,
+    ) -> token_verifier::fetch::BoxFuture<'a, Result<Option<token_verifier::ssm::Parameter>, String>>
+    {
+        Box::pin(async { Ok(None) })
+    }
+    fn put<'a>(
+        &'a self,
+        _: &'a str,
+        _: String,
+    ) -> token_verifier::fetch::BoxFuture<'a, Result<(), String>> {
+        Box::pin(async move {
+            tokio::time::sleep(Duration::from_secs(2)).await;
+            self.puts.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            Ok(())
+        })
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_slow_snapshot_save_does_not_hold_up_a_rotation() {
+    let (old, new) = (rsa_a(), rsa_b());
+    let server = JwksServer::with_keys(&[&old]).await;
+    let store = Arc::new(SlowWrites::default());
+    let uri = server.url("/jwks");
+    let vars = [
+        ("TOKEN_ISSUER", ISSUER),
+        ("AUDIENCE", AUDIENCE),
+        ("JWKS_URI", uri.as_str()),
+        ("JWKS_SNAPSHOT_PARAMETER", "/tv/jwks"),
+    ];
+    let dyn_store: Arc<dyn token_verifier::ssm::ParameterStore> = store.clone();
+    let authorizer = Arc::new(
+        Authorizer::load_with(crate::sources::env(&vars), Some(dyn_store))
+            .await
+            .unwrap(),
+    );
+    authorizer.prefetch().await;
+    server.set_keys(&[&old, &new]);
+    let rotated = new.mint(&claims(json!({}))).unwrap();
+    let results = simultaneous(&authorizer, vec![rotated; N]).await;
+    assert_eq!(reasons(&results), ["ok"]);
+    // The request that fetched writes the snapshot (a Lambda may freeze a background
+    // task); every other one is served as soon as the new keys are in.
+    let waited = results
+        .iter()
+        .filter(|(_, took)| *took >= Duration::from_secs(2))
+        .count();
+    assert!(
+        waited <= 1,
+        "only the fetching request waits for the 2 s snapshot write: {waited} waited"
+    );
+    assert_eq!(server.hits("/jwks"), 2);
+    // The write itself still happens, once per key set.
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    assert_eq!(store.puts.load(std::sync::atomic::Ordering::SeqCst), 2);
+}

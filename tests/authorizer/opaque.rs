@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 use token_verifier::config::EnvConfig;
 use token_verifier::explain::{Options, Verdict, explain};
+use token_verifier::opaque::Lookup;
 use token_verifier::refusal::Outcome;
 use token_verifier::ssm::ParameterStore;
 use token_verifier::{Authorizer, Failure};
@@ -105,11 +106,11 @@ async fn introspection_allows_an_active_token_with_its_claims_and_caches_the_ans
         "active is not a claim"
     );
     assert_eq!(first.record.facts.opaque, Some("introspection"));
-    assert!(!first.record.facts.opaque_cached);
+    assert_eq!(first.record.facts.opaque_lookup, Some(Lookup::Asked));
     for _ in 0..5 {
         let again = bearer(&authorizer, OPAQUE).await;
         assert_eq!(again.reason(), "ok");
-        assert!(again.record.facts.opaque_cached);
+        assert_eq!(again.record.facts.opaque_lookup, Some(Lookup::Cached));
     }
     assert_eq!(server.hits("/opaque"), 1, "one question for six requests");
     // Another token is another question; JWTs never reach the endpoint.
@@ -517,6 +518,11 @@ async fn after_a_failure_new_tokens_are_refused_without_asking_for_a_moment() {
     for n in 0..20 {
         let decided = bearer(&authorizer, &format!("{OPAQUE}-flood-{n}")).await;
         assert_eq!(decided.reason(), "introspection_unavailable");
+        assert_eq!(
+            decided.record.facts.opaque_lookup,
+            Some(Lookup::NotAsked),
+            "neither a lookup nor a cache hit in the metrics"
+        );
     }
     assert_eq!(
         server.hits("/opaque"),
@@ -555,4 +561,99 @@ async fn a_rotated_client_secret_is_re_read_after_a_401() {
         "asked again with the re-read secret"
     );
     assert!(!format!("{:?}", decided.record).contains("rotated-secret"));
+}
+
+#[tokio::test]
+async fn a_refusal_about_one_token_does_not_hold_up_the_others() {
+    let server = JwksServer::with_keys(&[&rsa_a()]).await;
+    let authorizer = load(&server, "userinfo", &[("OPAQUE_AUDIENCE", "unbound")]).await;
+    // Malformed or oversized requests for one token: that token's negative answer.
+    for (n, status) in [400u16, 413, 414, 431].into_iter().enumerate() {
+        server.set("/opaque", Reply::Status(status, String::new()));
+        let decided = bearer(&authorizer, &format!("{OPAQUE}-bad-{n}")).await;
+        assert_eq!(decided.reason(), "token_inactive", "{status}");
+        assert_eq!(decided.record.outcome, Outcome::Unauthorized);
+    }
+    // The next token is asked at once: no back-off.
+    server.set(
+        "/opaque",
+        Reply::Json(json!({"sub": "auth0|7"}).to_string()),
+    );
+    assert_eq!(bearer(&authorizer, OPAQUE).await.reason(), "ok");
+    assert_eq!(server.hits("/opaque"), 5);
+}
+
+#[tokio::test]
+async fn a_rate_limited_token_is_refused_alone_for_a_moment() {
+    let server = JwksServer::with_keys(&[&rsa_a()]).await;
+    server.set("/opaque", Reply::Status(429, "slow down".into()));
+    let authorizer = load(&server, "userinfo", &[("OPAQUE_AUDIENCE", "unbound")]).await;
+    let limited = format!("{OPAQUE}-limited");
+    for _ in 0..3 {
+        let decided = bearer(&authorizer, &limited).await;
+        assert_eq!(decided.reason(), "introspection_unavailable");
+        assert_eq!(
+            decided.record.outcome,
+            Outcome::Error,
+            "a 500: nothing cached by API Gateway"
+        );
+    }
+    assert_eq!(
+        server.hits("/opaque"),
+        1,
+        "not asked again during the back-off"
+    );
+    server.set(
+        "/opaque",
+        Reply::Json(json!({"sub": "auth0|7"}).to_string()),
+    );
+    assert_eq!(
+        bearer(&authorizer, OPAQUE).await.reason(),
+        "ok",
+        "others go on"
+    );
+    tokio::time::sleep(token_verifier::opaque::FAILURE_BACKOFF).await;
+    assert_eq!(bearer(&authorizer, &limited).await.reason(), "ok");
+}
+
+#[tokio::test]
+async fn introspection_tells_a_bad_request_for_a_token_from_a_refused_client() {
+    let server = JwksServer::with_keys(&[&rsa_a()]).await;
+    server.set(
+        "/opaque",
+        Reply::Status(400, json!({"error": "invalid_request"}).to_string()),
+    );
+    let authorizer = load(&server, "introspection", &[]).await;
+    let decided = bearer(&authorizer, OPAQUE).await;
+    assert_eq!(
+        decided.reason(),
+        "token_inactive",
+        "{:?}",
+        decided.record.refusal
+    );
+    server.set(
+        "/opaque",
+        Reply::Status(400, json!({"error": "invalid_client"}).to_string()),
+    );
+    let decided = bearer(&authorizer, &format!("{OPAQUE}-2")).await;
+    assert_eq!(
+        decided.reason(),
+        "introspection_unavailable",
+        "a client the provider refuses is our failure, not the token's"
+    );
+}
+
+#[tokio::test]
+async fn a_credential_too_long_to_be_a_token_is_never_sent() {
+    let server = JwksServer::with_keys(&[&rsa_a()]).await;
+    server.set(
+        "/opaque",
+        Reply::Json(json!({"sub": "auth0|7"}).to_string()),
+    );
+    let authorizer = load(&server, "userinfo", &[("OPAQUE_AUDIENCE", "unbound")]).await;
+    let long = "a".repeat(token_verifier::opaque::MAX_TOKEN_CHARS + 1);
+    let decided = bearer(&authorizer, &long).await;
+    assert_eq!(decided.reason(), "opaque_token");
+    assert_eq!(decided.record.facts.opaque_lookup, Some(Lookup::NotAsked));
+    assert_eq!(server.hits("/opaque"), 0);
 }

@@ -55,7 +55,7 @@ impl ParameterStore for MemoryStore {
     }
 }
 
-fn env(vars: &[(&str, &str)]) -> EnvConfig {
+pub fn env(vars: &[(&str, &str)]) -> EnvConfig {
     let map: HashMap<String, String> = vars
         .iter()
         .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))

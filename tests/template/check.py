@@ -3,6 +3,7 @@ aws-sam-translator that ships in aws-sam-cli): least-privilege IAM, the authoriz
 wiring and caching, and the outputs. Run by scripts/test; exits non-zero on a failure."""
 import json
 import os
+import re
 import sys
 
 from samtranslator.translator.transform import transform
@@ -17,6 +18,13 @@ class Policies:
         return {"AWSLambdaBasicExecutionRole": "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"}
 
 
+def documented_concurrency():
+    """The PerExecutionEnvironmentMaxConcurrency of the snippet in template.yaml's comment."""
+    with open(os.path.join(ROOT, "template.yaml")) as f:
+        found = re.search(r"#\s+PerExecutionEnvironmentMaxConcurrency: (\d+)", f.read())
+    return int(found.group(1)) if found else None
+
+
 def translated(managed_instances=False):
     with open(os.path.join(ROOT, "template.yaml")) as f:
         template = yaml_parse(f.read())
@@ -28,7 +36,7 @@ def translated(managed_instances=False):
         properties["MemorySize"] = 2048
         properties["CapacityProviderConfig"] = {
             "Arn": "arn:aws:lambda:us-east-1:123456789012:capacity-provider:authorizers",
-            "PerExecutionEnvironmentMaxConcurrency": 64,
+            "PerExecutionEnvironmentMaxConcurrency": documented_concurrency(),
         }
     return transform(template, {}, Policies())["Resources"]
 
@@ -130,7 +138,7 @@ managed = translated(managed_instances=True)
 lmi = managed["AuthorizerFunction"]["Properties"].get("CapacityProviderConfig", {}).get(
     "LambdaManagedInstancesCapacityProviderConfig", {})
 check(lmi.get("CapacityProviderArn", "").endswith(":capacity-provider:authorizers"), f"managed instances config: {lmi}")
-check(lmi.get("PerExecutionEnvironmentMaxConcurrency") == 64, "managed instances concurrency")
+check(lmi.get("PerExecutionEnvironmentMaxConcurrency") == 16, "managed instances concurrency")
 check("RestApiTokenVerifierAuthorizerPermission" in managed, "managed instances: REST API may invoke the authorizer")
 with open(os.path.join(ROOT, "template.yaml")) as f:
     check("#   CapacityProviderConfig:" in f.read(), "template.yaml documents CapacityProviderConfig")
