@@ -9,8 +9,11 @@
 //! level; unset for 1, as on classic Lambda), keeps that many invocations outstanding
 //! (closed loop) for the given time, and prints throughput, p50/p99 latency (handed to
 //! `/next` → answer received), CPU time per invocation and peak RSS of the function
-//! process (`/proc`), and how many times it fetched the JWKS. `scripts/load-test` builds
-//! and runs it; BENCHMARKS.md has results.
+//! process (`/proc`), and how many times it fetched the JWKS. Halfway through each level
+//! the issuer rotates its keys and every new invocation carries a token with the new
+//! `kid`: the run fails unless every invocation is allowed and the key set was fetched
+//! exactly twice (init, then one refetch however many requests met the new kid).
+//! `scripts/load-test` builds and runs it; BENCHMARKS.md has results.
 
 #![allow(
     clippy::unwrap_used,
@@ -170,7 +173,11 @@ async fn serve_runtime_api(api: Arc<Api>, mut stream: TcpStream) {
     }
 }
 
-async fn serve_jwks(document: Arc<String>, hits: Arc<AtomicUsize>, mut stream: TcpStream) {
+async fn serve_jwks(
+    document: Arc<Mutex<Arc<String>>>,
+    hits: Arc<AtomicUsize>,
+    mut stream: TcpStream,
+) {
     let mut buffer = Vec::new();
     while let Some(request) = read_request(&mut stream, &mut buffer).await {
         if request.path != "/jwks" {
@@ -180,6 +187,7 @@ async fn serve_jwks(document: Arc<String>, hits: Arc<AtomicUsize>, mut stream: T
             continue;
         }
         hits.fetch_add(1, Ordering::SeqCst);
+        let document = Arc::clone(&document.lock().unwrap());
         let response = format!(
             "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{document}",
             document.len()
@@ -241,7 +249,10 @@ async fn main() {
     let root = env!("CARGO_MANIFEST_DIR");
     let pem = std::fs::read_to_string(format!("{root}/tests/keys/rsa-a.pem")).unwrap();
     let key = SigningKey::from_pem(&pem, "rsa-a", Algorithm::RS256).unwrap();
-    let token = key
+    let pem_b = std::fs::read_to_string(format!("{root}/tests/keys/rsa-b.pem")).unwrap();
+    let rotated_key = SigningKey::from_pem(&pem_b, "rsa-b", Algorithm::RS256).unwrap();
+    let event_of = |key: &SigningKey| {
+        let token = key
         .mint(&json!({
             "iss": ISSUER, "sub": "auth0|64f1c2a9e1b2c3d4e5f60718",
             "aud": [AUDIENCE, "https://acme.us.auth0.com/userinfo"],
@@ -252,17 +263,23 @@ async fn main() {
             "org_id": "org_9AbCdEfGhIjKlMnO",
         }))
         .unwrap();
-    let event = Arc::new(
-        serde_json::to_vec(&json!({
-            "type": "TOKEN", "authorizationToken": format!("Bearer {token}"),
-            "methodArn": "arn:aws:execute-api:us-east-1:123456789012:abcdef1234/prod/GET/messages",
-        }))
-        .unwrap(),
-    );
+        Arc::new(
+            serde_json::to_vec(&json!({
+                "type": "TOKEN", "authorizationToken": format!("Bearer {token}"),
+                "methodArn": "arn:aws:execute-api:us-east-1:123456789012:abcdef1234/prod/GET/messages",
+            }))
+            .unwrap(),
+        )
+    };
+    // Halfway through each level the issuer rotates: the new key joins the key set and
+    // every new invocation carries a token signed with it, so all in-flight workers meet
+    // the unknown kid at once: one refetch must serve them all.
+    let before_rotation = event_of(&key);
+    let after_rotation = event_of(&rotated_key);
 
     let (jwks_listener, jwks_port) = listen().await;
     let jwks_hits = Arc::new(AtomicUsize::new(0));
-    let document = Arc::new(jwks(&[&key]).to_string());
+    let document = Arc::new(Mutex::new(Arc::new(String::new())));
     {
         let (document, hits) = (Arc::clone(&document), Arc::clone(&jwks_hits));
         tokio::spawn(async move {
@@ -295,6 +312,9 @@ async fn main() {
                 }
             });
         }
+        *document.lock().unwrap() = Arc::new(jwks(&[&key]).to_string());
+        let mut event = Arc::clone(&before_rotation);
+        let mut rotated = false;
         let fetches_before = jwks_hits.load(Ordering::SeqCst);
         let mut command = std::process::Command::new(&binary);
         command
@@ -327,15 +347,12 @@ async fn main() {
         }
 
         let mut next_id = 0u64;
-        let enqueue = |id: u64| {
-            api.queue
-                .lock()
-                .unwrap()
-                .push_back((id, Arc::clone(&event)));
+        let enqueue = |id: u64, event: &Arc<Vec<u8>>| {
+            api.queue.lock().unwrap().push_back((id, Arc::clone(event)));
             api.ready.notify_one();
         };
         for _ in 0..level {
-            enqueue(next_id);
+            enqueue(next_id, &event);
             next_id += 1;
         }
         let cpu_before = cpu_us(pid);
@@ -346,10 +363,15 @@ async fn main() {
             api.finished.notified().await;
             let now_done = api.done.lock().unwrap().len();
             let finishing = window.elapsed() >= run_for;
+            if !rotated && window.elapsed() >= run_for / 2 {
+                *document.lock().unwrap() = Arc::new(jwks(&[&key, &rotated_key]).to_string());
+                event = Arc::clone(&after_rotation);
+                rotated = true;
+            }
             while completed < now_done {
                 completed += 1;
                 if !finishing {
-                    enqueue(next_id);
+                    enqueue(next_id, &event);
                     next_id += 1;
                 }
             }
@@ -395,8 +417,8 @@ async fn main() {
         );
         assert_eq!(errors, 0, "every invocation must be allowed");
         assert_eq!(
-            fetches, 1,
-            "one key fetch per execution environment, at init, whatever the concurrency"
+            fetches, 2,
+            "per execution environment, whatever the concurrency: one key fetch at init and one refetch for the rotation"
         );
         results.push(row);
     }
