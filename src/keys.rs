@@ -329,7 +329,12 @@ impl KeyCache {
         };
         let now = Instant::now();
         let fetched_at = now.checked_sub(age).unwrap_or(now);
+        let _flight = self.fetch_lock.lock().await;
         let before = self.snapshot();
+        if before.keys.is_some() {
+            // A fetch succeeded meanwhile: fresher than any snapshot.
+            return;
+        }
         tracing::warn!(
             source = %self.describe(),
             age_s = age.as_secs(),
@@ -599,6 +604,8 @@ impl KeyCache {
         };
         match store.save(snapshot).await {
             Ok(()) => {
+                // State changes only under the fetch lock: a refresh must not be undone.
+                let _flight = self.fetch_lock.lock().await;
                 let mut state = (*self.snapshot()).clone();
                 state.saved = Some(document);
                 self.store(state);
