@@ -414,7 +414,7 @@ pub async fn explain(authorizer: Option<&Authorizer>, input: &str, options: &Opt
     let jws = match framed {
         Ok(jws) => jws,
         Err(refusal) => {
-            if crate::verify::goes_to_provider(&refusal)
+            if crate::verify::goes_to_provider(&refusal, token)
                 && let Some(active) = &active
                 && active.verifier.opaque().is_some()
             {

@@ -234,9 +234,7 @@ impl Http {
             .await
             .map_err(transport)?;
         let status = response.status().as_u16();
-        // Other answers' bodies are read only where they say who is at fault (an OAuth
-        // error code in a 400); the rest are judged by their status alone.
-        if status != 200 && status != 400 {
+        if status != 200 {
             return Ok((status, Vec::new()));
         }
         let limit = self.settings.max_bytes;

@@ -582,20 +582,29 @@ impl KeyCache {
         };
         // The new keys are published first; requests waiting for a new `kid` go on while
         // the snapshot is written.
+        let generation = next.generation;
         self.store(next);
         drop(flight);
         if let (Some(document), Some(store)) = (to_save, &self.snapshots) {
-            self.save_snapshot(store.as_ref(), source.describe(), document)
+            self.save_snapshot(store.as_ref(), source.describe(), document, generation)
                 .await;
         }
         outcome
     }
 
-    /// Saves the last good key set to SSM, one save at a time, skipping one a newer save
-    /// already made.
-    async fn save_snapshot(&self, store: &dyn SnapshotStore, source: String, document: String) {
+    /// Saves the key set fetched by attempt `generation` to SSM, one save at a time;
+    /// skipped when a newer attempt came since (its own save, if any, is the one to keep)
+    /// or the same document is already saved.
+    async fn save_snapshot(
+        &self,
+        store: &dyn SnapshotStore,
+        source: String,
+        document: String,
+        generation: u64,
+    ) {
         let _saving = self.save_lock.lock().await;
-        if self.snapshot().saved.as_deref() == Some(document.as_str()) {
+        let current = self.snapshot();
+        if current.generation != generation || current.saved.as_deref() == Some(document.as_str()) {
             return;
         }
         let snapshot = Snapshot {

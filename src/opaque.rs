@@ -8,11 +8,12 @@
 //! token's `exp`; bounded in entries and bytes), positive and negative alike, so a busy
 //! API does not call the provider on every request. Concurrent requests with the same
 //! token share one question; at most [`MAX_IN_FLIGHT`] questions run at once. A refusal
-//! that concerns one token (401/403, or 400/413/414/431 for a malformed or oversized
-//! request) is that token's negative answer; a rate limit (429) refuses that token alone
-//! for [`FAILURE_BACKOFF`]; a failure of the provider itself (transport, timeout, 5xx,
-//! an unexpected answer, the client refused) refuses every new token without asking for
-//! [`FAILURE_BACKOFF`]. Failures fail closed (`introspection_unavailable`, a 500). The
+//! that concerns one token (userinfo: 401/403, or 400/413/414/431 for a malformed or
+//! oversized request; introspection: `active: false`, or 413/414/431) is that token's
+//! negative answer; a userinfo rate limit (429, per user at Auth0) refuses that token
+//! alone for [`FAILURE_BACKOFF`]; a failure of the provider itself (transport, timeout,
+//! 5xx, an unexpected answer, our client refused or rate-limited) refuses every new token
+//! without asking for [`FAILURE_BACKOFF`]. Failures fail closed (`introspection_unavailable`, a 500). The
 //! token goes only to the configured issuer's endpoint, in a header or a form body,
 //! never in a URL or a log line.
 
@@ -287,7 +288,7 @@ impl OpaqueValidator {
     /// it vouches for.
     ///
     /// # Errors
-    /// `opaque_token` for a credential too short to send, `token_inactive` when the
+    /// `opaque_token` for a credential too short or too long to send, `token_inactive` when the
     /// provider says the token is not valid, `introspection_unavailable` when it cannot
     /// be asked or answers unexpectedly.
     pub async fn validate(
@@ -317,7 +318,12 @@ impl OpaqueValidator {
             .try_into()
             .unwrap_or([0; 32]);
         if let Some(answer) = self.cached(&key) {
-            return (answer, Lookup::Cached);
+            // A rate-limited token's remembered refusal is not an answer from the cache.
+            let lookup = match &answer {
+                Err(r) if r.reason == Reason::IntrospectionUnavailable => Lookup::NotAsked,
+                _ => Lookup::Cached,
+            };
+            return (answer, lookup);
         }
         if let Ok(failed_at) = self.failed_at.lock()
             && let Some(at) = *failed_at
@@ -339,7 +345,7 @@ impl OpaqueValidator {
             let Ok(mut in_flight) = self.in_flight.lock() else {
                 return (
                     Err(unavailable(&self.asker, "internal lock poisoned")),
-                    Lookup::Asked,
+                    Lookup::NotAsked,
                 );
             };
             in_flight
@@ -467,13 +473,18 @@ fn unavailable(asker: &Asker, message: &str) -> Refusal {
     )
 }
 
-/// The OAuth `error` code of an error answer (RFC 6749 §5.2), when there is one.
-fn oauth_error(body: &[u8]) -> Option<&'static str> {
-    let doc = parse_object(body).ok()?;
-    let code = doc.get("error")?.as_str()?;
-    ["invalid_request", "invalid_client", "unauthorized_client"]
-        .into_iter()
-        .find(|known| *known == code)
+/// Puts the last re-read time back when a re-read is dropped before it finished.
+struct Rearm<'a> {
+    slot: &'a Mutex<Instant>,
+    previous: Option<Instant>,
+}
+
+impl Drop for Rearm<'_> {
+    fn drop(&mut self) {
+        if let (Some(previous), Ok(mut slot)) = (self.previous, self.slot.lock()) {
+            *slot = previous;
+        }
+    }
 }
 
 fn into_result(answer: Answer) -> Result<Map<String, Value>, Refusal> {
@@ -551,16 +562,23 @@ impl Asker {
         let Some((store, name)) = &self.secret_source else {
             return false;
         };
-        {
+        let previous = {
             let Ok(mut read_at) = self.secret_read_at.lock() else {
                 return false;
             };
             if read_at.elapsed() < SECRET_REREAD {
                 return false;
             }
-            *read_at = Instant::now();
-        }
-        let Ok(Some(parameter)) = store.get(name).await else {
+            std::mem::replace(&mut *read_at, Instant::now())
+        };
+        // A read cut short by the request's deadline does not count: the next 401 may try.
+        let mut rearm = Rearm {
+            slot: &self.secret_read_at,
+            previous: Some(previous),
+        };
+        let read = store.get(name).await;
+        rearm.previous = None;
+        let Ok(Some(parameter)) = read else {
             tracing::warn!(parameter = %name, "introspection client secret could not be re-read");
             return false;
         };
@@ -651,21 +669,18 @@ impl Asker {
                     self.settings.mode.as_str()
                 ),
             )),
-            (OpaqueMode::Introspection, 400) if oauth_error(&body) == Some("invalid_request") => {
-                Answer::Invalid(Refusal::new(
-                    Reason::TokenInactive,
-                    "the introspection endpoint refused the request for this token (400 invalid_request)",
-                ))
-            }
-            // Rate-limited (Auth0 limits /userinfo per user): this token alone, briefly.
-            (_, 429) => Answer::Invalid(unavailable(
+            // Rate-limited per user (Auth0's /userinfo): this token alone, briefly. An
+            // introspection endpoint limits the client, so there a 429 is everyone's.
+            (OpaqueMode::Userinfo, 429) => Answer::Invalid(unavailable(
                 self,
                 &format!(
                     "rate-limited (429); this token is refused for {} s",
                     FAILURE_BACKOFF.as_secs()
                 ),
             )),
-            // The provider or our client: every new token waits out the back-off.
+            // The provider or our client (an introspection 400 is our request: RFC 7662
+            // answers an unknown token with active: false): every new token waits out the
+            // back-off.
             (_, status) => return Err(FetchError::Status { url: shown, status }),
         };
         Ok((answer, bytes))

@@ -274,7 +274,7 @@ impl Verifier {
     ) -> Result<Verified, Refusal> {
         let jws = match token::parse(token, self.max_token_bytes) {
             Ok(jws) => jws,
-            Err(refusal) if goes_to_provider(&refusal) && self.opaque.is_some() => {
+            Err(refusal) if goes_to_provider(&refusal, token) && self.opaque.is_some() => {
                 return self.verify_opaque(token, now, facts).await;
             }
             Err(refusal) => return Err(refusal),
@@ -525,8 +525,16 @@ const ID_TOKEN_MARKERS: [&str; 3] = ["at_hash", "c_hash", "s_hash"];
 /// Whether a token refused at framing is one the identity provider can vouch for: an
 /// opaque string, or a JWE (Auth0's tokens issued without an audience) only it decrypts.
 #[must_use]
-pub fn goes_to_provider(refusal: &Refusal) -> bool {
-    matches!(refusal.reason, Reason::OpaqueToken | Reason::EncryptedToken)
+pub fn goes_to_provider(refusal: &Refusal, token: &str) -> bool {
+    match refusal.reason {
+        // Only token characters reach this reason.
+        Reason::OpaqueToken => true,
+        // Five segments are a JWE only in base64url: anything else is not sent.
+        Reason::EncryptedToken => token
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.'),
+        _ => false,
+    }
 }
 
 /// The checks an identity provider's answer about an opaque token gets, in order. The

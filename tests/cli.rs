@@ -303,6 +303,19 @@ fn explain_reads_a_configuration_document_as_the_authorizer_does() {
 }
 
 #[test]
+fn an_opaque_token_starting_with_a_slash_is_judged_not_read_as_a_file() {
+    let opaque = "/k3J9xQ2mZpL8vR4tY6wB1nC5dF7gH0jK";
+    let output = Command::new(env!("CARGO_BIN_EXE_token-verifier"))
+        .args(["explain", opaque])
+        .env_clear()
+        .output()
+        .unwrap();
+    let out = String::from_utf8(output.stdout).unwrap();
+    assert_eq!(output.status.code(), Some(1), "{out}");
+    assert!(out.contains("opaque_token"), "{out}");
+}
+
+#[test]
 fn explain_never_panics_on_text_and_never_echoes_it() {
     for input in ["aéééééééé", "Authorizatioé x", "ü", "\u{0}\u{1b}[31m"] {
         let (code, out, err) = explain(&["--offline"], input);

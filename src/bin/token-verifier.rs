@@ -310,20 +310,19 @@ fn explain(args: &[String]) -> ExitCode {
     ExitCode::from(report.exit_code())
 }
 
-/// An `explain` invocation, parsed.
 /// Whether an argument that names no existing file was meant as one (so a typo is "cannot
-/// read", not a token judged malformed): a path prefix or a file-name ending. No token
-/// looks like this: a JWS's last segment is a 43+ character signature.
+/// read", not a token judged malformed): a relative path prefix or a file-name ending. No
+/// token looks like this: a JWS's last segment is a 43+ character signature, and a bare
+/// leading `/` is left out because a standard-base64 opaque token may start with one.
 fn looks_like_a_path(arg: &str) -> bool {
     let lower = arg.to_ascii_lowercase();
-    ["/", "./", "../", "~/"]
-        .iter()
-        .any(|p| lower.starts_with(p))
+    ["./", "../", "~/"].iter().any(|p| lower.starts_with(p))
         || [".txt", ".jwt", ".jws", ".jwe", ".json", ".token", ".tok"]
             .iter()
             .any(|ext| lower.ends_with(ext))
 }
 
+/// An `explain` invocation, parsed.
 #[derive(Clone)]
 struct ExplainRequest {
     /// Variables from the flags, as the Lambda function reads them from its environment.

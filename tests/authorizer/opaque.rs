@@ -502,6 +502,13 @@ async fn a_jwe_goes_to_the_provider_too_and_short_strings_never_do() {
         assert_eq!(decided.reason(), "opaque_token", "{short}");
     }
     assert_eq!(server.hits("/opaque"), 1, "never sent");
+    // Five segments with characters no JWE has: not sent either.
+    let not_a_jwe = "eyJhbGciOiJkaXIifQ..iv+part.cipher/text.tag=";
+    assert_eq!(
+        bearer(&authorizer, not_a_jwe).await.reason(),
+        "encrypted_token"
+    );
+    assert_eq!(server.hits("/opaque"), 1, "never sent");
     let rejecting = fixed_authorizer(&[&rsa_a()], &[]);
     assert_eq!(bearer(&rejecting, jwe).await.reason(), "encrypted_token");
 }
@@ -603,6 +610,15 @@ async fn a_rate_limited_token_is_refused_alone_for_a_moment() {
         1,
         "not asked again during the back-off"
     );
+    assert_eq!(
+        bearer(&authorizer, &limited)
+            .await
+            .record
+            .facts
+            .opaque_lookup,
+        Some(Lookup::NotAsked),
+        "a remembered rate limit is not a cache hit"
+    );
     server.set(
         "/opaque",
         Reply::Json(json!({"sub": "auth0|7"}).to_string()),
@@ -617,30 +633,28 @@ async fn a_rate_limited_token_is_refused_alone_for_a_moment() {
 }
 
 #[tokio::test]
-async fn introspection_tells_a_bad_request_for_a_token_from_a_refused_client() {
-    let server = JwksServer::with_keys(&[&rsa_a()]).await;
-    server.set(
-        "/opaque",
-        Reply::Status(400, json!({"error": "invalid_request"}).to_string()),
-    );
-    let authorizer = load(&server, "introspection", &[]).await;
-    let decided = bearer(&authorizer, OPAQUE).await;
-    assert_eq!(
-        decided.reason(),
-        "token_inactive",
-        "{:?}",
-        decided.record.refusal
-    );
-    server.set(
-        "/opaque",
-        Reply::Status(400, json!({"error": "invalid_client"}).to_string()),
-    );
-    let decided = bearer(&authorizer, &format!("{OPAQUE}-2")).await;
-    assert_eq!(
-        decided.reason(),
-        "introspection_unavailable",
-        "a client the provider refuses is our failure, not the token's"
-    );
+async fn an_introspection_400_or_429_is_our_failure_and_backs_off() {
+    // RFC 7662 answers an unknown token with active: false; a 400 means our request (the
+    // client authentication, a parameter) and a 429 means our client is rate-limited.
+    for (status, body) in [
+        (400u16, json!({"error": "invalid_request"}).to_string()),
+        (400, json!({"error": "invalid_client"}).to_string()),
+        (429, String::new()),
+    ] {
+        let server = JwksServer::with_keys(&[&rsa_a()]).await;
+        server.set("/opaque", Reply::Status(status, body.clone()));
+        let authorizer = load(&server, "introspection", &[]).await;
+        let decided = bearer(&authorizer, OPAQUE).await;
+        assert_eq!(
+            decided.reason(),
+            "introspection_unavailable",
+            "{status} {body}"
+        );
+        assert_eq!(decided.record.outcome, Outcome::Error);
+        let other = bearer(&authorizer, &format!("{OPAQUE}-other")).await;
+        assert_eq!(other.reason(), "introspection_unavailable");
+        assert_eq!(other.record.facts.opaque_lookup, Some(Lookup::NotAsked));
+    }
 }
 
 #[tokio::test]
