@@ -671,3 +671,80 @@ async fn a_credential_too_long_to_be_a_token_is_never_sent() {
     assert_eq!(decided.record.facts.opaque_lookup, Some(Lookup::NotAsked));
     assert_eq!(server.hits("/opaque"), 0);
 }
+
+/// SSM that answers the first read (init) at once and later ones after `delay`,
+/// counting every read started.
+struct SlowRereads {
+    inner: MemoryStore,
+    delay: Duration,
+    started: std::sync::atomic::AtomicUsize,
+}
+
+impl ParameterStore for SlowRereads {
+    fn get<'a>(
+        &'a self,
+        name: &'a str,
+    ) -> token_verifier::fetch::BoxFuture<'a, Result<Option<token_verifier::ssm::Parameter>, String>>
+    {
+        Box::pin(async move {
+            if self
+                .started
+                .fetch_add(1, std::sync::atomic::Ordering::SeqCst)
+                > 0
+            {
+                tokio::time::sleep(self.delay).await;
+            }
+            self.inner.get(name).await
+        })
+    }
+    fn put<'a>(
+        &'a self,
+        name: &'a str,
+        value: String,
+    ) -> token_verifier::fetch::BoxFuture<'a, Result<(), String>> {
+        self.inner.put(name, value)
+    }
+}
+
+#[tokio::test]
+async fn a_secret_re_read_cut_short_by_the_deadline_may_be_tried_again() {
+    let server = JwksServer::with_keys(&[&rsa_a()]).await;
+    server.set("/opaque", Reply::Status(401, "invalid_client".into()));
+    let store = Arc::new(SlowRereads {
+        inner: MemoryStore::default(),
+        delay: Duration::from_millis(1500),
+        started: std::sync::atomic::AtomicUsize::new(0),
+    });
+    store.inner.set(SECRET_PARAMETER, "old-secret");
+    let endpoint = server.url("/opaque");
+    let jwks = server.url("/jwks");
+    let vars = [
+        ("TOKEN_ISSUER", ISSUER),
+        ("AUDIENCE", AUDIENCE),
+        ("JWKS_URI", jwks.as_str()),
+        ("OPAQUE_TOKENS", "introspection"),
+        ("OPAQUE_ENDPOINT", endpoint.as_str()),
+        ("INTROSPECTION_CLIENT_ID", "authorizer"),
+        ("INTROSPECTION_SECRET_PARAMETER", SECRET_PARAMETER),
+        ("HTTP_TIMEOUT_MS", "1000"),
+    ];
+    let dyn_store: Arc<dyn ParameterStore> = store.clone();
+    let authorizer = Authorizer::load_with(env(&vars).unwrap(), Some(dyn_store))
+        .await
+        .unwrap();
+    authorizer.prefetch().await;
+    let reads = || store.started.load(std::sync::atomic::Ordering::SeqCst);
+    assert_eq!(reads(), 1, "read at init");
+    // A 401 starts a re-read, which the 1 s request deadline cuts short.
+    let decided = bearer(&authorizer, OPAQUE).await;
+    assert_eq!(decided.reason(), "introspection_unavailable");
+    assert_eq!(reads(), 2);
+    tokio::time::sleep(token_verifier::opaque::FAILURE_BACKOFF).await;
+    // The next 401 may re-read at once, not a minute later.
+    let _ = bearer(&authorizer, &format!("{OPAQUE}-2")).await;
+    assert_eq!(
+        reads(),
+        3,
+        "the unfinished re-read did not use up the minute"
+    );
+}
