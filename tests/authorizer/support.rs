@@ -185,6 +185,13 @@ impl Decided {
             .as_ref()
             .map_or("ok", |r| r.reason.code())
     }
+    /// What exactly was wrong (the refusal's detail), or "" when allowed.
+    pub fn detail(&self) -> &str {
+        self.record
+            .refusal
+            .as_ref()
+            .map_or("", |r| r.detail.as_str())
+    }
     pub fn allowed(&self) -> Value {
         match &self.answer {
             Ok(v) => v.clone(),
