@@ -312,7 +312,8 @@ fn bundled_tls() -> rustls::ClientConfig {
         .with_no_client_auth()
 }
 
-fn error_chain(error: &dyn std::error::Error) -> String {
+/// An error and its sources, `: `-joined.
+pub(crate) fn error_chain(error: &dyn std::error::Error) -> String {
     let mut message = error.to_string();
     let mut source = error.source();
     while let Some(cause) = source {
@@ -425,6 +426,23 @@ pub fn discovery_url(issuer: &str) -> String {
 }
 
 async fn discover(http: &Http, issuer: &str) -> Result<Url, FetchError> {
+    let jwks_uri = discover_member(http, issuer, "jwks_uri", "").await?;
+    tracing::info!(issuer, jwks_uri = %redact(&jwks_uri), "discovered jwks_uri");
+    Ok(jwks_uri)
+}
+
+/// A URL member (`jwks_uri`, `userinfo_endpoint`, …) of `issuer`'s discovery document,
+/// whose `issuer` must be exactly `issuer`; https only, as [`check_discovered_url`] says.
+/// `hint` ends the message when the member is missing.
+///
+/// # Errors
+/// The fetch failed, or the document is not one this issuer may use.
+pub async fn discover_member(
+    http: &Http,
+    issuer: &str,
+    member: &str,
+    hint: &str,
+) -> Result<Url, FetchError> {
     let url_text = discovery_url(issuer);
     let failure = |message: String| FetchError::Discovery {
         url: url_text.clone(),
@@ -443,14 +461,14 @@ async fn discover(http: &Http, issuer: &str) -> Result<Url, FetchError> {
         }
         None => return Err(failure("no issuer member".to_owned())),
     }
-    let jwks_uri = doc
-        .get("jwks_uri")
+    let found = doc
+        .get(member)
         .and_then(Value::as_str)
-        .ok_or_else(|| failure("no jwks_uri member".to_owned()))?;
-    let jwks_uri = Url::parse(jwks_uri).map_err(|e| failure(format!("jwks_uri: {e}")))?;
-    check_discovered_url(issuer, &jwks_uri).map_err(|e| failure(format!("jwks_uri: {e}")))?;
-    tracing::info!(issuer, jwks_uri = %redact(&jwks_uri), "discovered jwks_uri");
-    Ok(jwks_uri)
+        .ok_or_else(|| failure(format!("no {member} member{hint}")))?;
+    let found = Url::parse(found).map_err(|e| failure(format!("{member}: {e}")))?;
+    check_discovered_url(issuer, &found)
+        .map_err(|e| failure(format!("{member}: {}", sanitize(&e, 200))))?;
+    Ok(found)
 }
 
 /// A discovered key URL must be https; plain http only when the issuer itself is a

@@ -29,9 +29,9 @@ use tokio::sync::OnceCell;
 use url::Url;
 
 use crate::fetch::{
-    BoxFuture, Call, ClientAuth, FetchError, Http, check_discovered_url, discovery_url, redact,
+    BoxFuture, Call, ClientAuth, FetchError, Http, discover_member, discovery_url, redact,
 };
-use crate::refusal::{Reason, Refusal, sanitize};
+use crate::refusal::{Reason, Refusal};
 use crate::ssm::ParameterStore;
 use crate::token::parse_object;
 
@@ -512,7 +512,13 @@ impl Asker {
         }
         self.endpoint
             .get_or_try_init(|| async {
-                let url = discover_endpoint(&self.http, &self.issuer, self.settings.mode).await?;
+                let url = discover_member(
+                    &self.http,
+                    &self.issuer,
+                    self.settings.mode.discovery_member(),
+                    "; set OPAQUE_ENDPOINT",
+                )
+                .await?;
                 tracing::info!(
                     issuer = %self.issuer,
                     endpoint = %redact(&url),
@@ -685,31 +691,6 @@ impl Asker {
         };
         Ok((answer, bytes))
     }
-}
-
-/// The userinfo or introspection endpoint of an issuer's discovery document; https only
-/// (plain http only for a loopback http issuer, as for keys).
-async fn discover_endpoint(http: &Http, issuer: &str, mode: OpaqueMode) -> Result<Url, FetchError> {
-    let url_text = discovery_url(issuer);
-    let failure = |message: String| FetchError::Discovery {
-        url: url_text.clone(),
-        message,
-    };
-    let url = Url::parse(&url_text).map_err(|e| failure(e.to_string()))?;
-    let body = http.get(&url).await?;
-    let doc = parse_object(&body).map_err(failure)?;
-    if doc.get("issuer").and_then(Value::as_str) != Some(issuer) {
-        return Err(failure(format!("its issuer is not {issuer}")));
-    }
-    let member = mode.discovery_member();
-    let endpoint = doc
-        .get(member)
-        .and_then(Value::as_str)
-        .ok_or_else(|| failure(format!("no {member} member; set OPAQUE_ENDPOINT")))?;
-    let endpoint = Url::parse(endpoint).map_err(|e| failure(format!("{member}: {e}")))?;
-    check_discovered_url(issuer, &endpoint)
-        .map_err(|e| failure(format!("{member}: {}", sanitize(&e, 200))))?;
-    Ok(endpoint)
 }
 
 #[cfg(test)]

@@ -10,7 +10,7 @@ use aws_lc_rs::digest;
 use aws_sdk_ssm::types::{ParameterTier, ParameterType};
 use serde_json::{Value, json};
 
-use crate::fetch::BoxFuture;
+use crate::fetch::{BoxFuture, error_chain};
 use crate::keys::{Snapshot, SnapshotStore};
 
 /// The longest one SSM call may take, its retries included.
@@ -57,17 +57,6 @@ impl Ssm {
             client: aws_sdk_ssm::Client::new(&config),
         }
     }
-}
-
-fn error_chain(error: &dyn std::error::Error) -> String {
-    let mut message = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        message.push_str(": ");
-        message.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    message
 }
 
 impl ParameterStore for Ssm {

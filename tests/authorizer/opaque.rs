@@ -719,3 +719,50 @@ async fn a_secret_re_read_cut_short_by_the_deadline_may_be_tried_again() {
         "the unfinished re-read did not use up the minute"
     );
 }
+
+#[tokio::test]
+async fn the_endpoint_is_discovered_like_the_keys_and_a_missing_one_is_named() {
+    let server = JwksServer::with_keys(&[&rsa_a()]).await;
+    let issuer = server.url("/");
+    let discovery = |member: Option<&str>| {
+        let mut doc = json!({"issuer": issuer, "jwks_uri": server.url("/jwks")});
+        if let Some(member) = member {
+            doc[member] = json!(server.url("/opaque"));
+        }
+        Reply::Json(doc.to_string())
+    };
+    server.set(
+        "/opaque",
+        Reply::Json(json!({"sub": "auth0|7"}).to_string()),
+    );
+    let vars = [
+        ("TOKEN_ISSUER", issuer.as_str()),
+        ("AUDIENCE", AUDIENCE),
+        ("OPAQUE_TOKENS", "userinfo"),
+        ("OPAQUE_AUDIENCE", "unbound"),
+    ];
+    server.set(
+        "/.well-known/openid-configuration",
+        discovery(Some("userinfo_endpoint")),
+    );
+    let found = Authorizer::load_with(env(&vars).unwrap(), None)
+        .await
+        .unwrap();
+    found.prefetch().await;
+    assert_eq!(bearer(&found, OPAQUE).await.reason(), "ok");
+
+    server.set("/.well-known/openid-configuration", discovery(None));
+    let missing = Authorizer::load_with(env(&vars).unwrap(), None)
+        .await
+        .unwrap();
+    missing.prefetch().await;
+    let decided = bearer(&missing, OPAQUE).await;
+    assert_eq!(decided.reason(), "introspection_unavailable");
+    assert!(
+        decided
+            .detail()
+            .contains("no userinfo_endpoint member; set OPAQUE_ENDPOINT"),
+        "{}",
+        decided.detail()
+    );
+}
