@@ -170,12 +170,17 @@ impl Authorizer {
     /// Fetches every issuer's keys (during init, where CPU is full and unbilled).
     pub async fn prefetch(&self) {
         let active = self.current();
-        for issuer in active.verifier.issuers() {
-            issuer.keys.prefetch().await;
-        }
-        if let Some(opaque) = active.verifier.opaque() {
-            opaque.validator.prefetch().await;
-        }
+        // At once, not one issuer after another: a cold start waits for the slowest IdP,
+        // not for the sum of them.
+        let keys = futures_util::future::join_all(
+            active.verifier.issuers().iter().map(|i| i.keys.prefetch()),
+        );
+        let opaque = async {
+            if let Some(opaque) = active.verifier.opaque() {
+                opaque.validator.prefetch().await;
+            }
+        };
+        futures_util::future::join(keys, opaque).await;
     }
 
     /// How many issuers the current configuration trusts (for tools and tests).
@@ -258,9 +263,7 @@ impl Authorizer {
         };
         match built {
             Ok((active, new_caches)) => {
-                for cache in &new_caches {
-                    cache.prefetch().await;
-                }
+                futures_util::future::join_all(new_caches.iter().map(|c| c.prefetch())).await;
                 tracing::info!(
                     parameter = %reload.parameter,
                     version = parameter.version,

@@ -264,3 +264,50 @@ async fn a_slow_snapshot_save_does_not_hold_up_a_rotation() {
     tokio::time::sleep(Duration::from_millis(2500)).await;
     assert_eq!(store.puts.load(std::sync::atomic::Ordering::SeqCst), 2);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_cold_start_fetches_the_issuers_keys_at_once_not_one_after_another() {
+    let (a, b) = (rsa_a(), rsa_b());
+    let (slow_a, slow_b) = (
+        JwksServer::with_keys(&[&a]).await,
+        JwksServer::with_keys(&[&b]).await,
+    );
+    for (server, key) in [(&slow_a, &a), (&slow_b, &b)] {
+        server.set(
+            "/jwks",
+            Reply::Delayed(
+                Duration::from_millis(800),
+                Box::new(Reply::Json(token_verifier::dev::jwks(&[key]).to_string())),
+            ),
+        );
+    }
+    let store = Arc::new(crate::sources::MemoryStore::default());
+    store.set(
+        "/tv/config",
+        &json!({"issuers": [
+            {"issuer": ISSUER, "audiences": [AUDIENCE], "jwks_uri": slow_a.url("/jwks")},
+            {"issuer": "https://other.example/", "audiences": [AUDIENCE], "jwks_uri": slow_b.url("/jwks")},
+        ]})
+        .to_string(),
+    );
+    let dyn_store: Arc<dyn token_verifier::ssm::ParameterStore> = store;
+    let authorizer = Authorizer::load_with(
+        crate::sources::env(&[("CONFIG_PARAMETER", "/tv/config")]),
+        Some(dyn_store),
+    )
+    .await
+    .unwrap();
+    let started = Instant::now();
+    authorizer.prefetch().await;
+    let took = started.elapsed();
+    assert_eq!((slow_a.hits("/jwks"), slow_b.hits("/jwks")), (1, 1));
+    assert!(
+        took < Duration::from_millis(1500),
+        "two 800 ms key sets fetched together, not in turn: {took:?}"
+    );
+    let token = b
+        .mint(&claims(json!({"iss": "https://other.example/"})))
+        .unwrap();
+    let results = simultaneous(&Arc::new(authorizer), vec![token]).await;
+    assert_eq!(reasons(&results), ["ok"]);
+}
