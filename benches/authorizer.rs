@@ -19,8 +19,9 @@ use std::time::Duration;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use criterion::{Criterion, criterion_group, criterion_main};
-use serde_json::{Value, json};
+use serde_json::Value;
 use token_verifier::algorithm::Algorithm;
+use token_verifier::dev::workload::{self, AUDIENCE, ISSUER};
 use token_verifier::dev::{SigningKey, jwks};
 use token_verifier::jwk::KeySet;
 use token_verifier::{Authorizer, AuthorizerEvent, Config};
@@ -29,25 +30,10 @@ use token_verifier::{Authorizer, AuthorizerEvent, Config};
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-const ISSUER: &str = "https://acme.us.auth0.com/";
-const AUDIENCE: &str = "https://api.acme.example";
-
 fn key(file: &str, kid: &str, alg: Algorithm) -> SigningKey {
     let pem = std::fs::read_to_string(format!("{}/tests/keys/{file}", env!("CARGO_MANIFEST_DIR")))
         .unwrap();
     SigningKey::from_pem(&pem, kid, alg).unwrap()
-}
-
-fn claims() -> Value {
-    json!({
-        "iss": ISSUER, "sub": "auth0|64f1c2a9e1b2c3d4e5f60718",
-        "aud": [AUDIENCE, "https://acme.us.auth0.com/userinfo"],
-        "iat": 1_795_000_000u64, "exp": 4_102_444_800u64, "azp": "8mQ2yMn0QkqG1dY2xVbFh3ZcPpR4sT6u",
-        "scope": "openid profile email read:messages write:messages offline_access",
-        "permissions": ["read:messages", "write:messages", "delete:messages"],
-        "https://acme.example/claims": {"tenant_id": "acme", "roles": ["editor", "viewer"], "email": "jane@acme.example", "email_verified": true},
-        "org_id": "org_9AbCdEfGhIjKlMnO",
-    })
 }
 
 struct Case {
@@ -67,18 +53,21 @@ fn cases() -> (Vec<SigningKey>, Vec<Case>) {
     let cases = keys
         .iter()
         .map(|k| {
-            let token = k.mint(&claims()).unwrap();
-            let event = json!({
-                "type": "TOKEN", "authorizationToken": format!("Bearer {token}"),
-                "methodArn": "arn:aws:execute-api:us-east-1:123456789012:abcdef1234/prod/GET/messages",
-            });
-            Case { alg: k.alg, token, event: serde_json::to_vec(&event).unwrap() }
+            let token = k.mint(&workload::claims()).unwrap();
+            let event = workload::event(&token);
+            Case {
+                alg: k.alg,
+                token,
+                event,
+            }
         })
         .collect();
     (keys, cases)
 }
 
-fn authorizer(keys: &[SigningKey]) -> Authorizer {
+/// The key set of `keys` as a JWKS document, and the configuration that verifies the
+/// workload with it (the authorizer's also requires a scope).
+fn workload_config(keys: &[SigningKey], required_scopes: Option<&str>) -> (Config, String) {
     let refs: Vec<&SigningKey> = keys.iter().collect();
     let document = jwks(&refs).to_string();
     let config = Config::from_lookup(|name| match name {
@@ -86,11 +75,15 @@ fn authorizer(keys: &[SigningKey]) -> Authorizer {
         "AUDIENCE" => Some(AUDIENCE.into()),
         "JWKS_JSON" => Some(document.clone()),
         "ALLOWED_ALGORITHMS" => Some("RS256,PS256,ES256,EdDSA".into()),
-        "REQUIRED_SCOPES" => Some("read:messages".into()),
+        "REQUIRED_SCOPES" => required_scopes.map(str::to_owned),
         _ => None,
     })
     .unwrap();
-    Authorizer::new(config).unwrap()
+    (config, document)
+}
+
+fn authorizer(keys: &[SigningKey]) -> Authorizer {
+    Authorizer::new(workload_config(keys, Some("read:messages")).0).unwrap()
 }
 
 /// A JWKS source that answers from memory.
@@ -183,7 +176,7 @@ fn bench(c: &mut Criterion) {
         });
     });
 
-    let claims = match claims() {
+    let claims = match workload::claims() {
         Value::Object(map) => map,
         _ => unreachable!(),
     };
@@ -254,16 +247,7 @@ fn bench(c: &mut Criterion) {
 
     let token = &cases[0].token;
     let verifier = {
-        let refs: Vec<&SigningKey> = keys.iter().collect();
-        let document = jwks(&refs).to_string();
-        let config = Config::from_lookup(|name| match name {
-            "TOKEN_ISSUER" => Some(ISSUER.into()),
-            "AUDIENCE" => Some(AUDIENCE.into()),
-            "JWKS_JSON" => Some(document.clone()),
-            "ALLOWED_ALGORITHMS" => Some("RS256,PS256,ES256,EdDSA".into()),
-            _ => None,
-        })
-        .unwrap();
+        let (config, document) = workload_config(&keys, None);
         let issuer = config.issuers.into_iter().next().unwrap();
         let keys = KeySet::parse(document.as_bytes(), &issuer.algorithms).unwrap();
         token_verifier::verify::Verifier::new(

@@ -7,6 +7,7 @@
 use std::time::{Duration, Instant};
 
 use serde_json::json;
+use token_verifier::dev::workload::{self, AUDIENCE, ISSUER};
 use token_verifier::jwk::KeySet;
 use token_verifier::keys::KeyCache;
 use token_verifier::verify::{Issuer, TokenFacts, Verifier};
@@ -14,9 +15,6 @@ use token_verifier::{Authorizer, AuthorizerEvent, Config};
 
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
-const ISSUER: &str = "https://acme.us.auth0.com/";
-const AUDIENCE: &str = "https://api.acme.example";
 
 fn rate(seconds: f64, mut f: impl FnMut()) -> u64 {
     let warm = Instant::now();
@@ -79,11 +77,7 @@ fn main() {
             });
         });
         verify.insert(alg.into(), json!(ops));
-        let event = serde_json::to_vec(&json!({
-            "type": "TOKEN", "authorizationToken": format!("Bearer {token}"),
-            "methodArn": "arn:aws:execute-api:us-east-1:123456789012:abcdef1234/prod/GET/messages",
-        }))
-        .unwrap();
+        let event = workload::event(token);
         let ops = rate(seconds, || {
             runtime.block_on(async {
                 let event: AuthorizerEvent = serde_json::from_slice(&event).unwrap();

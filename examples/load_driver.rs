@@ -29,13 +29,11 @@ use std::time::{Duration, Instant};
 
 use serde_json::json;
 use token_verifier::algorithm::Algorithm;
+use token_verifier::dev::workload::{self, AUDIENCE, ISSUER};
 use token_verifier::dev::{SigningKey, jwks};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Notify;
-
-const ISSUER: &str = "https://acme.us.auth0.com/";
-const AUDIENCE: &str = "https://api.acme.example";
 
 /// The Runtime API's state: invocations waiting for a `/next`, and those handed out.
 #[derive(Default)]
@@ -252,24 +250,8 @@ async fn main() {
     let pem_b = std::fs::read_to_string(format!("{root}/tests/keys/rsa-b.pem")).unwrap();
     let rotated_key = SigningKey::from_pem(&pem_b, "rsa-b", Algorithm::RS256).unwrap();
     let event_of = |key: &SigningKey| {
-        let token = key
-        .mint(&json!({
-            "iss": ISSUER, "sub": "auth0|64f1c2a9e1b2c3d4e5f60718",
-            "aud": [AUDIENCE, "https://acme.us.auth0.com/userinfo"],
-            "iat": 1_795_000_000u64, "exp": 4_102_444_800u64, "azp": "8mQ2yMn0QkqG1dY2xVbFh3ZcPpR4sT6u",
-            "scope": "openid profile email read:messages write:messages offline_access",
-            "permissions": ["read:messages", "write:messages", "delete:messages"],
-            "https://acme.example/claims": {"tenant_id": "acme", "roles": ["editor", "viewer"], "email": "jane@acme.example", "email_verified": true},
-            "org_id": "org_9AbCdEfGhIjKlMnO",
-        }))
-        .unwrap();
-        Arc::new(
-            serde_json::to_vec(&json!({
-                "type": "TOKEN", "authorizationToken": format!("Bearer {token}"),
-                "methodArn": "arn:aws:execute-api:us-east-1:123456789012:abcdef1234/prod/GET/messages",
-            }))
-            .unwrap(),
-        )
+        let token = key.mint(&workload::claims()).unwrap();
+        Arc::new(workload::event(&token))
     };
     // Halfway through each level the issuer rotates: the new key joins the key set and
     // every new invocation carries a token signed with it, so all in-flight workers meet

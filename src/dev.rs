@@ -213,3 +213,40 @@ impl SigningKey {
 pub fn jwks(keys: &[&SigningKey]) -> Value {
     json!({ "keys": keys.iter().map(|k| k.public_jwk()).collect::<Vec<_>>() })
 }
+
+/// The workload every benchmark, profile and load test uses
+/// (`shared/reference/performance-anchors.md`): an Auth0-style access token for
+/// [`workload::AUDIENCE`], about 1.1 KB when signed, in a REST TOKEN event.
+pub mod workload {
+    use serde_json::{Value, json};
+
+    /// The issuer of the workload's token.
+    pub const ISSUER: &str = "https://acme.us.auth0.com/";
+    /// The API the workload's token is for.
+    pub const AUDIENCE: &str = "https://api.acme.example";
+
+    /// iss, sub, aud[2], iat, exp (2100), azp, six scopes, three permissions, a
+    /// namespaced object claim and `org_id`.
+    #[must_use]
+    pub fn claims() -> Value {
+        json!({
+            "iss": ISSUER, "sub": "auth0|64f1c2a9e1b2c3d4e5f60718",
+            "aud": [AUDIENCE, "https://acme.us.auth0.com/userinfo"],
+            "iat": 1_795_000_000u64, "exp": 4_102_444_800u64, "azp": "8mQ2yMn0QkqG1dY2xVbFh3ZcPpR4sT6u",
+            "scope": "openid profile email read:messages write:messages offline_access",
+            "permissions": ["read:messages", "write:messages", "delete:messages"],
+            "https://acme.example/claims": {"tenant_id": "acme", "roles": ["editor", "viewer"], "email": "jane@acme.example", "email_verified": true},
+            "org_id": "org_9AbCdEfGhIjKlMnO",
+        })
+    }
+
+    /// The REST TOKEN event carrying `token`, as JSON bytes.
+    #[must_use]
+    pub fn event(token: &str) -> Vec<u8> {
+        serde_json::to_vec(&json!({
+            "type": "TOKEN", "authorizationToken": format!("Bearer {token}"),
+            "methodArn": "arn:aws:execute-api:us-east-1:123456789012:abcdef1234/prod/GET/messages",
+        }))
+        .unwrap_or_default()
+    }
+}

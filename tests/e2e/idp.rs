@@ -5,7 +5,7 @@ use serde_json::Value;
 
 use crate::emulator::Emulator;
 use crate::provider::Provider;
-use crate::support::{http_v2, rest_token};
+use crate::support::http_v2;
 
 const APIS: [(&str, &str); 4] = [
     ("RS256", "https://api.example.com/rs256"),
@@ -45,9 +45,7 @@ async fn provider_tokens_in_every_algorithm_are_allowed_with_their_claims() {
     let emulator = authorizer_for(&provider, "op-algs").await;
     for (alg, resource) in APIS {
         let token = provider.access_token(Some(resource)).await;
-        let answer = emulator
-            .invoke(&rest_token(&format!("Bearer {token}")))
-            .await;
+        let answer = emulator.bearer(&token).await;
         assert_eq!(
             answer["policyDocument"]["Statement"][0]["Effect"], "Allow",
             "{alg}: {answer}"
@@ -91,9 +89,7 @@ async fn the_providers_opaque_token_is_named_with_the_audience_fix() {
         !opaque.contains('.'),
         "the provider issued a JWT without a resource"
     );
-    let answer = emulator
-        .invoke(&rest_token(&format!("Bearer {opaque}")))
-        .await;
+    let answer = emulator.bearer(&opaque).await;
     assert_eq!(answer["errorMessage"], "Unauthorized");
     let decision = &emulator.decisions()[0];
     assert_eq!(decision["reason"], "opaque_token");
@@ -107,9 +103,7 @@ async fn the_providers_id_token_is_refused_as_an_id_token() {
     let provider = Provider::start("id", None, "1").await;
     let emulator = authorizer_for(&provider, "op-id").await;
     let id_token = provider.id_token().await;
-    let answer = emulator
-        .invoke(&rest_token(&format!("Bearer {id_token}")))
-        .await;
+    let answer = emulator.bearer(&id_token).await;
     assert_eq!(answer["errorMessage"], "Unauthorized");
     let decision = &emulator.decisions()[0];
     assert_eq!(decision["reason"], "id_token", "{decision}");
@@ -123,26 +117,20 @@ async fn a_provider_restarted_with_new_keys_is_picked_up_with_one_refetch() {
     let port = first.port;
     let emulator = authorizer_for(&first, "op-rotation").await;
     let old = first.access_token(Some(APIS[0].1)).await;
-    assert!(
-        emulator
-            .invoke(&rest_token(&format!("Bearer {old}")))
-            .await
-            .get("policyDocument")
-            .is_some()
-    );
+    assert!(emulator.bearer(&old).await.get("policyDocument").is_some());
     first.stop();
 
     let second = Provider::start("rotation", Some(port), "2").await;
     let new = second.access_token(Some(APIS[0].1)).await;
     for _ in 0..3 {
-        let answer = emulator.invoke(&rest_token(&format!("Bearer {new}"))).await;
+        let answer = emulator.bearer(&new).await;
         assert_eq!(
             answer["policyDocument"]["Statement"][0]["Effect"], "Allow",
             "{answer}"
         );
     }
     // The old key is gone from the new set: refused, and within the cool-down no refetch.
-    let answer = emulator.invoke(&rest_token(&format!("Bearer {old}"))).await;
+    let answer = emulator.bearer(&old).await;
     assert_eq!(answer["errorMessage"], "Unauthorized");
     let reasons: Vec<String> = emulator
         .decisions()

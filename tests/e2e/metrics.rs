@@ -45,16 +45,12 @@ async fn decisions_key_fetches_stale_keys_and_cool_downs_become_metrics() {
         .unwrap();
     let unknown_kid = rsa_b().mint(&claims(json!({}))).unwrap();
     for token in [&valid, &wrong_audience, &unknown_kid, &unknown_kid] {
-        emulator
-            .invoke(&rest_token(&format!("Bearer {token}")))
-            .await;
+        emulator.bearer(token).await;
     }
     // The IdP goes down; once the TTL has passed, the last good keys still serve.
     server.set("/jwks", Reply::Status(503, "down".into()));
     tokio::time::sleep(Duration::from_millis(1100)).await;
-    let stale = emulator
-        .invoke(&rest_token(&format!("Bearer {valid}")))
-        .await;
+    let stale = emulator.bearer(&valid).await;
     assert_eq!(
         stale["policyDocument"]["Statement"][0]["Effect"], "Allow",
         "{stale}"
@@ -127,9 +123,7 @@ async fn metrics_off_writes_none() {
     )
     .await;
     let token = rsa_a().mint(&claims(json!({}))).unwrap();
-    emulator
-        .invoke(&rest_token(&format!("Bearer {token}")))
-        .await;
+    emulator.bearer(&token).await;
     assert_eq!(emulator.decisions().len(), 1);
     assert!(emf(&emulator).is_empty());
 }

@@ -40,9 +40,7 @@ async fn introspection_with_a_secret_from_ssm_allows_the_providers_opaque_tokens
     let opaque = provider.access_token(None).await;
     assert!(!opaque.contains('.'));
     for _ in 0..3 {
-        let answer = emulator
-            .invoke(&rest_token(&format!("Bearer {opaque}")))
-            .await;
+        let answer = emulator.bearer(&opaque).await;
         assert_eq!(
             answer["policyDocument"]["Statement"][0]["Effect"], "Allow",
             "{answer}"
@@ -66,9 +64,7 @@ async fn introspection_with_a_secret_from_ssm_allows_the_providers_opaque_tokens
 
     // A token the provider does not know is inactive.
     let unknown = "x".repeat(43);
-    let answer = emulator
-        .invoke(&rest_token(&format!("Bearer {unknown}")))
-        .await;
+    let answer = emulator.bearer(&unknown).await;
     assert_eq!(answer["errorMessage"], "Unauthorized");
     assert_eq!(decision(&emulator, 3)["reason"], "token_inactive");
 
@@ -80,9 +76,7 @@ async fn introspection_with_a_secret_from_ssm_allows_the_providers_opaque_tokens
         }
     }
     let misconfigured = Emulator::start("opaque-wrong-secret", &wrong).await;
-    let answer = misconfigured
-        .invoke(&rest_token(&format!("Bearer {opaque}")))
-        .await;
+    let answer = misconfigured.bearer(&opaque).await;
     assert_eq!(answer["errorType"], "introspection_unavailable", "{answer}");
 
     // A rotation: the function read the old secret at init; SSM now holds the new one.
@@ -96,9 +90,7 @@ async fn introspection_with_a_secret_from_ssm_allows_the_providers_opaque_tokens
     // Init happens at the first invoke; a credential too short to send starts it.
     let _ = rotating.invoke(&rest_token("Bearer warm-up")).await;
     moto.put("/tv/rotating", "svc-secret", true).await;
-    let answer = rotating
-        .invoke(&rest_token(&format!("Bearer {opaque}")))
-        .await;
+    let answer = rotating.bearer(&opaque).await;
     assert_eq!(
         answer["policyDocument"]["Statement"][0]["Effect"], "Allow",
         "{answer}"
@@ -121,9 +113,7 @@ async fn userinfo_allows_a_users_opaque_token_with_the_users_claims() {
     )
     .await;
     let token = provider.user_access_token().await;
-    let answer = emulator
-        .invoke(&rest_token(&format!("Bearer {token}")))
-        .await;
+    let answer = emulator.bearer(&token).await;
     assert_eq!(
         answer["policyDocument"]["Statement"][0]["Effect"], "Allow",
         "{answer}"
@@ -134,9 +124,7 @@ async fn userinfo_allows_a_users_opaque_token_with_the_users_claims() {
 
     // A client-credentials token has no user: userinfo refuses it.
     let machine = provider.access_token(None).await;
-    let answer = emulator
-        .invoke(&rest_token(&format!("Bearer {machine}")))
-        .await;
+    let answer = emulator.bearer(&machine).await;
     assert_eq!(answer["errorMessage"], "Unauthorized", "{answer}");
     assert_eq!(decision(&emulator, 1)["reason"], "token_inactive");
 }

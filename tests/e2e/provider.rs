@@ -118,24 +118,20 @@ impl Provider {
 
     /// An opaque access token of `user-1` (scope `openid email`), as after a login.
     pub async fn user_access_token(&self) -> String {
-        let response: Value = self
-            .client
-            .get(format!("{}/test/user-access-token", self.issuer))
-            .send()
+        self.test_token("/test/user-access-token", "access_token")
             .await
-            .unwrap()
-            .text()
-            .await
-            .map(|t| serde_json::from_str(&t).unwrap())
-            .unwrap();
-        response["access_token"].as_str().unwrap().to_owned()
     }
 
     /// An ID token the provider signs for the client `svc`.
     pub async fn id_token(&self) -> String {
+        self.test_token("/test/id-token", "id_token").await
+    }
+
+    /// The `member` of what the provider's test route `path` answers.
+    async fn test_token(&self, path: &str, member: &str) -> String {
         let response: Value = self
             .client
-            .get(format!("{}/test/id-token", self.issuer))
+            .get(format!("{}{path}", self.issuer))
             .send()
             .await
             .unwrap()
@@ -143,7 +139,10 @@ impl Provider {
             .await
             .map(|t| serde_json::from_str(&t).unwrap())
             .unwrap();
-        response["id_token"].as_str().unwrap().to_owned()
+        response[member]
+            .as_str()
+            .unwrap_or_else(|| panic!("no {member}: {response}"))
+            .to_owned()
     }
 
     pub fn stop(mut self) {

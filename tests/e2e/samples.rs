@@ -109,9 +109,7 @@ async fn keys_are_fetched_at_init_and_cached_across_invocations() {
     .await;
     let token = old.mint(&claims(json!({}))).unwrap();
     for _ in 0..20 {
-        let answer = emulator
-            .invoke(&rest_token(&format!("Bearer {token}")))
-            .await;
+        let answer = emulator.bearer(&token).await;
         assert_eq!(
             answer["policyDocument"]["Statement"][0]["Effect"], "Allow",
             "{answer}"
@@ -163,9 +161,7 @@ async fn an_unreachable_idp_fails_closed_within_the_deadline() {
     .await;
     let token = rsa_a().mint(&claims(json!({}))).unwrap();
     let started = Instant::now();
-    let answer = emulator
-        .invoke(&rest_token(&format!("Bearer {token}")))
-        .await;
+    let answer = emulator.bearer(&token).await;
     assert!(
         started.elapsed() < Duration::from_secs(5),
         "took {:?}",

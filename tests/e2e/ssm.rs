@@ -48,28 +48,18 @@ async fn a_secure_string_document_is_loaded_reloaded_and_a_bad_one_ignored() {
     let token = key
         .mint(&claims(json!({"aud": "https://new-api"})))
         .unwrap();
-    assert!(!allowed(
-        &emulator
-            .invoke(&rest_token(&format!("Bearer {token}")))
-            .await
-    ));
+    assert!(!allowed(&emulator.bearer(&token).await));
 
     moto.put("/tv/config", &doc("https://new-api", &server), true)
         .await;
     tokio::time::sleep(Duration::from_millis(1100)).await;
-    let answer = emulator
-        .invoke(&rest_token(&format!("Bearer {token}")))
-        .await;
+    let answer = emulator.bearer(&token).await;
     assert!(allowed(&answer), "{answer}\n{}", emulator.log());
 
     moto.put("/tv/config", "{\"issuers\": [}", true).await;
     tokio::time::sleep(Duration::from_millis(1100)).await;
     assert!(
-        allowed(
-            &emulator
-                .invoke(&rest_token(&format!("Bearer {token}")))
-                .await
-        ),
+        allowed(&emulator.bearer(&token).await),
         "last good configuration kept"
     );
     let lines = emulator.json_lines();
@@ -221,9 +211,7 @@ async fn a_key_snapshot_carries_a_cold_start_through_an_idp_outage() {
     let token = key.mint(&claims(json!({}))).unwrap();
     {
         let warm = emulator("ssm-snapshot-1", &moto, &vars).await;
-        assert!(allowed(
-            &warm.invoke(&rest_token(&format!("Bearer {token}"))).await
-        ));
+        assert!(allowed(&warm.bearer(&token).await));
     }
     let stored = moto
         .get(&snapshot_name("/tv/jwks", ISSUER))
@@ -233,7 +221,7 @@ async fn a_key_snapshot_carries_a_cold_start_through_an_idp_outage() {
 
     server.set("/jwks", Reply::Status(503, "down".into()));
     let cold = emulator("ssm-snapshot-2", &moto, &vars).await;
-    let answer = cold.invoke(&rest_token(&format!("Bearer {token}"))).await;
+    let answer = cold.bearer(&token).await;
     assert!(allowed(&answer), "{answer}\n{}", cold.log());
     assert_eq!(cold.decisions()[0]["keys"], "snapshot");
     let used = cold
