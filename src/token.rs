@@ -53,22 +53,32 @@ pub fn parse(token: &str, max_bytes: usize) -> Result<Jws<'_>, Refusal> {
             format!("{} bytes, limit {max_bytes}", token.len()),
         ));
     }
-    let dots = token.bytes().filter(|&b| b == b'.').count();
-    match dots {
+    // One SIMD pass finds the dots and counts them (a byte-at-a-time count cost about
+    // 0.2 µs on a 1 KB token, and splitting searched the token a second time).
+    let mut dots = [0; 2];
+    let mut count = 0;
+    for at in memchr::memchr_iter(b'.', token.as_bytes()) {
+        if let Some(slot) = dots.get_mut(count) {
+            *slot = at;
+        }
+        count += 1;
+    }
+    match count {
         2 => {}
         0 => return Err(classify_dotless(token)),
         4 => return Err(encrypted(token)),
         _ => {
             return Err(Refusal::new(
                 Reason::MalformedToken,
-                format!("{} segments; a signed JWT has 3", dots + 1),
+                format!("{} segments; a signed JWT has 3", count + 1),
             ));
         }
     }
-    let mut parts = token.splitn(3, '.');
-    let (Some(h64), Some(p64), Some(s64)) = (parts.next(), parts.next(), parts.next()) else {
-        return Err(Refusal::new(Reason::MalformedToken, "not 3 segments"));
-    };
+    let (h64, p64, s64) = (
+        &token[..dots[0]],
+        &token[dots[0] + 1..dots[1]],
+        &token[dots[1] + 1..],
+    );
     for (name, part) in [("header", h64), ("payload", p64), ("signature", s64)] {
         if part.is_empty() {
             return Err(Refusal::new(
