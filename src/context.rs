@@ -102,7 +102,7 @@ pub fn flat(claims: Map<String, Value>, settings: &ContextSettings) -> (FlatCont
             + 4
             + match &scalar {
                 Scalar::Str(s) => json_string_len(s),
-                Scalar::Num(n) => n.to_string().len(),
+                Scalar::Num(n) => json_number_len(n),
                 Scalar::Bool(_) => 5,
             };
         if size + cost > settings.max_bytes {
@@ -147,12 +147,35 @@ pub fn native(
 
 /// The length of a string serialised as JSON, without serialising it.
 fn json_string_len(s: &str) -> usize {
-    // Branch-free, so it vectorises: quotes and backslashes take 1 more byte, control
-    // characters at most 5 more (`\u00XX`).
-    2 + s.len()
-        + s.bytes()
-            .map(|b| usize::from(b == b'"' || b == b'\\') + 5 * usize::from(b < 0x20))
-            .sum::<usize>()
+    // Quotes and backslashes take 1 more byte, control characters at most 5 more
+    // (`\u00XX`). Counted per 255-byte chunk in u8 lanes, branch-free: the compiler
+    // vectorises that 16 bytes at a time even at the SSE2 baseline (a usize sum took
+    // 2 lanes).
+    let mut extra = 0;
+    for chunk in s.as_bytes().chunks(255) {
+        let (escaped, control) = chunk.iter().fold((0u8, 0u8), |(e, c), &b| {
+            (
+                e + u8::from(b == b'"' || b == b'\\'),
+                c + u8::from(b < 0x20),
+            )
+        });
+        extra += usize::from(escaped) + 5 * usize::from(control);
+    }
+    2 + s.len() + extra
+}
+
+/// The length of a number as JSON, without building the text.
+fn json_number_len(n: &Number) -> usize {
+    struct Count(usize);
+    impl std::fmt::Write for Count {
+        fn write_str(&mut self, s: &str) -> std::fmt::Result {
+            self.0 += s.len();
+            Ok(())
+        }
+    }
+    let mut count = Count(0);
+    let _ = std::fmt::Write::write_fmt(&mut count, format_args!("{n}"));
+    count.0
 }
 
 #[cfg(test)]
@@ -194,6 +217,37 @@ mod tests {
         );
         for value in out.as_object().unwrap().values() {
             assert!(value.is_string() || value.is_number() || value.is_boolean());
+        }
+    }
+
+    #[test]
+    fn sizes_are_exactly_what_serde_json_writes() {
+        let long_quoted = "\"a\\b\"".repeat(300);
+        let controls: String = (0u8..0x20).map(char::from).collect::<String>().repeat(20);
+        for s in [
+            "",
+            "auth0|123",
+            "é ü 日本",
+            long_quoted.as_str(),
+            controls.as_str(),
+            &"x".repeat(1000),
+        ] {
+            let written = serde_json::to_string(s).unwrap().len();
+            assert!(json_string_len(s) >= written, "{s:?}");
+            // Only control characters with a short escape (\n, \t, ...) are estimated high.
+            if !s.bytes().any(|b| b < 0x20) {
+                assert_eq!(json_string_len(s), written, "{s:?}");
+            }
+        }
+        for n in [
+            json!(0),
+            json!(-17),
+            json!(u64::MAX),
+            json!(1.5),
+            json!(1e-7),
+        ] {
+            let Value::Number(n) = n else { unreachable!() };
+            assert!(json_number_len(&n) >= serde_json::to_string(&n).unwrap().len());
         }
     }
 
