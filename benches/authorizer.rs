@@ -338,9 +338,52 @@ fn bench(c: &mut Criterion) {
             black_box(serde_json::from_str::<serde::de::IgnoredAny>(black_box(payload)).unwrap())
         })
     });
+    // The floor under `handler/RS256`: the least any authorizer must do between the
+    // event's bytes and the answer's — read the event without copying, split and decode
+    // the token, check that header and payload are JSON (reading no claim, checking none),
+    // verify the signature, write an Allow with the payload as it is. What is left for
+    // every check, the context conversion and the log facts (BENCHMARKS.md).
+    let rsa = set.select(Some("rsa-a"), Algorithm::RS256).unwrap();
+    let rsa_event = cases[0].event.clone();
+    c.bench_function("floor/pipeline_RS256", |b| {
+        b.iter(|| black_box(floor_pipeline(black_box(&rsa_event), rsa)))
+    });
     c.bench_function("fingerprint", |b| {
         b.iter(|| black_box(token_verifier::authorizer::fingerprint(black_box(token))))
     });
+}
+
+#[derive(serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct MinimalEvent<'a> {
+    #[serde(rename = "type")]
+    kind: &'a str,
+    authorization_token: &'a str,
+    method_arn: &'a str,
+}
+
+fn floor_pipeline(event: &[u8], key: &token_verifier::jwk::VerificationKey) -> Vec<u8> {
+    use serde::de::IgnoredAny;
+    let event: MinimalEvent = serde_json::from_slice(event).unwrap();
+    assert_eq!(event.kind, "TOKEN");
+    let token = event.authorization_token.strip_prefix("Bearer ").unwrap();
+    let mut dots = memchr::memchr_iter(b'.', token.as_bytes());
+    let (first, second) = (dots.next().unwrap(), dots.next().unwrap());
+    assert!(dots.next().is_none());
+    let decode = |s: &str| base64_simd::URL_SAFE_NO_PAD.decode_to_vec(s).unwrap();
+    let header = decode(&token[..first]);
+    serde_json::from_slice::<IgnoredAny>(&header).unwrap();
+    let payload = String::from_utf8(decode(&token[first + 1..second])).unwrap();
+    serde_json::from_str::<IgnoredAny>(&payload).unwrap();
+    let signature = decode(&token[second + 1..]);
+    assert!(key.verify(Algorithm::RS256, &token.as_bytes()[..second], &signature));
+    let mut answer = Vec::with_capacity(payload.len() + 256);
+    answer.extend_from_slice(br#"{"principalId":"user","policyDocument":{"Version":"2012-10-17","Statement":[{"Action":"execute-api:Invoke","Effect":"Allow","Resource":[""#);
+    answer.extend_from_slice(event.method_arn.as_bytes());
+    answer.extend_from_slice(br#""]}]},"context":"#);
+    answer.extend_from_slice(payload.as_bytes());
+    answer.push(b'}');
+    answer
 }
 
 fn config() -> Criterion {
