@@ -149,32 +149,47 @@ fn bench(c: &mut Criterion) {
         });
     }
 
-    // The same with the decision log line formatted as in Lambda (JSON, to a sink).
-    let subscriber = tracing_subscriber::fmt()
-        .json()
-        .flatten_event(true)
-        .with_current_span(false)
-        .with_span_list(false)
-        .with_writer(std::io::sink)
-        .finish();
+    // The same with the decision log line formatted as in Lambda (JSON, to a sink): the
+    // subscriber `main` installs, then tracing-subscriber's own JSON format for comparison.
     let logged_event = cases[0].event.clone();
-    tracing::subscriber::with_default(subscriber, || {
-        c.bench_function("handler_logged/RS256", |b| {
-            b.iter_custom(|iterations| {
-                runtime.block_on(async {
-                    let started = std::time::Instant::now();
-                    for _ in 0..iterations {
-                        let event: AuthorizerEvent =
-                            serde_json::from_slice(black_box(&logged_event)).unwrap();
-                        black_box(
-                            serde_json::to_vec(&authorizer.handle(event).await.unwrap()).unwrap(),
-                        );
-                    }
-                    started.elapsed()
-                })
+    let mut logged = |name: &str, subscriber: tracing::Dispatch| {
+        tracing::dispatcher::with_default(&subscriber, || {
+            c.bench_function(name, |b| {
+                b.iter_custom(|iterations| {
+                    runtime.block_on(async {
+                        let started = std::time::Instant::now();
+                        for _ in 0..iterations {
+                            let event: AuthorizerEvent =
+                                serde_json::from_slice(black_box(&logged_event)).unwrap();
+                            black_box(
+                                serde_json::to_vec(&authorizer.handle(event).await.unwrap())
+                                    .unwrap(),
+                            );
+                        }
+                        started.elapsed()
+                    })
+                });
             });
         });
-    });
+    };
+    let filter = || tracing_subscriber::EnvFilter::new(token_verifier::logging::filter_for(None));
+    logged(
+        "handler_logged/RS256",
+        tracing::Dispatch::new(token_verifier::logging::subscriber(filter(), std::io::sink)),
+    );
+    logged(
+        "handler_logged_generic/RS256",
+        tracing::Dispatch::new(
+            tracing_subscriber::fmt()
+                .json()
+                .flatten_event(true)
+                .with_current_span(false)
+                .with_span_list(false)
+                .with_env_filter(filter())
+                .with_writer(std::io::sink)
+                .finish(),
+        ),
+    );
 
     let claims = match workload::claims() {
         Value::Object(map) => map,
