@@ -252,7 +252,7 @@ mod tests {
     fn log_everything() {
         let hostile = "quote \" backslash \\ newline \n tab \t nul \0 bell \u{7} é 日本 \u{2028}";
         let error = std::io::Error::other("connect \"refused\"");
-        tracing::info!(target: "decision", outcome = "allow", latency_us = 17_u64, delta = -3_i64, ratio = 0.75, nan = f64::NAN, cached = true, hostile, shown = %hostile, debugged = ?hostile, error = &error as &dyn std::error::Error, "decision");
+        tracing::info!(target: "decision", outcome = "allow", latency_us = 17_u64, delta = -3_i64, ratio = 0.75, nan = f64::NAN, big = u128::MAX, small = i128::MIN, cached = true, hostile, shown = %hostile, debugged = ?hostile, error = &error as &dyn std::error::Error, "decision");
         tracing::warn!(count = 2, "key set fetched: {} keys, {hostile}", 4);
         tracing::error!("panic: \"{hostile}\"");
     }
