@@ -154,13 +154,11 @@ impl<W: fmt::Write> Visit for JsonFields<'_, W> {
         self.field(field, |out| write!(out, "{value}"));
     }
     fn record_f64(&mut self, field: &Field, value: f64) {
-        // JSON has no NaN or infinity.
-        self.field(field, |out| {
-            if value.is_finite() {
-                write!(out, "{value}")
-            } else {
-                out.write_str("null")
-            }
+        // As serde_json writes numbers (shortest round-trip form, `1.0`, `1e300`); JSON
+        // has no NaN or infinity.
+        self.field(field, |out| match serde_json::Number::from_f64(value) {
+            Some(number) => write!(out, "{number}"),
+            None => out.write_str("null"),
         });
     }
     fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
@@ -193,6 +191,8 @@ impl<W: fmt::Write> fmt::Write for Escaped<'_, W> {
                 b'\n' => "\\n",
                 b'\r' => "\\r",
                 b'\t' => "\\t",
+                0x08 => "\\b",
+                0x0c => "\\f",
                 0x00..=0x1f => "",
                 _ => continue,
             };
@@ -252,9 +252,9 @@ mod tests {
     fn log_everything() {
         let hostile = "quote \" backslash \\ newline \n tab \t nul \0 bell \u{7} é 日本 \u{2028}";
         let error = std::io::Error::other("connect \"refused\"");
-        tracing::info!(target: "decision", outcome = "allow", latency_us = 17_u64, delta = -3_i64, ratio = 0.75, nan = f64::NAN, big = u128::MAX, small = i128::MIN, cached = true, hostile, shown = %hostile, debugged = ?hostile, error = &error as &dyn std::error::Error, "decision");
+        tracing::info!(target: "decision", outcome = "allow", latency_us = 17_u64, delta = -3_i64, ratio = 0.75, one = 1.0, negative_zero = -0.0, huge = 1e300, tiny = 5e-324, nan = f64::NAN, infinite = f64::INFINITY, big = u128::MAX, small = i128::MIN, cached = true, hostile, shown = %hostile, debugged = ?hostile, error = &error as &dyn std::error::Error, "decision");
         tracing::warn!(count = 2, "key set fetched: {} keys, {hostile}", 4);
-        tracing::error!("panic: \"{hostile}\"");
+        tracing::error!("panic: \"{hostile}\" \u{8}\u{c}\r\u{1f}");
     }
 
     #[test]
@@ -273,20 +273,26 @@ mod tests {
             .with_writer(theirs.clone())
             .finish();
         tracing::subscriber::with_default(reference, log_everything);
-        let (mut ours, mut theirs) = (ours.parsed(), theirs.parsed());
+        // The same text after the timestamp, byte for byte: keys, order, escapes, numbers.
+        let after_stamp = |lines: &Lines| -> Vec<String> {
+            String::from_utf8(lines.0.lock().unwrap().clone())
+                .unwrap()
+                .lines()
+                .map(|line| {
+                    let (stamp, rest) = line.split_once(r#"","level":"#).unwrap();
+                    let stamp = stamp.strip_prefix(r#"{"timestamp":""#).unwrap();
+                    // 2026-11-22T21:49:37.123456Z
+                    assert_eq!(stamp.len(), 27, "{stamp}");
+                    assert!(stamp.ends_with('Z') && stamp.as_bytes()[10] == b'T');
+                    rest.to_owned()
+                })
+                .collect()
+        };
+        assert_eq!(after_stamp(&ours), after_stamp(&theirs));
+        let ours = ours.parsed();
         assert_eq!(ours.len(), 3);
-        for line in ours.iter_mut().chain(theirs.iter_mut()) {
-            let stamp = line.as_object_mut().unwrap().remove("timestamp").unwrap();
-            let stamp = stamp.as_str().unwrap();
-            // 2026-11-22T21:49:37.123456Z
-            assert_eq!(stamp.len(), 27, "{stamp}");
-            assert!(
-                stamp.ends_with('Z') && stamp.as_bytes()[10] == b'T',
-                "{stamp}"
-            );
-        }
-        assert_eq!(ours, theirs);
         assert_eq!(ours[0]["nan"], Value::Null);
+        assert_eq!(ours[0]["one"], json!(1.0));
         assert_eq!(ours[0]["error"], json!("connect \"refused\""));
         assert_eq!(ours[2]["level"], "ERROR");
     }
@@ -308,12 +314,21 @@ mod tests {
 
     proptest! {
         #[test]
-        fn escaped_strings_read_back_as_themselves(s in any::<String>()) {
+        fn escaped_strings_read_back_as_themselves(
+            chars in proptest::collection::vec(
+                prop_oneof![any::<char>(), (0u8..0x20).prop_map(char::from)],
+                0..64,
+            )
+        ) {
+            // Control characters mixed in: `any::<char>()` alone almost never draws one.
+            let s: String = chars.into_iter().collect();
             let mut out = String::new();
             write_json_str(&mut out, &s).unwrap();
-            prop_assert_eq!(serde_json::from_str::<String>(&out).unwrap(), s);
-            // One line per event: no raw line break can end it early.
-            prop_assert!(!out.contains('\n') && !out.contains('\r'));
+            prop_assert_eq!(serde_json::from_str::<String>(&out).unwrap(), s.clone());
+            // What serde_json writes, byte for byte.
+            prop_assert_eq!(&out, &serde_json::to_string(&s).unwrap());
+            // One line per event: no raw control character, so no line break.
+            prop_assert!(!out.bytes().any(|b| b < 0x20));
         }
     }
 
