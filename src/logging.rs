@@ -10,8 +10,8 @@
 //! Lines are written by [`LambdaJson`], not `tracing-subscriber`'s JSON format: the same
 //! object (`timestamp`, `level`, the event's fields in order, `target`), written straight
 //! into the line buffer. Every request logs a decision line: the generic formatter
-//! spent 1.8 µs on it (serde through an `io::Write` adapter that re-checks UTF-8 on
-//! every chunk), this one 0.8 µs (`handler_logged*` benches, BENCHMARKS.md).
+//! spent 2.0 µs on it (serde through an `io::Write` adapter that re-checks UTF-8 on
+//! every chunk), this one 1.2 µs (`handler_logged*` benches, BENCHMARKS.md).
 
 use std::fmt::{self, Write as _};
 
