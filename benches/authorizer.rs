@@ -179,16 +179,10 @@ fn bench(c: &mut Criterion) {
     );
     logged(
         "handler_logged_generic/RS256",
-        tracing::Dispatch::new(
-            tracing_subscriber::fmt()
-                .json()
-                .flatten_event(true)
-                .with_current_span(false)
-                .with_span_list(false)
-                .with_env_filter(filter())
-                .with_writer(std::io::sink)
-                .finish(),
-        ),
+        tracing::Dispatch::new(token_verifier::dev::generic_json_subscriber(
+            filter(),
+            std::io::sink,
+        )),
     );
 
     let claims = match workload::claims() {

@@ -250,3 +250,24 @@ pub mod workload {
         .unwrap_or_default()
     }
 }
+
+/// tracing-subscriber's own JSON format, set up as the authorizer used it before
+/// [`crate::logging::LambdaJson`]: the reference that formatter is tested and benchmarked
+/// against.
+pub fn generic_json_subscriber<W>(
+    filter: tracing_subscriber::EnvFilter,
+    writer: W,
+) -> impl tracing::Subscriber + Send + Sync
+where
+    W: for<'w> tracing_subscriber::fmt::MakeWriter<'w> + Send + Sync + 'static,
+{
+    tracing_subscriber::fmt()
+        .json()
+        .flatten_event(true)
+        .with_current_span(false)
+        .with_span_list(false)
+        .with_target(true)
+        .with_env_filter(filter)
+        .with_writer(writer)
+        .finish()
+}

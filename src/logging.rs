@@ -263,15 +263,7 @@ mod tests {
         let theirs = Lines::default();
         let filter = || EnvFilter::new("trace");
         tracing::subscriber::with_default(subscriber(filter(), ours.clone()), log_everything);
-        let reference = tracing_subscriber::fmt()
-            .json()
-            .flatten_event(true)
-            .with_current_span(false)
-            .with_span_list(false)
-            .with_target(true)
-            .with_env_filter(filter())
-            .with_writer(theirs.clone())
-            .finish();
+        let reference = crate::dev::generic_json_subscriber(filter(), theirs.clone());
         tracing::subscriber::with_default(reference, log_everything);
         // The same text after the timestamp, byte for byte: keys, order, escapes, numbers.
         let after_stamp = |lines: &Lines| -> Vec<String> {

@@ -278,56 +278,40 @@ mod tests {
         assert!(doc.get("StaleKeysServed").is_none());
     }
 
+    /// The EMF document of an allowed decision, changed by `change`, checked valid.
+    fn allow_with(change: impl FnOnce(&mut DecisionMetrics<'static>)) -> Value {
+        let mut metrics = DecisionMetrics {
+            outcome: "allow",
+            reason: "ok",
+            latency_us: 5,
+            key_origin: None,
+            cooled_down: false,
+            opaque_lookup: None,
+        };
+        change(&mut metrics);
+        let doc = parsed(&decision_line(&settings(), &metrics, 0));
+        assert_valid_emf(&doc);
+        doc
+    }
+
     #[test]
     fn stale_keys_and_cool_down_rejections_are_counted_when_they_happen() {
         for origin in [KeyOrigin::Stale, KeyOrigin::Snapshot] {
-            let doc = parsed(&decision_line(
-                &settings(),
-                &DecisionMetrics {
-                    outcome: "allow",
-                    reason: "ok",
-                    latency_us: 5,
-                    key_origin: Some(origin),
-                    cooled_down: false,
-                    opaque_lookup: None,
-                },
-                0,
-            ));
-            assert_valid_emf(&doc);
+            let doc = allow_with(|m| m.key_origin = Some(origin));
             assert_eq!(doc["StaleKeysServed"], 1);
         }
-        let doc = parsed(&decision_line(
-            &settings(),
-            &DecisionMetrics {
-                outcome: "unauthorized",
-                reason: "unknown_kid",
-                latency_us: 5,
-                key_origin: None,
-                cooled_down: true,
-                opaque_lookup: None,
-            },
-            0,
-        ));
-        assert_valid_emf(&doc);
+        let doc = allow_with(|m| {
+            m.outcome = "unauthorized";
+            m.reason = "unknown_kid";
+            m.cooled_down = true;
+        });
         assert_eq!(doc["CooldownRejections"], 1);
         for (lookup, metric) in [
             (Lookup::Cached, Some("OpaqueCacheHits")),
             (Lookup::Asked, Some("OpaqueLookups")),
             (Lookup::NotAsked, None),
         ] {
-            let doc = parsed(&decision_line(
-                &settings(),
-                &DecisionMetrics {
-                    outcome: "allow",
-                    reason: "ok",
-                    latency_us: 5,
-                    key_origin: None,
-                    cooled_down: false,
-                    opaque_lookup: Some(lookup),
-                },
-                0,
-            ));
-            assert_valid_emf(&doc);
+            let doc = allow_with(|m| m.opaque_lookup = Some(lookup));
             for name in ["OpaqueCacheHits", "OpaqueLookups"] {
                 let expected = if Some(name) == metric {
                     json!(1)

@@ -8,7 +8,6 @@ use std::time::{Duration, Instant};
 use serde_json::json;
 use token_verifier::Authorizer;
 use token_verifier::algorithm::Algorithm;
-use token_verifier::dev::SigningKey;
 
 use crate::support::*;
 
@@ -87,15 +86,9 @@ async fn a_rotation_seen_by_100_simultaneous_requests_refetches_once() {
 async fn a_kid_flood_of_100_simultaneous_requests_stays_bounded() {
     let server = JwksServer::with_keys(&[&rsa_a()]).await;
     let authorizer = Arc::new(authorizer(&server, &[]).await);
-    let pem = std::fs::read_to_string(format!(
-        "{}/tests/keys/rsa-b.pem",
-        env!("CARGO_MANIFEST_DIR")
-    ))
-    .unwrap();
     let tokens: Vec<String> = (0..N)
         .map(|i| {
-            SigningKey::from_pem(&pem, &format!("random-kid-{i}"), Algorithm::RS256)
-                .unwrap()
+            key("rsa-b.pem", &format!("random-kid-{i}"), Algorithm::RS256)
                 .mint(&claims(json!({})))
                 .unwrap()
         })
@@ -232,17 +225,14 @@ async fn a_slow_snapshot_save_does_not_hold_up_a_rotation() {
     let server = JwksServer::with_keys(&[&old]).await;
     let store = Arc::new(SlowWrites::default());
     let uri = server.url("/jwks");
-    let vars = [
-        ("TOKEN_ISSUER", ISSUER),
-        ("AUDIENCE", AUDIENCE),
-        ("JWKS_URI", uri.as_str()),
-        ("JWKS_SNAPSHOT_PARAMETER", "/tv/jwks"),
-    ];
     let dyn_store: Arc<dyn token_verifier::ssm::ParameterStore> = store.clone();
     let authorizer = Arc::new(
-        Authorizer::load_with(crate::sources::env(&vars), Some(dyn_store))
-            .await
-            .unwrap(),
+        Authorizer::load_with(
+            crate::sources::env(&crate::sources::snapshotting(&uri)),
+            Some(dyn_store),
+        )
+        .await
+        .unwrap(),
     );
     authorizer.prefetch().await;
     server.set_keys(&[&old, &new]);

@@ -63,6 +63,19 @@ pub fn env(vars: &[(&str, &str)]) -> EnvConfig {
     EnvConfig::from_lookup(|name| map.get(name).cloned()).unwrap()
 }
 
+/// The snapshot parameter's name in these tests.
+pub const SNAPSHOT: &str = "/tv/jwks";
+
+/// One issuer whose keys come from `jwks_uri`, snapshotted to [`SNAPSHOT`].
+pub fn snapshotting(jwks_uri: &str) -> [(&'static str, &str); 4] {
+    [
+        ("TOKEN_ISSUER", ISSUER),
+        ("AUDIENCE", AUDIENCE),
+        ("JWKS_URI", jwks_uri),
+        ("JWKS_SNAPSHOT_PARAMETER", SNAPSHOT),
+    ]
+}
+
 fn document(server: &JwksServer, audience: &str) -> String {
     json!({"issuers": [{"issuer": ISSUER, "audiences": [audience], "jwks_uri": server.url("/jwks")}]}).to_string()
 }
@@ -238,17 +251,12 @@ async fn key_snapshots_are_saved_and_used_when_the_idp_is_down_at_cold_start() {
     let server = JwksServer::with_keys(&[&key]).await;
     let store = Arc::new(MemoryStore::default());
     let uri = server.url("/jwks");
-    let vars = [
-        ("TOKEN_ISSUER", ISSUER),
-        ("AUDIENCE", AUDIENCE),
-        ("JWKS_URI", uri.as_str()),
-        ("JWKS_SNAPSHOT_PARAMETER", "/tv/jwks"),
-    ];
+    let vars = snapshotting(&uri);
     let first = load(&store, &vars).await;
     let token = key.mint(&claims(json!({}))).unwrap();
     assert_eq!(decide(&first, bearer(&token)).await.reason(), "ok");
     let saved = store
-        .value(&snapshot_name("/tv/jwks", ISSUER))
+        .value(&snapshot_name(SNAPSHOT, ISSUER))
         .expect("a snapshot was saved");
     let saved: Value = serde_json::from_str(&saved).unwrap();
     assert_eq!(saved["issuer"], ISSUER);
@@ -278,18 +286,9 @@ async fn a_snapshot_older_than_the_stale_window_is_not_used() {
     let store = Arc::new(MemoryStore::default());
     let old =
         json!({"issuer": ISSUER, "fetched_at": 1_000, "jwks": token_verifier::dev::jwks(&[&key])});
-    store.set(&snapshot_name("/tv/jwks", ISSUER), &old.to_string());
+    store.set(&snapshot_name(SNAPSHOT, ISSUER), &old.to_string());
     let uri = server.url("/jwks");
-    let authorizer = load(
-        &store,
-        &[
-            ("TOKEN_ISSUER", ISSUER),
-            ("AUDIENCE", AUDIENCE),
-            ("JWKS_URI", &uri),
-            ("JWKS_SNAPSHOT_PARAMETER", "/tv/jwks"),
-        ],
-    )
-    .await;
+    let authorizer = load(&store, &snapshotting(&uri)).await;
     let token = key.mint(&claims(json!({}))).unwrap();
     assert_eq!(
         decide(&authorizer, bearer(&token)).await.reason(),

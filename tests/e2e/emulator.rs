@@ -136,3 +136,14 @@ impl Drop for Emulator {
         let _ = self.child.wait();
     }
 }
+
+/// Whether an authorizer answer is a policy whose first statement allows.
+pub fn policy_allows(answer: &Value) -> bool {
+    answer["policyDocument"]["Statement"][0]["Effect"] == "Allow"
+}
+
+/// Whether an authorizer answer lets the request through: an Allow policy, or a simple
+/// response with `isAuthorized`.
+pub fn allowed(answer: &Value) -> bool {
+    policy_allows(answer) || answer["isAuthorized"] == true
+}

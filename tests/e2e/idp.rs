@@ -3,7 +3,7 @@
 
 use serde_json::Value;
 
-use crate::emulator::Emulator;
+use crate::emulator::{Emulator, policy_allows};
 use crate::provider::Provider;
 use crate::support::http_v2;
 
@@ -46,10 +46,7 @@ async fn provider_tokens_in_every_algorithm_are_allowed_with_their_claims() {
     for (alg, resource) in APIS {
         let token = provider.access_token(Some(resource)).await;
         let answer = emulator.bearer(&token).await;
-        assert_eq!(
-            answer["policyDocument"]["Statement"][0]["Effect"], "Allow",
-            "{alg}: {answer}"
-        );
+        assert!(policy_allows(&answer), "{alg}: {answer}");
         assert_eq!(answer["principalId"], "svc", "{alg}");
         let context = &answer["context"];
         assert_eq!(context["aud"], resource);
@@ -124,10 +121,7 @@ async fn a_provider_restarted_with_new_keys_is_picked_up_with_one_refetch() {
     let new = second.access_token(Some(APIS[0].1)).await;
     for _ in 0..3 {
         let answer = emulator.bearer(&new).await;
-        assert_eq!(
-            answer["policyDocument"]["Statement"][0]["Effect"], "Allow",
-            "{answer}"
-        );
+        assert!(policy_allows(&answer), "{answer}");
     }
     // The old key is gone from the new set: refused, and within the cool-down no refetch.
     let answer = emulator.bearer(&old).await;

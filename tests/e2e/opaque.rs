@@ -4,7 +4,7 @@
 
 use serde_json::Value;
 
-use crate::emulator::Emulator;
+use crate::emulator::{Emulator, policy_allows};
 use crate::moto::Moto;
 use crate::provider::Provider;
 use crate::support::rest_token;
@@ -41,10 +41,7 @@ async fn introspection_with_a_secret_from_ssm_allows_the_providers_opaque_tokens
     assert!(!opaque.contains('.'));
     for _ in 0..3 {
         let answer = emulator.bearer(&opaque).await;
-        assert_eq!(
-            answer["policyDocument"]["Statement"][0]["Effect"], "Allow",
-            "{answer}"
-        );
+        assert!(policy_allows(&answer), "{answer}");
         assert_eq!(answer["principalId"], "svc");
         assert_eq!(answer["context"]["client_id"], "svc");
     }
@@ -91,10 +88,7 @@ async fn introspection_with_a_secret_from_ssm_allows_the_providers_opaque_tokens
     let _ = rotating.invoke(&rest_token("Bearer warm-up")).await;
     moto.put("/tv/rotating", "svc-secret", true).await;
     let answer = rotating.bearer(&opaque).await;
-    assert_eq!(
-        answer["policyDocument"]["Statement"][0]["Effect"], "Allow",
-        "{answer}"
-    );
+    assert!(policy_allows(&answer), "{answer}");
     assert!(rotating.log().contains("re-read after a 401"));
 }
 
@@ -114,10 +108,7 @@ async fn userinfo_allows_a_users_opaque_token_with_the_users_claims() {
     .await;
     let token = provider.user_access_token().await;
     let answer = emulator.bearer(&token).await;
-    assert_eq!(
-        answer["policyDocument"]["Statement"][0]["Effect"], "Allow",
-        "{answer}"
-    );
+    assert!(policy_allows(&answer), "{answer}");
     assert_eq!(answer["principalId"], "user-1");
     assert_eq!(answer["context"]["email"], "user-1@example.com");
     assert_eq!(decision(&emulator, 0)["opaque"], "userinfo");

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-use crate::emulator::Emulator;
+use crate::emulator::{Emulator, policy_allows};
 use crate::support::*;
 
 fn sample_env() -> Vec<(String, String)> {
@@ -110,10 +110,7 @@ async fn keys_are_fetched_at_init_and_cached_across_invocations() {
     let token = old.mint(&claims(json!({}))).unwrap();
     for _ in 0..20 {
         let answer = emulator.bearer(&token).await;
-        assert_eq!(
-            answer["policyDocument"]["Statement"][0]["Effect"], "Allow",
-            "{answer}"
-        );
+        assert!(policy_allows(&answer), "{answer}");
     }
     assert_eq!(
         server.hits("/jwks"),

@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 use token_verifier::dev::jwks;
 use token_verifier::ssm::snapshot_name;
 
-use crate::emulator::Emulator;
+use crate::emulator::{Emulator, allowed};
 use crate::moto::Moto;
 use crate::support::*;
 
@@ -22,10 +22,6 @@ async fn emulator(name: &str, moto: &Moto, vars: &[(&str, &str)]) -> Emulator {
 
 fn doc(audience: &str, server: &JwksServer) -> String {
     json!({"issuers": [{"issuer": ISSUER, "audiences": [audience], "jwks_uri": server.url("/jwks")}]}).to_string()
-}
-
-fn allowed(answer: &Value) -> bool {
-    answer["policyDocument"]["Statement"][0]["Effect"] == "Allow" || answer["isAuthorized"] == true
 }
 
 #[tokio::test]
