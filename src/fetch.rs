@@ -1,12 +1,13 @@
 //! Getting a key set over HTTPS: one client for the process, hard time and size limits,
 //! no redirects, `OpenID` Connect discovery of the `jwks_uri` when none is configured.
 
+use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
-use serde_json::Value;
+use serde_json::{Map, Value};
 use tokio::sync::OnceCell;
 use url::Url;
 
@@ -111,12 +112,19 @@ impl Default for HttpSettings {
     }
 }
 
+/// A checked discovery document.
+type Document = Arc<Map<String, Value>>;
+
 /// The process's one HTTP client (rustls with aws-lc-rs, the platform's trust roots).
-#[derive(Clone, Debug)]
+#[derive(Debug)]
 pub struct Http {
     client: reqwest::Client,
     /// Its limits.
     pub settings: HttpSettings,
+    /// Checked discovery documents by issuer, each fetched once (a failure is not kept)
+    /// for every component that discovers an endpoint of that issuer: the key set and
+    /// the opaque-token endpoint read one document, not two.
+    discovered: std::sync::Mutex<HashMap<String, Arc<OnceCell<Document>>>>,
 }
 
 impl Http {
@@ -134,7 +142,11 @@ impl Http {
             builder = builder.tls_backend_preconfigured(bundled_tls());
         }
         let client = builder.build()?;
-        Ok(Http { client, settings })
+        Ok(Http {
+            client,
+            settings,
+            discovered: std::sync::Mutex::default(),
+        })
     }
 
     /// GETs `url` and returns its body: status 200 only, at most `max_bytes`, within the
@@ -443,24 +455,11 @@ pub async fn discover_member(
     member: &str,
     hint: &str,
 ) -> Result<Url, FetchError> {
-    let url_text = discovery_url(issuer);
+    let doc = http.discovery_document(issuer).await?;
     let failure = |message: String| FetchError::Discovery {
-        url: url_text.clone(),
+        url: discovery_url(issuer),
         message,
     };
-    let url = Url::parse(&url_text).map_err(|e| failure(e.to_string()))?;
-    let body = http.get(&url).await?;
-    let doc = parse_object(&body).map_err(failure)?;
-    match doc.get("issuer").and_then(Value::as_str) {
-        Some(found) if found == issuer => {}
-        Some(found) => {
-            return Err(failure(format!(
-                "its issuer is {} but TOKEN_ISSUER is {issuer}; they must be identical",
-                sanitize(found, 200)
-            )));
-        }
-        None => return Err(failure("no issuer member".to_owned())),
-    }
     let found = doc
         .get(member)
         .and_then(Value::as_str)
@@ -469,6 +468,40 @@ pub async fn discover_member(
     check_discovered_url(issuer, &found)
         .map_err(|e| failure(format!("{member}: {}", sanitize(&e, 200))))?;
     Ok(found)
+}
+
+impl Http {
+    /// `issuer`'s discovery document, whose `issuer` must be exactly `issuer`: fetched by
+    /// the first caller, shared with every later and concurrent one.
+    async fn discovery_document(&self, issuer: &str) -> Result<Document, FetchError> {
+        let cell = {
+            let mut discovered = self
+                .discovered
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            Arc::clone(discovered.entry(issuer.to_owned()).or_default())
+        };
+        cell.get_or_try_init(|| async {
+            let url_text = discovery_url(issuer);
+            let failure = |message: String| FetchError::Discovery {
+                url: url_text.clone(),
+                message,
+            };
+            let url = Url::parse(&url_text).map_err(|e| failure(e.to_string()))?;
+            let body = self.get(&url).await?;
+            let doc = parse_object(&body).map_err(failure)?;
+            match doc.get("issuer").and_then(Value::as_str) {
+                Some(found) if found == issuer => Ok(Arc::new(doc)),
+                Some(found) => Err(failure(format!(
+                    "its issuer is {} but TOKEN_ISSUER is {issuer}; they must be identical",
+                    sanitize(found, 200)
+                ))),
+                None => Err(failure("no issuer member".to_owned())),
+            }
+        })
+        .await
+        .cloned()
+    }
 }
 
 /// A discovered key URL must be https; plain http only when the issuer itself is a

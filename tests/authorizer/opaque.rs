@@ -750,6 +750,11 @@ async fn the_endpoint_is_discovered_like_the_keys_and_a_missing_one_is_named() {
         .unwrap();
     found.prefetch().await;
     assert_eq!(bearer(&found, OPAQUE).await.reason(), "ok");
+    assert_eq!(
+        server.hits("/.well-known/openid-configuration"),
+        1,
+        "one discovery document serves the key set and the endpoint"
+    );
 
     server.set("/.well-known/openid-configuration", discovery(None));
     let missing = Authorizer::load_with(env(&vars).unwrap(), None)
