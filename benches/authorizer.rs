@@ -26,6 +26,8 @@ use token_verifier::dev::{SigningKey, jwks};
 use token_verifier::jwk::KeySet;
 use token_verifier::{Authorizer, AuthorizerEvent, Config};
 
+mod ceiling;
+
 // The allocator the Lambda binary ships with (src/main.rs).
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
@@ -102,6 +104,11 @@ impl token_verifier::fetch::JwksSource for InMemory {
     }
 }
 
+/// The event as lambda_runtime reads it: serde_json through serde_path_to_error.
+fn lambda_event(bytes: &[u8]) -> AuthorizerEvent {
+    serde_path_to_error::deserialize(&mut serde_json::Deserializer::from_slice(bytes)).unwrap()
+}
+
 fn bench(c: &mut Criterion) {
     let (keys, cases) = cases();
     let refs: Vec<&SigningKey> = keys.iter().collect();
@@ -138,8 +145,7 @@ fn bench(c: &mut Criterion) {
                 runtime.block_on(async {
                     let started = std::time::Instant::now();
                     for _ in 0..iterations {
-                        let event: AuthorizerEvent =
-                            serde_json::from_slice(black_box(&case.event)).unwrap();
+                        let event = lambda_event(black_box(&case.event));
                         let (answer, _record) = authorizer.decide(event, now).await;
                         black_box(serde_json::to_vec(&answer.unwrap()).unwrap());
                     }
@@ -159,8 +165,7 @@ fn bench(c: &mut Criterion) {
                     runtime.block_on(async {
                         let started = std::time::Instant::now();
                         for _ in 0..iterations {
-                            let event: AuthorizerEvent =
-                                serde_json::from_slice(black_box(&logged_event)).unwrap();
+                            let event = lambda_event(black_box(&logged_event));
                             black_box(
                                 serde_json::to_vec(&authorizer.handle(event).await.unwrap())
                                     .unwrap(),
@@ -285,14 +290,10 @@ fn bench(c: &mut Criterion) {
         });
     });
     c.bench_function("event/deserialize", |b| {
-        b.iter(|| {
-            black_box(
-                serde_json::from_slice::<AuthorizerEvent>(black_box(&cases[0].event)).unwrap(),
-            )
-        });
+        b.iter(|| black_box(lambda_event(black_box(&cases[0].event))));
     });
     let answer = runtime
-        .block_on(authorizer.decide(serde_json::from_slice(&cases[0].event).unwrap(), now))
+        .block_on(authorizer.decide(lambda_event(&cases[0].event), now))
         .0
         .unwrap();
     c.bench_function("answer/serialize", |b| {
@@ -356,6 +357,22 @@ fn bench(c: &mut Criterion) {
     let rsa_event = cases[0].event.clone();
     c.bench_function("floor/pipeline_RS256", |b| {
         b.iter(|| black_box(floor_pipeline(black_box(&rsa_event), rsa)))
+    });
+    // The ceiling: the same decision, zero-copy (benches/ceiling/mod.rs). Same answer.
+    let policy = ceiling::Policy {
+        issuer: ISSUER,
+        audience: AUDIENCE,
+        required_scope: "read:messages",
+        now,
+    };
+    let (written, _) = ceiling::decide(&rsa_event, rsa, &policy);
+    assert_eq!(
+        serde_json::from_slice::<Value>(&written).unwrap(),
+        serde_json::to_value(&answer).unwrap(),
+        "the ceiling answers exactly what the authorizer answers"
+    );
+    c.bench_function("ceiling/zero_copy_RS256", |b| {
+        b.iter(|| black_box(ceiling::decide(black_box(&rsa_event), rsa, &policy)))
     });
     c.bench_function("fingerprint", |b| {
         b.iter(|| black_box(token_verifier::authorizer::fingerprint(black_box(token))))
