@@ -155,6 +155,26 @@ fn bench(c: &mut Criterion) {
         });
     }
 
+    // The same token in an HTTP API payload 2.0 REQUEST event (simple response): the
+    // bigger event most new HTTP APIs send.
+    let http_v2 = workload::http_v2_event(&cases[0].token);
+    c.bench_function("handler_http_v2/RS256", |b| {
+        b.iter_custom(|iterations| {
+            runtime.block_on(async {
+                let started = std::time::Instant::now();
+                for _ in 0..iterations {
+                    let event = lambda_event(black_box(&http_v2));
+                    let (answer, _record) = authorizer.decide(event, now).await;
+                    black_box(serde_json::to_vec(&answer.unwrap()).unwrap());
+                }
+                started.elapsed()
+            })
+        });
+    });
+    c.bench_function("event/deserialize_http_v2", |b| {
+        b.iter(|| black_box(lambda_event(black_box(&http_v2))));
+    });
+
     // The same with the decision log line formatted as in Lambda (JSON, to a sink): the
     // subscriber `main` installs, then tracing-subscriber's own JSON format for comparison.
     let logged_event = cases[0].event.clone();
