@@ -1,0 +1,192 @@
+//! The ceiling bench's JSON scanner against serde_json (with duplicate names refused at
+//! every depth), on the workload's claims mutated at random and on hand-picked cases.
+#![allow(missing_docs, clippy::unwrap_used, clippy::pedantic, dead_code)]
+
+#[path = "../benches/ceiling/mod.rs"]
+mod ceiling;
+
+use serde::de::{self, DeserializeSeed, Deserializer as _, MapAccess, SeqAccess, Visitor};
+
+struct NoDup;
+impl<'de> DeserializeSeed<'de> for NoDup {
+    type Value = ();
+    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_any(NoDup)
+    }
+}
+impl<'de> Visitor<'de> for NoDup {
+    type Value = ();
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("JSON")
+    }
+    fn visit_bool<E>(self, _: bool) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_i64<E>(self, _: i64) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_u64<E>(self, _: u64) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_f64<E>(self, _: f64) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_str<E>(self, _: &str) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_unit<E>(self) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        while seq.next_element_seed(NoDup)?.is_some() {}
+        Ok(())
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut access: A) -> Result<(), A::Error> {
+        let mut names: Vec<String> = Vec::new();
+        while let Some(name) = access.next_key::<String>()? {
+            if names.contains(&name) {
+                return Err(de::Error::custom("duplicate member"));
+            }
+            names.push(name);
+            access.next_value_seed(NoDup)?;
+        }
+        Ok(())
+    }
+}
+
+fn reference(text: &[u8]) -> bool {
+    let mut de = serde_json::Deserializer::from_slice(text);
+    de.deserialize_any(NoDup).is_ok() && de.end().is_ok()
+}
+
+fn check(text: &[u8]) {
+    assert_eq!(
+        ceiling::scan(text),
+        reference(text),
+        "{:?}",
+        String::from_utf8_lossy(text)
+    );
+}
+
+#[test]
+fn hand_picked() {
+    for case in [
+        &br#"{"a":1,"a":2}"#[..],
+        br#"{"a":1,"\u0061":2}"#,
+        br#"{"a":{"b":1,"b":2}}"#,
+        br#"{"a":[{"b":1},{"b":2}]}"#,
+        br#"{"a":"\ud800"}"#,
+        br#"{"a":"\udc00"}"#,
+        br#"{"a":"\ud800\udc00"}"#,
+        br#"{"a":"\ud800\u0041"}"#,
+        br#"{"a":"\x"}"#,
+        b"{\"a\":\"\x01\"}",
+        b"{\"a\":\"\xc3\xa9\"}",
+        b"{\"a\":\"\xc3\"}",
+        b"{\"a\":\"\xed\xa0\x80\"}",
+        b"{\"a\xff\":1}",
+        br#"{"a":1e400}"#,
+        br#"{"a":-1e400}"#,
+        br#"{"a":1e-400}"#,
+        br#"{"a":01}"#,
+        br#"{"a":1.}"#,
+        br#"{"a":.1}"#,
+        br#"{"a":-}"#,
+        br#"{"a":1e}"#,
+        br#"{"a":1E+2}"#,
+        br#"{"a":-0.0e-0}"#,
+        br#"{"a":tru}"#,
+        br#"{"a":nul}"#,
+        br#"{"a":[1,]}"#,
+        br#"{"a":1,}"#,
+        br#"{,}"#,
+        br#" { "a" : [ 1 , 2 ] } "#,
+        br#"{"a":1} x"#,
+        br#"{"a":1}}"#,
+        br#"[]"#,
+        br#""\u00e9""#,
+        br#"{"12345678":1,"12345678":2}"#,
+        br#"{"123456789":1,"123456780":2}"#,
+        br#"{"abcdefgh\"":1,"abcdefgh\"":2}"#,
+        br#"{"x":"abcdefghijklmnop\"qrstuvwxyz\\"}"#,
+    ] {
+        check(case);
+    }
+    let deep = format!("{}{}", "[".repeat(200), "]".repeat(200));
+    check(deep.as_bytes());
+    let ok = format!("{}{}", "[".repeat(127), "]".repeat(127));
+    check(ok.as_bytes());
+    let ok = format!("{}{}", "[".repeat(128), "]".repeat(128));
+    check(ok.as_bytes());
+    let big = format!(r#"{{"a":{}}}"#, "9".repeat(400));
+    check(big.as_bytes());
+}
+
+#[test]
+fn mutated_claims() {
+    let base = serde_json::to_vec(&token_verifier::dev::workload::claims()).unwrap();
+    let alphabet = b"{}[]\",:\\ u0123456789aeE.-+tfnlrsx\x01\x7f\xc3\xa9\xff";
+    let mut state = 0x9e3779b97f4a7c15u64;
+    let mut next = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    check(&base);
+    for _ in 0..300_000 {
+        let mut text = base.clone();
+        for _ in 0..1 + next() % 3 {
+            let at = (next() as usize) % text.len();
+            let byte = alphabet[(next() as usize) % alphabet.len()];
+            match next() % 3 {
+                0 => text[at] = byte,
+                1 => text.insert(at, byte),
+                _ => {
+                    text.remove(at);
+                }
+            }
+        }
+        check(&text);
+    }
+}
+
+#[test]
+fn token_event_and_bearer() {
+    let read = |json: &str| -> Option<Vec<u8>> {
+        let event: ceiling::TokenEvent = serde_path_to_error::deserialize(
+            &mut serde_json::Deserializer::from_slice(json.as_bytes()),
+        )
+        .unwrap();
+        event.authorization_token
+    };
+    assert_eq!(read(r#"{"authorizationToken":null}"#), None);
+    assert_eq!(read(r#"{}"#), None);
+    assert_eq!(
+        read(r#"{"authorizationToken":"\u0042earer a.b.c"}"#).unwrap(),
+        b"Bearer a.b.c"
+    );
+    for value in [
+        "Bearer abc.def.ghi",
+        "bearer abc",
+        "BEARER   abc  ",
+        " Bearer\tabc",
+        "",
+        "Bearer",
+        "Bearer ",
+        "Basic dXNlcjpwYXNz",
+        "abc.def.ghi",
+        "Bearer a b",
+        "Bearer a, Bearer b",
+        "Bearerabc",
+        "Token abc",
+        "Bearer abc\n",
+        "Bearer a\u{7f}b",
+        "Bearer é",
+    ] {
+        let product = token_verifier::event::bearer(value).ok().map(str::as_bytes);
+        let ours = ceiling::bearer(value.as_bytes());
+        // Non-ASCII passes both (refused later by base64url).
+        assert_eq!(ours, product, "{value:?}");
+    }
+}
