@@ -292,6 +292,8 @@ impl Authorizer {
         let started = Instant::now();
         let (result, record) = self.decide(event, crate::verify::now()).await;
         let latency_us = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
+        // The decision's log line and metric line leave in one write.
+        let _lines = crate::logging::Batch::open();
         log_decision(&record, latency_us);
         crate::metrics::decision(&crate::metrics::DecisionMetrics {
             outcome: record.outcome.as_str(),

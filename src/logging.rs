@@ -13,7 +13,9 @@
 //! spent 2.0 µs on it (serde through an `io::Write` adapter that re-checks UTF-8 on
 //! every chunk), this one 1.2 µs (`handler_logged*` benches, BENCHMARKS.md).
 
+use std::cell::{Cell, RefCell};
 use std::fmt::{self, Write as _};
+use std::io::Write as _;
 
 use tracing::field::{Field, Visit};
 use tracing::{Event, Subscriber};
@@ -48,11 +50,7 @@ pub fn init() {
     let requested = std::env::var("AWS_LAMBDA_LOG_LEVEL")
         .or_else(|_| std::env::var("RUST_LOG"))
         .ok();
-    subscriber(
-        EnvFilter::new(filter_for(requested.as_deref())),
-        std::io::stdout,
-    )
-    .init();
+    subscriber(EnvFilter::new(filter_for(requested.as_deref())), Stdout).init();
     std::panic::set_hook(Box::new(|info| {
         let location = info
             .location()
@@ -69,6 +67,74 @@ pub fn init() {
             "panic: a bug in token-verifier; the request fails closed"
         );
     }));
+}
+
+/// Standard output, where Lambda collects each line as a log record. While a [`Batch`] is
+/// open on the thread, lines are gathered and written together when it closes.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Stdout;
+
+impl<'w> MakeWriter<'w> for Stdout {
+    type Writer = Stdout;
+    fn make_writer(&'w self) -> Stdout {
+        Stdout
+    }
+}
+
+impl std::io::Write for Stdout {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        write_line(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+thread_local! {
+    static BATCHING: Cell<bool> = const { Cell::new(false) };
+    static BATCH: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Writes whole lines to standard output: into the thread's open [`Batch`], or at once,
+/// in one write (so a line never interleaves with another thread's).
+pub fn write_line(line: &[u8]) {
+    if BATCHING.get() {
+        BATCH.with_borrow_mut(|batch| batch.extend_from_slice(line));
+    } else {
+        let mut out = std::io::stdout().lock();
+        let _ = out.write_all(line);
+        let _ = out.flush();
+    }
+}
+
+/// The lines of one decision (the log line, the metric line) gathered and written to
+/// standard output in one write when dropped: one system call per request instead of
+/// two (about 1 µs each to a pipe on the reference machine). Lambda still reads them as
+/// separate records, one per line. Open it only around code that does not await, so no
+/// other task's lines join the batch.
+#[derive(Debug)]
+#[must_use = "the lines are written when the batch is dropped"]
+pub struct Batch(());
+
+impl Batch {
+    /// Starts gathering this thread's lines.
+    pub fn open() -> Batch {
+        BATCHING.set(true);
+        Batch(())
+    }
+}
+
+impl Drop for Batch {
+    fn drop(&mut self) {
+        BATCHING.set(false);
+        BATCH.with_borrow_mut(|batch| {
+            if !batch.is_empty() {
+                write_line(batch);
+                batch.clear();
+            }
+        });
+    }
 }
 
 /// The subscriber `main` installs: [`LambdaJson`] lines to `writer`, filtered by `filter`.
@@ -342,5 +408,22 @@ mod tests {
             filter_for(Some("lambda_runtime=trace")),
             "info,lambda_runtime::layers::panic=off,token_verifier=info,decision=info"
         );
+    }
+
+    #[test]
+    fn a_batch_gathers_the_lines_of_one_decision_and_closes() {
+        let batch = Batch::open();
+        write_line(b"{\"decision\":1}\n");
+        write_line(b"{\"_aws\":2}\n");
+        assert_eq!(
+            BATCH.with_borrow(Clone::clone),
+            b"{\"decision\":1}\n{\"_aws\":2}\n".to_vec(),
+            "both lines wait for one write"
+        );
+        // (Not written here: the test would print them.)
+        BATCH.with_borrow_mut(Vec::clear);
+        drop(batch);
+        assert!(!BATCHING.get(), "lines after the batch are written at once");
+        assert!(BATCH.with_borrow(Vec::is_empty));
     }
 }

@@ -17,7 +17,6 @@
 //! without [`init`] (tests, the CLI) nothing is written.
 
 use std::fmt::Write as _;
-use std::io::Write as _;
 use std::sync::OnceLock;
 
 use crate::keys::KeyOrigin;
@@ -113,14 +112,16 @@ pub struct DecisionMetrics<'a> {
 /// Writes the metrics of one decision.
 pub fn decision(metrics: &DecisionMetrics<'_>) {
     if let Some(settings) = SINK.get() {
-        write_line(&decision_line(settings, metrics, now_ms()));
+        crate::logging::write_line(decision_line(settings, metrics, now_ms()).as_bytes());
     }
 }
 
 /// Writes the metrics of one key-set fetch attempt.
 pub fn key_fetch(trigger: &str, ok: bool, elapsed_ms: u128) {
     if let Some(settings) = SINK.get() {
-        write_line(&key_fetch_line(settings, trigger, ok, elapsed_ms, now_ms()));
+        crate::logging::write_line(
+            key_fetch_line(settings, trigger, ok, elapsed_ms, now_ms()).as_bytes(),
+        );
     }
 }
 
@@ -201,13 +202,6 @@ fn now_ms() -> u128 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_millis())
-}
-
-/// One line, in one write, so it never interleaves with a log line.
-fn write_line(line: &str) {
-    let mut out = std::io::stdout().lock();
-    let _ = out.write_all(line.as_bytes());
-    let _ = out.flush();
 }
 
 #[cfg(test)]
