@@ -112,21 +112,31 @@ pub fn write_line(line: &[u8]) {
 /// standard output in one write when dropped: one system call per request instead of
 /// two (about 1 µs each to a pipe on the reference machine). Lambda still reads them as
 /// separate records, one per line. Open it only around code that does not await, so no
-/// other task's lines join the batch.
+/// other task's lines join the batch: it is not `Send`, so holding it across an
+/// `.await` on the multi-thread runtime does not compile. Nested batches write once, when
+/// the outermost closes.
 #[derive(Debug)]
 #[must_use = "the lines are written when the batch is dropped"]
-pub struct Batch(());
+pub struct Batch {
+    nested: bool,
+    not_send: std::marker::PhantomData<*const ()>,
+}
 
 impl Batch {
     /// Starts gathering this thread's lines.
     pub fn open() -> Batch {
-        BATCHING.set(true);
-        Batch(())
+        Batch {
+            nested: BATCHING.replace(true),
+            not_send: std::marker::PhantomData,
+        }
     }
 }
 
 impl Drop for Batch {
     fn drop(&mut self) {
+        if self.nested {
+            return;
+        }
         BATCHING.set(false);
         BATCH.with_borrow_mut(|batch| {
             if !batch.is_empty() {
@@ -414,6 +424,7 @@ mod tests {
     fn a_batch_gathers_the_lines_of_one_decision_and_closes() {
         let batch = Batch::open();
         write_line(b"{\"decision\":1}\n");
+        drop(Batch::open()); // a nested batch leaves the lines to the outer one
         write_line(b"{\"_aws\":2}\n");
         assert_eq!(
             BATCH.with_borrow(Clone::clone),
