@@ -35,7 +35,7 @@ fn main() {
         .unwrap();
     let mut total = 0;
     for _ in 0..iterations {
-        let parsed: AuthorizerEvent = serde_json::from_slice(&event).unwrap();
+        let parsed: AuthorizerEvent = token_verifier::dev::lambda_event(&event).unwrap();
         let (answer, _) = runtime.block_on(authorizer.decide(parsed, 1_800_000_000.0));
         total += serde_json::to_vec(&answer.unwrap()).unwrap().len();
     }

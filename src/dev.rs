@@ -250,38 +250,29 @@ pub mod workload {
         .unwrap_or_default()
     }
 
-    /// An HTTP API payload 2.0 REQUEST event carrying `token`, as API Gateway sends it
-    /// (`events/http-api-v2.json`: the identity source and the header both hold it).
+    /// An HTTP API payload 2.0 REQUEST event carrying `token`: `events/http-api-v2.json`
+    /// (as API Gateway sends it; the identity source and the header both hold the token)
+    /// with its development token replaced.
     #[must_use]
     pub fn http_v2_event(token: &str) -> Vec<u8> {
-        let bearer = format!("Bearer {token}");
-        serde_json::to_vec(&json!({
-            "version": "2.0", "type": "REQUEST",
-            "routeArn": "arn:aws:execute-api:us-east-1:123456789012:abcdef1234/prod/GET/messages",
-            "identitySource": [bearer],
-            "routeKey": "GET /messages", "rawPath": "/messages", "rawQueryString": "",
-            "cookies": [],
-            "headers": {
-                "authorization": bearer,
-                "host": "abcdef1234.execute-api.us-east-1.amazonaws.com",
-                "user-agent": "curl/8.5.0", "x-forwarded-for": "203.0.113.9",
-                "x-forwarded-port": "443", "x-forwarded-proto": "https",
-            },
-            "requestContext": {
-                "accountId": "123456789012", "apiId": "abcdef1234",
-                "domainName": "abcdef1234.execute-api.us-east-1.amazonaws.com",
-                "domainPrefix": "abcdef1234",
-                "http": {
-                    "method": "GET", "path": "/messages", "protocol": "HTTP/1.1",
-                    "sourceIp": "203.0.113.9", "userAgent": "curl/8.5.0",
-                },
-                "requestId": "Q1xMkF3aoAMFdXg=", "routeKey": "GET /messages", "stage": "prod",
-                "time": "22/Nov/2026:10:00:00 +0000", "timeEpoch": 1_795_341_600_000_u64,
-            },
-            "pathParameters": {}, "stageVariables": {},
-        }))
-        .unwrap_or_default()
+        let mut event: Value =
+            serde_json::from_str(include_str!("../events/http-api-v2.json")).unwrap_or_default();
+        let bearer = Value::String(format!("Bearer {token}"));
+        event["identitySource"] = Value::Array(vec![bearer.clone()]);
+        event["headers"]["authorization"] = bearer;
+        serde_json::to_vec(&event).unwrap_or_default()
     }
+}
+
+/// An event read as `lambda_runtime` reads it: `serde_json` through `serde_path_to_error` (which
+/// costs more than plain `serde_json`: it records each member name for its error path).
+///
+/// # Errors
+/// When the bytes are not JSON of that type.
+pub fn lambda_event<T: serde::de::DeserializeOwned>(
+    bytes: &[u8],
+) -> Result<T, serde_path_to_error::Error<serde_json::Error>> {
+    serde_path_to_error::deserialize(&mut serde_json::Deserializer::from_slice(bytes))
 }
 
 /// tracing-subscriber's own JSON format, set up as the authorizer used it before

@@ -1,6 +1,7 @@
 //! The ceiling under `handler/RS256`: the same decision for the same event and token,
 //! built the fastest way we know. The event is read as lambda_runtime reads it (an owned
-//! type, through serde_path_to_error over serde_json); the token's three parts are
+//! type, through serde_path_to_error over serde_json; the bearer token taken by the
+//! product's `event::bearer`); the token's three parts are
 //! decoded into one buffer; header and claims are checked by one strict JSON scanner in
 //! a single pass each (RFC 8259 grammar, escapes and surrogate pairs, no control
 //! characters, numbers in range, depth bound, duplicate member names refused at every
@@ -18,7 +19,6 @@ use std::borrow::Cow;
 use std::mem::MaybeUninit;
 
 use serde::Deserialize;
-use serde::de::{self, Deserializer, Visitor};
 use token_verifier::algorithm::Algorithm;
 use token_verifier::jwk::VerificationKey;
 
@@ -37,53 +37,8 @@ pub struct Policy<'a> {
 pub struct TokenEvent {
     #[serde(rename = "type")]
     pub kind: Option<String>,
-    /// Read as the string's bytes (serde_json's `deserialize_bytes`: its escapes decoded,
-    /// neither UTF-8 nor control characters checked there): every byte of it is checked
-    /// below, as the token's alphabet, which refuses all the same inputs.
-    #[serde(deserialize_with = "bytes")]
-    pub authorization_token: Option<Vec<u8>>,
+    pub authorization_token: Option<String>,
     pub method_arn: Option<String>,
-}
-
-fn bytes<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Vec<u8>>, D::Error> {
-    struct Bytes;
-    impl<'de> Visitor<'de> for Bytes {
-        type Value = Option<Vec<u8>>;
-        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-            f.write_str("a string")
-        }
-        fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
-            Ok(None)
-        }
-        fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
-            d.deserialize_bytes(self)
-        }
-        fn visit_bytes<E: de::Error>(self, v: &[u8]) -> Result<Self::Value, E> {
-            Ok(Some(v.to_vec()))
-        }
-        fn visit_byte_buf<E: de::Error>(self, v: Vec<u8>) -> Result<Self::Value, E> {
-            Ok(Some(v))
-        }
-    }
-    d.deserialize_option(Bytes)
-}
-
-/// `token_verifier::event::bearer`, on bytes.
-pub fn bearer(value: &[u8]) -> Option<&[u8]> {
-    let ows = |c: &u8| *c == b' ' || *c == b'\t';
-    let start = value.iter().position(|c| !ows(c))?;
-    let end = value.iter().rposition(|c| !ows(c))? + 1;
-    let value = &value[start..end];
-    let space = value.iter().position(ows)?;
-    if !value[..space].eq_ignore_ascii_case(b"bearer") {
-        return None;
-    }
-    let rest = &value[space + 1..];
-    let token = &rest[rest.iter().position(|c| !ows(c))?..];
-    let unexpected = token.iter().fold(0u8, |seen, &b| {
-        seen | u8::from(b <= b' ') | u8::from(b == 0x7f) | u8::from(b == b',')
-    }) != 0;
-    (!unexpected).then_some(token)
 }
 
 // ---------------------------------------------------------------------------------------
@@ -652,16 +607,14 @@ fn write_resource(out: &mut Vec<u8>, arn: &str) {
 
 /// Event bytes → answer bytes, and the three log facts.
 pub fn decide(event: &[u8], key: &VerificationKey, policy: &Policy) -> (Vec<u8>, [String; 3]) {
-    let event: TokenEvent =
-        serde_path_to_error::deserialize(&mut serde_json::Deserializer::from_slice(event)).unwrap();
+    let event: TokenEvent = token_verifier::dev::lambda_event(event).unwrap();
     assert_eq!(event.kind.as_deref(), Some("TOKEN"));
     let arn = event.method_arn.as_deref().unwrap();
-    let token = bearer(event.authorization_token.as_deref().unwrap()).unwrap();
+    let token =
+        token_verifier::event::bearer(event.authorization_token.as_deref().unwrap()).unwrap();
     assert!(token.len() <= 16 * 1024);
-    // `fingerprint` hashes the last 96 bytes of what it is given: the same value.
-    let fingerprint = token_verifier::authorizer::fingerprint(
-        std::str::from_utf8(&token[token.len().saturating_sub(96)..]).unwrap(),
-    );
+    let fingerprint = token_verifier::authorizer::fingerprint(token);
+    let token = token.as_bytes();
     let mut dots = memchr::memchr_iter(b'.', token);
     let (first, second) = (dots.next().unwrap(), dots.next().unwrap());
     assert!(dots.next().is_none());

@@ -79,6 +79,14 @@ async fn decisions_key_fetches_stale_keys_and_cool_downs_become_metrics() {
             ("allow", "ok"),
         ]
     );
+    // A decision's log line and metric line leave in one write: both reach the log.
+    let logged: Vec<String> = emulator
+        .decisions()
+        .iter()
+        .map(|l| l["reason"].as_str().unwrap_or("absent").to_owned())
+        .collect();
+    let metered: Vec<&str> = decisions.iter().map(|(_, reason)| *reason).collect();
+    assert_eq!(logged, metered);
     let fetches = with_metric(&lines, "KeyFetches");
     let triggers: Vec<(&str, u64)> = fetches
         .iter()
