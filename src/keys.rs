@@ -544,10 +544,11 @@ impl KeyCache {
                     "key set fetched"
                 );
                 let document = set.minimal_document();
+                let set = Arc::new(set);
                 if next.saved.as_deref() != Some(document.as_str()) && !set.is_empty() {
-                    to_save = Some(document);
+                    to_save = Some((document, Arc::clone(&set)));
                 }
-                next.keys = Some(Arc::new(set));
+                next.keys = Some(set);
                 next.fetched_at = Some(now);
                 next.from_snapshot = false;
                 next.last_failure = None;
@@ -582,29 +583,33 @@ impl KeyCache {
         };
         // The new keys are published first; requests waiting for a new `kid` go on while
         // the snapshot is written.
-        let generation = next.generation;
         self.store(next);
         drop(flight);
-        if let (Some(document), Some(store)) = (to_save, &self.snapshots) {
-            self.save_snapshot(store.as_ref(), source.describe(), document, generation)
+        if let (Some((document, fetched)), Some(store)) = (to_save, &self.snapshots) {
+            self.save_snapshot(store.as_ref(), source.describe(), document, &fetched)
                 .await;
         }
         outcome
     }
 
-    /// Saves the key set fetched by attempt `generation` to SSM, one save at a time;
-    /// skipped when a newer attempt came since (its own save, if any, is the one to keep)
-    /// or the same document is already saved.
+    /// Saves the `fetched` key set to SSM, one save at a time; skipped when the keys
+    /// served are no longer these (a newer fetch published other keys and saves its own)
+    /// or the same document is already saved. A failed attempt meanwhile keeps these keys
+    /// served, so it does not cancel their save.
     async fn save_snapshot(
         &self,
         store: &dyn SnapshotStore,
         source: String,
         document: String,
-        generation: u64,
+        fetched: &Arc<KeySet>,
     ) {
         let _saving = self.save_lock.lock().await;
         let current = self.snapshot();
-        if current.generation != generation || current.saved.as_deref() == Some(document.as_str()) {
+        let still_served = current
+            .keys
+            .as_ref()
+            .is_some_and(|keys| Arc::ptr_eq(keys, fetched));
+        if !still_served || current.saved.as_deref() == Some(document.as_str()) {
             return;
         }
         let snapshot = Snapshot {

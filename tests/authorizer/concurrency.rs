@@ -255,6 +255,65 @@ async fn a_slow_snapshot_save_does_not_hold_up_a_rotation() {
     assert_eq!(store.puts.load(std::sync::atomic::Ordering::SeqCst), 2);
 }
 
+/// The init save holds the store for 2 s; a rotation's key set (the old key and a new one)
+/// waits behind it; then, once the 1 s TTL has passed, the IdP answers `then` to the
+/// refetch. How many key sets were saved.
+async fn saves_after_a_refetch_behind_a_waiting_save(then: Reply) -> usize {
+    let (old, new) = (rsa_a(), rsa_b());
+    let server = JwksServer::with_keys(&[&old]).await;
+    let store = Arc::new(SlowWrites::default());
+    let uri = server.url("/jwks");
+    let mut env = crate::sources::snapshotting(&uri).to_vec();
+    env.push(("JWKS_CACHE_TTL_SECONDS", "1"));
+    let dyn_store: Arc<dyn token_verifier::ssm::ParameterStore> = store.clone();
+    let authorizer = Arc::new(
+        Authorizer::load_with(crate::sources::env(&env), Some(dyn_store))
+            .await
+            .unwrap(),
+    );
+    let init = tokio::spawn({
+        let authorizer = Arc::clone(&authorizer);
+        async move { authorizer.prefetch().await }
+    });
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    server.set_keys(&[&old, &new]);
+    let rotation = tokio::spawn({
+        let authorizer = Arc::clone(&authorizer);
+        let token = new.mint(&claims(json!({}))).unwrap();
+        async move { decide(&authorizer, rest_token(&format!("Bearer {token}"))).await }
+    });
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    server.set("/jwks", then);
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let token = new.mint(&claims(json!({}))).unwrap();
+    let after = decide(&authorizer, rest_token(&format!("Bearer {token}"))).await;
+    assert_eq!(after.reason(), "ok");
+    assert_eq!(server.hits("/jwks"), 3, "init, the rotation, the refetch");
+    init.await.unwrap();
+    assert_eq!(rotation.await.unwrap().reason(), "ok");
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    store.puts.load(std::sync::atomic::Ordering::SeqCst)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_failed_refetch_while_a_save_waits_does_not_cancel_that_save() {
+    // The rotated keys are still the ones served (stale), so they are saved.
+    let puts = saves_after_a_refetch_behind_a_waiting_save(Reply::Status(503, "down".into())).await;
+    assert_eq!(puts, 2, "the init key set and the rotated one");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_newer_key_set_replaces_a_save_still_waiting() {
+    // The refetch publishes a third key set (the old key retired) before the rotated
+    // one's turn: only the keys served are saved.
+    let third = token_verifier::dev::jwks(&[&rsa_b()]).to_string();
+    let puts = saves_after_a_refetch_behind_a_waiting_save(Reply::Json(third)).await;
+    assert_eq!(
+        puts, 2,
+        "the init key set and the newest one, not the one in between"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_cold_start_fetches_the_issuers_keys_at_once_not_one_after_another() {
     let (a, b) = (rsa_a(), rsa_b());
