@@ -247,7 +247,10 @@ mod tests {
             json!(1e-7),
         ] {
             let Value::Number(n) = n else { unreachable!() };
-            assert!(json_number_len(&n) >= serde_json::to_string(&n).unwrap().len());
+            assert_eq!(
+                json_number_len(&n),
+                serde_json::to_string(&n).unwrap().len()
+            );
         }
     }
 

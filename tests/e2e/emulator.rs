@@ -86,14 +86,14 @@ impl Emulator {
         }
     }
 
-    /// Invokes the function with `event` and returns what Lambda would return to API
-    /// Gateway (errors arrive as HTTP 200 with `errorType`/`errorMessage`).
     /// Invokes with a REST TOKEN event carrying `Bearer {token}`.
     pub async fn bearer(&self, token: &str) -> Value {
         self.invoke(&crate::support::rest_token(&format!("Bearer {token}")))
             .await
     }
 
+    /// Invokes the function with `event` and returns what Lambda would return to API
+    /// Gateway (errors arrive as HTTP 200 with `errorType`/`errorMessage`).
     pub async fn invoke(&self, event: &Value) -> Value {
         let response = self
             .client
