@@ -342,10 +342,10 @@ impl Authorizer {
         let (verdict, grant) = active.permissions(&request, &verified.claims, policy);
         let (answer, omitted) = response::verified(
             &request,
-            &verified.principal,
+            verified.principal,
             verified.claims,
             verdict.as_ref().map_err(|r| r.reason).copied(),
-            &grant,
+            grant,
             &active.gateway,
         );
         record.omitted = omitted.0;
@@ -366,7 +366,7 @@ impl Active {
     fn permissions(
         &self,
         request: &Request,
-        claims: &serde_json::Map<String, serde_json::Value>,
+        claims: &crate::claims::Claims,
         policy: &crate::config::IssuerConfig,
     ) -> (Result<(), Refusal>, Grant) {
         if let Err(refusal) = check_scopes(claims, policy) {

@@ -7,9 +7,12 @@
 //! parse. HTTP API 2.0 accepts native JSON, so [`native`] keeps the values as they are.
 //! Both are bounded by `CONTEXT_MAX_BYTES` and limited to `CONTEXT_CLAIMS` when set.
 
+use std::borrow::Cow;
+
 use serde::Serialize;
 use serde_json::{Map, Number, Value};
 
+use crate::claims::{Claim, Claims, Kind};
 use crate::config::ContextSettings;
 
 /// Context keys API Gateway reserves or fills itself; claims with these names are left out.
@@ -28,51 +31,124 @@ pub enum Scalar {
 }
 
 /// A context that is valid for REST and HTTP API 1.0 by construction, in claim-name order.
+/// It owns the verified claims and writes each entry from the token's text when the
+/// answer is serialized: nothing is copied out of the claims but the nested ones that
+/// must be rebuilt.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct FlatContext(Vec<(String, Scalar)>);
+pub struct FlatContext {
+    claims: Claims,
+    entries: Vec<Entry>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+enum Entry {
+    /// A string, number or boolean claim (by position), as it is.
+    Scalar(usize),
+    /// An array claim whose token text is already compact JSON: that text, as a string.
+    Text(usize),
+    /// An array or object claim, rebuilt as compact JSON.
+    Json(usize, String),
+    /// An entry the authorizer sets itself.
+    Own(String, Scalar),
+}
 
 impl Serialize for FlatContext {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(Some(self.0.len()))?;
-        for (key, value) in &self.0 {
-            map.serialize_entry(key, value)?;
+        let mut map = serializer.serialize_map(Some(self.entries.len()))?;
+        for entry in &self.entries {
+            match self.entry(entry) {
+                (name, Written::Scalar(claim)) => match claim.kind() {
+                    Kind::String => {
+                        map.serialize_entry(&*name, &*claim.as_str().unwrap_or_default())?;
+                    }
+                    Kind::Bool => map.serialize_entry(&*name, &claim.as_bool())?,
+                    _ => map.serialize_entry(&*name, &number(claim))?,
+                },
+                (name, Written::Text(text)) => map.serialize_entry(&*name, text)?,
+                (name, Written::Own(value)) => map.serialize_entry(&*name, value)?,
+            }
         }
         map.end()
     }
 }
 
+/// An entry's value, ready to write.
+enum Written<'a> {
+    Scalar(Claim<'a>),
+    Text(&'a str),
+    Own(&'a Scalar),
+}
+
 impl FlatContext {
     /// Adds an entry (for values the authorizer sets itself).
     pub fn insert(&mut self, key: &str, value: Scalar) {
-        self.0.retain(|(k, _)| k != key);
-        self.0.push((key.to_owned(), value));
+        let kept: Vec<Entry> = std::mem::take(&mut self.entries)
+            .into_iter()
+            .filter(|e| self.entry(e).0 != key)
+            .collect();
+        self.entries = kept;
+        self.entries.push(Entry::Own(key.to_owned(), value));
     }
 
     /// The value of a key.
     #[must_use]
-    pub fn get(&self, key: &str) -> Option<&Scalar> {
-        self.0.iter().find(|(k, _)| k == key).map(|(_, v)| v)
+    pub fn get(&self, key: &str) -> Option<Scalar> {
+        let entry = self.entries.iter().find(|e| self.entry(e).0 == key)?;
+        Some(match self.entry(entry).1 {
+            Written::Scalar(claim) => match claim.kind() {
+                Kind::String => Scalar::Str(claim.as_str().unwrap_or_default().into_owned()),
+                Kind::Bool => Scalar::Bool(claim.as_bool().unwrap_or_default()),
+                _ => Scalar::Num(number(claim)),
+            },
+            Written::Text(text) => Scalar::Str(text.to_owned()),
+            Written::Own(value) => value.clone(),
+        })
     }
 
     /// Whether the context is empty.
     #[must_use]
     pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
+        self.entries.is_empty()
     }
 
     /// Number of entries.
     #[must_use]
     pub fn len(&self) -> usize {
-        self.0.len()
+        self.entries.len()
     }
+
+    fn entry<'a>(&'a self, entry: &'a Entry) -> (Cow<'a, str>, Written<'a>) {
+        let claim = |at: usize| {
+            self.claims
+                .at(at)
+                .unwrap_or((Cow::Borrowed(""), Claim::NULL))
+        };
+        match entry {
+            Entry::Scalar(at) => {
+                let (name, value) = claim(*at);
+                (name, Written::Scalar(value))
+            }
+            Entry::Text(at) => {
+                let (name, value) = claim(*at);
+                (name, Written::Text(value.raw()))
+            }
+            Entry::Json(at, text) => (claim(*at).0, Written::Text(text)),
+            Entry::Own(name, value) => (Cow::Borrowed(name), Written::Own(value)),
+        }
+    }
+}
+
+/// A number claim's value (the scanner accepted it, so it parses).
+fn number(claim: Claim<'_>) -> Number {
+    claim.raw().parse().unwrap_or_else(|_| Number::from(0))
 }
 
 /// What did not fit in the context (logged, never silent).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Omitted(pub Vec<String>);
 
-fn selected(name: &str, value: &Value, settings: &ContextSettings) -> bool {
+fn selected(name: &str, value: Claim<'_>, settings: &ContextSettings) -> bool {
     !value.is_null()
         && !RESERVED_KEYS.contains(&name)
         && settings
@@ -81,54 +157,56 @@ fn selected(name: &str, value: &Value, settings: &ContextSettings) -> bool {
             .is_none_or(|only| only.iter().any(|c| c == name))
 }
 
-/// The REST / HTTP 1.0 context of `claims` (consumed: values move, nothing is copied),
-/// in claim-name order, within the size bound.
+/// The REST / HTTP 1.0 context of `claims` (moved in: the context writes from them), in
+/// claim-name order, within the size bound.
 #[must_use]
-pub fn flat(claims: Map<String, Value>, settings: &ContextSettings) -> (FlatContext, Omitted) {
-    let mut context = FlatContext(Vec::with_capacity(claims.len()));
+pub fn flat(claims: Claims, settings: &ContextSettings) -> (FlatContext, Omitted) {
+    let mut entries = Vec::with_capacity(claims.len());
     let mut omitted = Omitted::default();
     let mut size = 2;
-    for (name, value) in claims {
-        if !selected(&name, &value, settings) {
+    for (at, (name, value)) in claims.iter().enumerate() {
+        if !selected(&name, value, settings) {
             continue;
         }
-        let scalar = match value {
-            Value::String(s) => Scalar::Str(s),
-            Value::Number(n) => Scalar::Num(n),
-            Value::Bool(b) => Scalar::Bool(b),
-            other => Scalar::Str(serde_json::to_string(&other).unwrap_or_default()),
+        let (entry, length) = match value.kind() {
+            Kind::String => (
+                Entry::Scalar(at),
+                json_string_len(&value.as_str().unwrap_or_default()),
+            ),
+            Kind::Number => (Entry::Scalar(at), json_number_len(&number(value))),
+            Kind::Bool => (Entry::Scalar(at), 5),
+            Kind::Array | Kind::Object if value.is_compact() => {
+                (Entry::Text(at), json_string_len(value.raw()))
+            }
+            Kind::Array | Kind::Object | Kind::Null => {
+                let text = value.compact();
+                let length = json_string_len(&text);
+                (Entry::Json(at, text), length)
+            }
         };
-        let cost = name.len()
-            + 4
-            + match &scalar {
-                Scalar::Str(s) => json_string_len(s),
-                Scalar::Num(n) => json_number_len(n),
-                Scalar::Bool(_) => 5,
-            };
+        let cost = name.len() + 4 + length;
         if size + cost > settings.max_bytes {
-            omitted.0.push(name);
+            omitted.0.push(name.into_owned());
             continue;
         }
         size += cost;
-        context.0.push((name, scalar));
+        entries.push(entry);
     }
-    (context, omitted)
+    (FlatContext { claims, entries }, omitted)
 }
 
-/// The HTTP API 2.0 context of `claims` (consumed): native JSON values, within the
-/// size bound.
+/// The HTTP API 2.0 context of `claims`: native JSON values, within the size bound.
 #[must_use]
-pub fn native(
-    claims: Map<String, Value>,
-    settings: &ContextSettings,
-) -> (Map<String, Value>, Omitted) {
+pub fn native(claims: &Claims, settings: &ContextSettings) -> (Map<String, Value>, Omitted) {
     let mut context = Map::new();
     let mut omitted = Omitted::default();
     let mut size = 2;
-    for (name, value) in claims {
-        if !selected(&name, &value, settings) {
+    for (name, claim) in claims.iter() {
+        if !selected(&name, claim, settings) {
             continue;
         }
+        let name = name.into_owned();
+        let value = claim.to_value();
         let cost = name.len()
             + 4
             + match &value {
@@ -191,9 +269,9 @@ mod tests {
         }
     }
 
-    fn claims(v: Value) -> Map<String, Value> {
+    fn claims(v: Value) -> Claims {
         let Value::Object(m) = v else { unreachable!() };
-        m
+        Claims::from_map(&m)
     }
 
     #[test]
@@ -260,7 +338,7 @@ mod tests {
         let (ctx, omitted) = flat(c.clone(), &settings(300));
         assert_eq!(omitted.0, vec!["b"]);
         assert!(serde_json::to_vec(&ctx).unwrap().len() <= 300);
-        let (native_ctx, omitted) = native(c.clone(), &settings(300));
+        let (native_ctx, omitted) = native(&c, &settings(300));
         assert_eq!(omitted.0, vec!["b"]);
         assert!(serde_json::to_vec(&native_ctx).unwrap().len() <= 300);
     }
@@ -284,7 +362,7 @@ mod tests {
     #[test]
     fn native_context_keeps_json_types() {
         let c = claims(json!({"permissions": ["a"], "meta": {"k": 1}}));
-        let (ctx, _) = native(c.clone(), &settings(4096));
+        let (ctx, _) = native(&c, &settings(4096));
         assert_eq!(
             Value::Object(ctx),
             json!({"permissions": ["a"], "meta": {"k": 1}})

@@ -3,8 +3,9 @@
 //! A token can only get here once it is valid, so the only refusal left is a missing
 //! permission: `insufficient_scope`, answered with an explicit Deny (HTTP 403).
 
-use serde_json::{Map, Value};
+use std::borrow::Cow;
 
+use crate::claims::{Claims, Kind};
 use crate::config::{IssuerConfig, ScopeMatch};
 use crate::refusal::{Reason, Refusal, sanitize};
 
@@ -13,37 +14,79 @@ use crate::refusal::{Reason, Refusal, sanitize};
 /// JSON Pointers such as `/realm_access/roles`). Substrings
 /// never match (`read:user` does not grant `read:users`).
 #[must_use]
-pub fn granted_scopes<'a>(claims: &'a Map<String, Value>, scope_claims: &[String]) -> Vec<&'a str> {
+pub fn granted_scopes<'a>(claims: &'a Claims, scope_claims: &[String]) -> Vec<Cow<'a, str>> {
     let mut granted = Vec::new();
     for name in scope_claims {
-        match crate::verify::claim(claims, name) {
-            Some(Value::String(words)) => {
-                granted.extend(words.split(' ').filter(|w| !w.is_empty()));
-            }
-            Some(Value::Array(items)) => granted.extend(items.iter().filter_map(Value::as_str)),
+        let Some(value) = crate::verify::claim(claims, name) else {
+            continue;
+        };
+        match value.kind() {
+            Kind::String => match value.as_str() {
+                Some(Cow::Borrowed(words)) => {
+                    granted.extend(
+                        words
+                            .split(' ')
+                            .filter(|w| !w.is_empty())
+                            .map(Cow::Borrowed),
+                    );
+                }
+                Some(Cow::Owned(words)) => granted.extend(
+                    words
+                        .split(' ')
+                        .filter(|w| !w.is_empty())
+                        .map(|w| Cow::Owned(w.to_owned())),
+                ),
+                None => {}
+            },
+            Kind::Array => granted.extend(
+                value
+                    .items()
+                    .unwrap_or_default()
+                    .iter()
+                    .filter_map(crate::claims::Claim::as_str),
+            ),
             _ => {}
         }
     }
     granted
 }
 
+/// Whether the token grants `scope` (as [`granted_scopes`] lists them, without building
+/// the list: the request path asks for one or two scopes).
+#[must_use]
+pub fn grants(claims: &Claims, scope_claims: &[String], scope: &str) -> bool {
+    scope_claims.iter().any(|name| {
+        let Some(value) = crate::verify::claim(claims, name) else {
+            return false;
+        };
+        match value.kind() {
+            Kind::String => value
+                .as_str()
+                .is_some_and(|words| words.split(' ').any(|w| !w.is_empty() && w == scope)),
+            Kind::Array => value.each_item().any(|item| item == scope),
+            _ => false,
+        }
+    })
+}
+
 /// Checks the required scopes of `policy` against the token's grants.
 ///
 /// # Errors
 /// An `insufficient_scope` refusal naming what is missing.
-pub fn check_scopes(claims: &Map<String, Value>, policy: &IssuerConfig) -> Result<(), Refusal> {
+pub fn check_scopes(claims: &Claims, policy: &IssuerConfig) -> Result<(), Refusal> {
     if policy.required_scopes.is_empty() {
         return Ok(());
     }
-    let granted = granted_scopes(claims, &policy.scope_claims);
-    let has = |scope: &String| granted.iter().any(|g| g == scope);
+    let grants = |scope: &String| grants(claims, &policy.scope_claims, scope);
     let passes = match policy.scope_match {
-        ScopeMatch::All => policy.required_scopes.iter().all(has),
-        ScopeMatch::Any => policy.required_scopes.iter().any(has),
+        ScopeMatch::All => policy.required_scopes.iter().all(grants),
+        ScopeMatch::Any => policy.required_scopes.iter().any(grants),
     };
     if passes {
         return Ok(());
     }
+    let granted = granted_scopes(claims, &policy.scope_claims);
+    let has = |scope: &String| granted.iter().any(|g| g == scope.as_str());
     let missing: Vec<&str> = policy
         .required_scopes
         .iter()
@@ -99,9 +142,11 @@ mod tests {
         }
     }
 
-    fn claims(v: Value) -> Map<String, Value> {
-        let Value::Object(m) = v else { unreachable!() };
-        m
+    fn claims(v: serde_json::Value) -> Claims {
+        let serde_json::Value::Object(m) = v else {
+            unreachable!()
+        };
+        Claims::from_map(&m)
     }
 
     #[test]

@@ -102,11 +102,11 @@ impl AuthorizerEvent {
     ///
     /// # Errors
     /// An `unrecognised_event` refusal when the event is no authorizer event.
-    pub fn into_request(self, settings: &GatewaySettings) -> Result<Request, Refusal> {
+    pub fn into_request(mut self, settings: &GatewaySettings) -> Result<Request, Refusal> {
         let shape = self.shape()?;
         let arn = match shape {
-            Shape::HttpV2 => self.route_arn.clone(),
-            _ => self.method_arn.clone(),
+            Shape::HttpV2 => self.route_arn.take(),
+            _ => self.method_arn.take(),
         }
         .filter(|arn| !arn.is_empty())
         .ok_or_else(|| {
@@ -116,13 +116,28 @@ impl AuthorizerEvent {
             )
         })?;
         let credential = match shape {
-            Shape::RestToken => bearer(self.authorization_token.as_deref().unwrap_or_default()),
-            _ => self.request_credential(settings),
+            // The event's own string, cut down to the token: no copy of it is made.
+            Shape::RestToken => {
+                let mut value = self.authorization_token.take().unwrap_or_default();
+                bearer(&value)
+                    .map(|token| {
+                        (
+                            token.as_ptr() as usize - value.as_ptr() as usize,
+                            token.len(),
+                        )
+                    })
+                    .map(|(start, len)| {
+                        value.truncate(start + len);
+                        value.replace_range(..start, "");
+                        value
+                    })
+            }
+            _ => self.request_credential(settings).map(str::to_owned),
         };
         Ok(Request {
             shape,
             arn,
-            credential: credential.map(str::to_owned),
+            credential,
         })
     }
 

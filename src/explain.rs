@@ -16,6 +16,8 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::{Map, Value, json};
 
+use crate::claims::{Claim, Claims};
+
 use crate::authorizer::{Authorizer, fingerprint};
 use crate::config::{Config, IssuerConfig};
 use crate::decision::check_scopes;
@@ -441,7 +443,7 @@ pub async fn explain(authorizer: Option<&Authorizer>, input: &str, options: &Opt
     };
     report.kind = kind_of(&jws);
     report.header = peek(token).0;
-    report.claims = Some(jws.claims.clone());
+    report.claims = Some(jws.claims.to_map());
     report.steps.push(pass(
         Check::Framing,
         format!(
@@ -530,7 +532,9 @@ async fn opaque_token(
                 check,
                 format!(
                     "no audience configured (give --audience); the answer's aud is {}",
-                    claims.get("aud").map_or_else(|| "absent".to_owned(), shown)
+                    claims
+                        .get("aud")
+                        .map_or_else(|| "absent".to_owned(), shown_claim)
                 ),
             ));
         } else if let Some((_, run)) = checks.iter().find(|(c, _)| *c == check) {
@@ -540,11 +544,11 @@ async fn opaque_token(
                 || match check {
                     Check::Issuer => claims.get("iss").map_or_else(
                         || "the answer names no iss".to_owned(),
-                        |iss| format!("iss is {}", shown(iss)),
+                        |iss| format!("iss is {}", shown_claim(iss)),
                     ),
                     Check::TokenType => claims.get("token_type").map_or_else(
                         || "the answer names no token_type".to_owned(),
-                        |t| format!("token_type is {}", shown(t)),
+                        |t| format!("token_type is {}", shown_claim(t)),
                     ),
                     Check::Audience if !claims.contains_key("aud") => {
                         "the answer names no audience; OPAQUE_AUDIENCE=unbound accepts that"
@@ -567,7 +571,7 @@ async fn opaque_token(
         }
     }
     permission_steps(active, &claims, policy, options, &mut report.steps);
-    report.claims = Some(claims);
+    report.claims = Some(claims.to_map());
 }
 
 /// Every check against a configuration.
@@ -691,7 +695,7 @@ async fn configured(
 /// Principal, scopes and route rules: the same for a JWT and an opaque token.
 fn permission_steps(
     active: &crate::authorizer::Active,
-    claims: &Map<String, Value>,
+    claims: &Claims,
     policy: &IssuerConfig,
     options: &Options,
     steps: &mut Vec<Step>,
@@ -769,13 +773,15 @@ fn unconfigured(jws: &Jws<'_>, options: &Options, steps: &mut Vec<Step>) {
 
 /// The default rules of an issuer (leeway, token types, principal claims), for the
 /// checks that need no configuration.
-fn default_policy(claims: &Map<String, Value>) -> Option<IssuerConfig> {
+fn default_policy(claims: &Claims) -> Option<IssuerConfig> {
     let issuer = claims
         .get("iss")
-        .and_then(Value::as_str)
+        .and_then(|c| c.as_str())
         .filter(|s| !s.is_empty())
-        .unwrap_or("https://issuer.invalid/")
-        .to_owned();
+        .map_or_else(
+            || "https://issuer.invalid/".to_owned(),
+            std::borrow::Cow::into_owned,
+        );
     let config = Config::from_lookup(|name| match name {
         "TOKEN_ISSUER" => Some(issuer.clone()),
         "AUDIENCE" => Some("-".to_owned()),
@@ -785,19 +791,16 @@ fn default_policy(claims: &Map<String, Value>) -> Option<IssuerConfig> {
     config.issuers.into_iter().next()
 }
 
-fn claim_checks(
-    claims: &Map<String, Value>,
-    policy: &IssuerConfig,
-    options: &Options,
-    steps: &mut Vec<Step>,
-) {
+fn claim_checks(claims: &Claims, policy: &IssuerConfig, options: &Options, steps: &mut Vec<Step>) {
     for (check, run) in CLAIM_CHECKS {
         if check == Check::Audience && !options.audience_known {
             steps.push(not_checked(
                 check,
                 format!(
                     "no audience configured (give --audience); the token's aud is {}",
-                    claims.get("aud").map_or_else(|| "absent".to_owned(), shown)
+                    claims
+                        .get("aud")
+                        .map_or_else(|| "absent".to_owned(), shown_claim)
                 ),
             ));
             continue;
@@ -809,18 +812,13 @@ fn claim_checks(
 }
 
 /// What a passing claim check found.
-fn pass_detail(
-    check: Check,
-    claims: &Map<String, Value>,
-    policy: &IssuerConfig,
-    now: UnixTime,
-) -> String {
-    let number = |name: &str| claims.get(name).and_then(Value::as_f64);
+fn pass_detail(check: Check, claims: &Claims, policy: &IssuerConfig, now: UnixTime) -> String {
+    let number = |name: &str| claims.get(name).and_then(|c| c.as_f64());
     match check {
         Check::TimeClaims => {
             let present: Vec<&str> = ["exp", "nbf", "iat"]
                 .into_iter()
-                .filter(|n| claims.contains_key(*n))
+                .filter(|n| claims.contains_key(n))
                 .collect();
             if present.is_empty() {
                 "no time claims".to_owned()
@@ -833,7 +831,7 @@ fn pass_detail(
         }
         Check::TokenUse => match claims.get("token_use") {
             None => "no token_use claim".to_owned(),
-            Some(value) => format!("token_use is {}", shown(value)),
+            Some(value) => format!("token_use is {}", shown_claim(value)),
         },
         Check::Audience => {
             let name = match (claims.contains_key("aud"), &policy.audience_fallback_claim) {
@@ -842,7 +840,7 @@ fn pass_detail(
             };
             format!(
                 "{name} is {}, which names {}",
-                claim(claims, name).map_or_else(|| "absent".to_owned(), shown),
+                claim(claims, name).map_or_else(|| "absent".to_owned(), shown_claim),
                 policy.audiences.join(" or ")
             )
         }
@@ -880,7 +878,7 @@ fn pass_detail(
     }
 }
 
-fn principal_detail(claims: &Map<String, Value>, policy: &IssuerConfig) -> String {
+fn principal_detail(claims: &Claims, policy: &IssuerConfig) -> String {
     policy
         .principal_claims
         .iter()
@@ -907,8 +905,8 @@ fn kind_of(jws: &Jws<'_>) -> Kind {
     let access_typ = matches!(typ.as_deref(), Some("at+jwt" | "application/at+jwt"));
     let access_claims = ["scope", "scp", "permissions", "client_id", "cid"]
         .iter()
-        .any(|c| jws.claims.contains_key(*c))
-        || jws.claims.get("token_use").and_then(Value::as_str) == Some("access");
+        .any(|c| jws.claims.contains_key(c))
+        || jws.claims.get("token_use").is_some_and(|c| c == "access");
     if access_typ || access_claims {
         Kind::AccessToken
     } else {
@@ -1004,6 +1002,11 @@ fn shown(value: &Value) -> String {
         Value::String(s) => sanitize(s, 200),
         other => sanitize(&other.to_string(), 200),
     }
+}
+
+/// A claim value on one line, as [`shown`].
+fn shown_claim(value: Claim<'_>) -> String {
+    shown(&value.to_value())
 }
 
 /// The claims that hold times.

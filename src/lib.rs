@@ -3,15 +3,16 @@
 //! Gateway shape (REST TOKEN and REQUEST, WebSocket, HTTP API 1.0 and 2.0).
 //!
 //! A request travels one way through the modules:
-//! [`event`] (shape + credential) → [`verify`] (token → claims, using [`token`],
-//! [`keys`], [`jwk`], [`fetch`]) → [`decision`] (scopes) → [`response`] (+ [`context`])
-//! → [`authorizer`] logs one line. Every refusal is a [`refusal::Reason`] with a
+//! [`event`] (shape + credential) → [`verify`] (token → [`claims`], using [`token`],
+//! [`json`], [`keys`], [`jwk`], [`fetch`]) → [`decision`] (scopes) → [`response`] (+
+//! [`context`]) → [`authorizer`] logs one line. Every refusal is a [`refusal::Reason`] with a
 //! stable code; [`error`] maps them to Lambda's error shape.
 
 #![forbid(unsafe_code)]
 
 pub mod algorithm;
 pub mod authorizer;
+pub mod claims;
 pub mod config;
 pub mod context;
 pub mod decision;
@@ -21,6 +22,7 @@ pub mod error;
 pub mod event;
 pub mod explain;
 pub mod fetch;
+pub mod json;
 pub mod jwk;
 pub mod keys;
 pub mod logging;

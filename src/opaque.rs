@@ -24,7 +24,9 @@ use std::time::{Duration, Instant};
 use aws_lc_rs::digest;
 use futures_util::FutureExt as _;
 use futures_util::future::Shared;
-use serde_json::{Map, Value};
+use serde_json::Value;
+
+use crate::claims::Claims;
 use tokio::sync::OnceCell;
 use url::Url;
 
@@ -33,7 +35,6 @@ use crate::fetch::{
 };
 use crate::refusal::{Reason, Refusal};
 use crate::ssm::ParameterStore;
-use crate::token::parse_object;
 
 /// Default for `OPAQUE_CACHE_SECONDS`: answers are reused for a minute.
 pub const DEFAULT_CACHE: Duration = Duration::from_secs(60);
@@ -154,7 +155,7 @@ impl std::fmt::Debug for Secret {
 /// What the provider said about one token.
 #[derive(Clone)]
 enum Answer {
-    Valid(Map<String, Value>),
+    Valid(Claims),
     Invalid(Refusal),
 }
 
@@ -295,7 +296,7 @@ impl OpaqueValidator {
         &self,
         token: &str,
         now: crate::verify::UnixTime,
-    ) -> (Result<Map<String, Value>, Refusal>, Lookup) {
+    ) -> (Result<Claims, Refusal>, Lookup) {
         if token.len() < MIN_TOKEN_CHARS || token.len() > MAX_TOKEN_CHARS {
             let size = if token.len() < MIN_TOKEN_CHARS {
                 "too short"
@@ -390,7 +391,7 @@ impl OpaqueValidator {
         }
     }
 
-    fn cached(&self, key: &[u8; 32]) -> Option<Result<Map<String, Value>, Refusal>> {
+    fn cached(&self, key: &[u8; 32]) -> Option<Result<Claims, Refusal>> {
         let cache = self.cache.lock().ok()?;
         let entry = cache.entries.get(key)?;
         (Instant::now() < entry.until).then(|| into_result(entry.answer.clone()))
@@ -399,7 +400,7 @@ impl OpaqueValidator {
     fn remember(&self, key: [u8; 32], answer: &Answer, bytes: usize, now: crate::verify::UnixTime) {
         let mut ttl = self.asker.settings.cache_ttl;
         if let Answer::Valid(claims) = answer
-            && let Some(exp) = claims.get("exp").and_then(Value::as_f64)
+            && let Some(exp) = claims.get("exp").and_then(|e| e.as_f64())
         {
             let left = (exp - now).max(0.0).min(ttl.as_secs_f64());
             ttl = Duration::from_secs_f64(left);
@@ -487,7 +488,7 @@ impl Drop for Rearm<'_> {
     }
 }
 
-fn into_result(answer: Answer) -> Result<Map<String, Value>, Refusal> {
+fn into_result(answer: Answer) -> Result<Claims, Refusal> {
     match answer {
         Answer::Valid(claims) => Ok(claims),
         Answer::Invalid(refusal) => Err(refusal),
@@ -635,11 +636,11 @@ impl Asker {
         let bytes = body.len();
         let answer = match (self.settings.mode, status) {
             (OpaqueMode::Userinfo, 200) => {
-                let claims = parse_object(&body).map_err(|e| {
+                let claims = Claims::from_bytes(body.clone()).map_err(|e| {
                     unexpected(format!("the userinfo answer is not a JSON object ({e})"))
                 })?;
-                match claims.get("sub") {
-                    Some(Value::String(sub)) if !sub.is_empty() => Answer::Valid(claims),
+                match claims.get("sub").and_then(|s| s.as_str()) {
+                    Some(sub) if !sub.is_empty() => Answer::Valid(claims),
                     _ => return Err(unexpected("the userinfo answer has no sub".to_owned())),
                 }
             }
@@ -648,7 +649,7 @@ impl Asker {
                 format!("the userinfo endpoint answered {status}"),
             )),
             (OpaqueMode::Introspection, 200) => {
-                let mut claims = parse_object(&body).map_err(|e| {
+                let mut claims = Claims::from_bytes(body.clone()).map_err(|e| {
                     unexpected(format!(
                         "the introspection answer is not a JSON object ({e})"
                     ))
@@ -723,9 +724,7 @@ mod tests {
     }
 
     fn valid() -> Answer {
-        let mut claims = Map::new();
-        claims.insert("sub".into(), Value::String("u".into()));
-        Answer::Valid(claims)
+        Answer::Valid(Claims::parse(r#"{"sub":"u"}"#.to_owned()).unwrap())
     }
 
     #[test]
@@ -760,8 +759,7 @@ mod tests {
     #[test]
     fn debug_shows_neither_answers_nor_secrets() {
         let v = validator(Duration::from_secs(60));
-        let mut claims = Map::new();
-        claims.insert("email".into(), Value::String("jane@example.com".into()));
+        let claims = Claims::parse(r#"{"email":"jane@example.com"}"#.to_owned()).unwrap();
         v.remember(key(1), &Answer::Valid(claims), 10, 0.0);
         let shown = format!("{v:?}");
         assert!(!shown.contains("jane@example.com"), "{shown}");

@@ -8,6 +8,7 @@
 use serde::Serialize;
 use serde_json::{Map, Value};
 
+use crate::claims::Claims;
 use crate::config::{GatewaySettings, HttpApiResponse, PolicyResource};
 use crate::context::{self, FlatContext, Omitted, Scalar};
 use crate::event::{Request, Shape};
@@ -118,10 +119,10 @@ impl Grant {
 #[must_use]
 pub fn verified(
     request: &Request,
-    principal: &str,
-    claims: Map<String, Value>,
+    principal: String,
+    claims: Claims,
     verdict: Result<(), Reason>,
-    grant: &Grant,
+    grant: Grant,
     settings: &GatewaySettings,
 ) -> (Answer, Omitted) {
     let reason_only = |reason: Reason| {
@@ -132,11 +133,8 @@ pub fn verified(
     if request.shape == Shape::HttpV2 && settings.http_api_response == HttpApiResponse::Simple {
         return match verdict {
             Ok(()) => {
-                let (mut native, omitted) = context::native(claims, &settings.context);
-                native.insert(
-                    "principalId".to_owned(),
-                    Value::String(principal.to_owned()),
-                );
+                let (mut native, omitted) = context::native(&claims, &settings.context);
+                native.insert("principalId".to_owned(), Value::String(principal));
                 (
                     Answer::Simple(SimpleAnswer {
                         is_authorized: true,
@@ -162,7 +160,7 @@ pub fn verified(
         let reason = verdict.err().unwrap_or(Reason::RouteNotAllowed);
         (Context::Flat(reason_only(reason)), Omitted::default())
     } else if request.shape == Shape::HttpV2 {
-        let (native, omitted) = context::native(claims, &settings.context);
+        let (native, omitted) = context::native(&claims, &settings.context);
         (Context::Native(native), omitted)
     } else {
         let (flat, omitted) = context::flat(claims, &settings.context);
@@ -173,18 +171,18 @@ pub fn verified(
         statements.push(Statement {
             action: "execute-api:Invoke",
             effect: "Allow",
-            resource: grant.allow.clone(),
+            resource: grant.allow,
         });
     }
     if !grant.deny.is_empty() {
         statements.push(Statement {
             action: "execute-api:Invoke",
             effect: "Deny",
-            resource: grant.deny.clone(),
+            resource: grant.deny,
         });
     }
     let answer = Answer::Policy(PolicyAnswer {
-        principal_id: principal.to_owned(),
+        principal_id: principal,
         policy_document: PolicyDocument {
             version: "2012-10-17",
             statement: statements,
@@ -205,11 +203,18 @@ pub fn resource(arn: &str, scope: PolicyResource) -> String {
     if !prefix.starts_with("arn:") || !prefix.contains(":execute-api:") {
         return arn.to_owned();
     }
+    // Cut from the ARN itself (`format!` cost 0.1 µs per request here).
+    let with_star = |end: usize| {
+        let mut resource = String::with_capacity(end + 2);
+        resource.push_str(&arn[..end]);
+        resource.push_str("/*");
+        resource
+    };
     match scope {
         PolicyResource::Route => arn.to_owned(),
-        PolicyResource::Api => format!("{prefix}/*"),
+        PolicyResource::Api => with_star(prefix.len()),
         PolicyResource::Stage => match path.split_once('/') {
-            Some((stage, _)) if !stage.is_empty() => format!("{prefix}/{stage}/*"),
+            Some((stage, _)) if !stage.is_empty() => with_star(prefix.len() + 1 + stage.len()),
             _ => arn.to_owned(),
         },
     }

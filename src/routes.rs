@@ -16,7 +16,9 @@
 
 use std::fmt;
 
-use serde_json::{Map, Value};
+use serde_json::Value;
+
+use crate::claims::Claims;
 
 use crate::config::ScopeMatch;
 use crate::decision::granted_scopes;
@@ -273,8 +275,8 @@ impl RoutePattern {
 }
 
 /// Whether a claim holds `value` (a string equal to it, or an array containing it).
-fn claim_holds(claims: &Map<String, Value>, name: &str, value: &str) -> bool {
-    match claim(claims, name) {
+fn claim_holds(claims: &Claims, name: &str, value: &str) -> bool {
+    match claim(claims, name).map(|c| c.to_value()) {
         Some(Value::String(s)) => s == value,
         Some(Value::Array(items)) => items.iter().any(|i| i.as_str() == Some(value)),
         Some(Value::Number(n)) => n.to_string() == value,
@@ -285,12 +287,12 @@ fn claim_holds(claims: &Map<String, Value>, name: &str, value: &str) -> bool {
 
 impl RouteRule {
     /// Whether the token has this rule's scopes.
-    fn scopes_ok(&self, claims: &Map<String, Value>, scope_claims: &[String]) -> bool {
+    fn scopes_ok(&self, claims: &Claims, scope_claims: &[String]) -> bool {
         if self.scopes.is_empty() {
             return true;
         }
         let granted = granted_scopes(claims, scope_claims);
-        let has = |s: &String| granted.iter().any(|g| g == s);
+        let has = |s: &String| granted.iter().any(|g| g == s.as_str());
         match self.scope_match {
             ScopeMatch::All => self.scopes.iter().all(has),
             ScopeMatch::Any => self.scopes.iter().any(has),
@@ -300,7 +302,7 @@ impl RouteRule {
     /// Checks this rule for one request, given the parameters its pattern captured.
     fn check(
         &self,
-        claims: &Map<String, Value>,
+        claims: &Claims,
         scope_claims: &[String],
         captured: &[(&str, &str)],
     ) -> Result<(), Refusal> {
@@ -344,7 +346,7 @@ impl RouteRule {
     /// This rule as policy statements for a token: `(allowed resources, denied resources)`.
     fn statements(
         &self,
-        claims: &Map<String, Value>,
+        claims: &Claims,
         scope_claims: &[String],
         stage_prefix: &str,
     ) -> (Vec<String>, Vec<String>) {
@@ -366,7 +368,7 @@ impl RouteRule {
             let Expected::Param(param) = &condition.expected else {
                 continue;
             };
-            let values: Vec<String> = match claim(claims, &condition.claim) {
+            let values: Vec<String> = match claim(claims, &condition.claim).map(|c| c.to_value()) {
                 Some(Value::String(s)) => vec![s.clone()],
                 Some(Value::Array(items)) => items
                     .iter()
@@ -463,7 +465,7 @@ impl RouteRules {
     pub fn check(
         &self,
         route: &CalledRoute,
-        claims: &Map<String, Value>,
+        claims: &Claims,
         scope_claims: &[String],
     ) -> Result<(), Refusal> {
         let mut matched = false;
@@ -490,7 +492,7 @@ impl RouteRules {
     pub fn policy(
         &self,
         stage_prefix: &str,
-        claims: &Map<String, Value>,
+        claims: &Claims,
         scope_claims: &[String],
     ) -> RoutePolicy {
         let mut policy = RoutePolicy::default();
@@ -544,9 +546,9 @@ mod tests {
         }
     }
 
-    fn claims(v: Value) -> Map<String, Value> {
+    fn claims(v: Value) -> Claims {
         let Value::Object(m) = v else { unreachable!() };
-        m
+        Claims::from_map(&m)
     }
 
     fn scope_claims() -> Vec<String> {

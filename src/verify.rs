@@ -4,13 +4,12 @@
 //! routing by `iss` (before any key is looked up, so an unknown issuer causes no network
 //! request), algorithm allow-list, key selection, signature, then the claims.
 
-use serde_json::{Map, Value};
-
 use crate::algorithm::Algorithm;
+use crate::claims::{Claim, Claims, Kind};
 use crate::config::IssuerConfig;
 use crate::keys::{KeyCache, KeyError, KeyOrigin, Refetch};
 use crate::refusal::{Reason, Refusal, sanitize};
-use crate::token::{self, json_type};
+use crate::token;
 
 /// One trusted issuer: its rules and its keys.
 #[derive(Debug)]
@@ -159,7 +158,7 @@ impl Check {
 }
 
 /// A check of verified claims against an issuer's rules at a time.
-pub type ClaimCheck = fn(&Map<String, Value>, &IssuerConfig, UnixTime) -> Result<(), Refusal>;
+pub type ClaimCheck = fn(&Claims, &IssuerConfig, UnixTime) -> Result<(), Refusal>;
 
 /// The claim checks, in order: [`check_claims`] runs them all and stops at the first
 /// refusal.
@@ -178,7 +177,7 @@ pub const CLAIM_CHECKS: [(Check, ClaimCheck); 8] = [
 #[derive(Debug, Clone)]
 pub struct Verified {
     /// Its claims.
-    pub claims: Map<String, Value>,
+    pub claims: Claims,
     /// The principal id (first present claim of the chain).
     pub principal: String,
     /// Index of its issuer in the verifier.
@@ -191,7 +190,7 @@ pub struct Verified {
 /// `/realm_access/roles` reaches Keycloak's nested roles. Names never contain a pointer
 /// by accident: a claim name starting with `/` is not a thing IdPs emit.
 #[must_use]
-pub fn claim<'a>(claims: &'a Map<String, Value>, path: &str) -> Option<&'a Value> {
+pub fn claim<'a>(claims: &'a Claims, path: &str) -> Option<Claim<'a>> {
     let Some(pointer) = path.strip_prefix('/') else {
         return claims.get(path);
     };
@@ -200,9 +199,9 @@ pub fn claim<'a>(claims: &'a Map<String, Value>, path: &str) -> Option<&'a Value
     let mut value = claims.get(first.as_str())?;
     for segment in segments {
         let segment = unescape_pointer(segment);
-        value = match value {
-            Value::Object(map) => map.get(segment.as_str())?,
-            Value::Array(items) => items.get(segment.parse::<usize>().ok()?)?,
+        value = match value.kind() {
+            Kind::Object => value.member(&segment)?,
+            Kind::Array => *value.items()?.get(segment.parse::<usize>().ok()?)?,
             _ => return None,
         };
     }
@@ -348,15 +347,14 @@ impl Verifier {
     ///
     /// # Errors
     /// `missing_claim`, `invalid_claim` or `wrong_issuer` (naming a trailing-slash near miss).
-    pub fn route(&self, claims: &Map<String, Value>) -> Result<usize, Refusal> {
+    pub fn route(&self, claims: &Claims) -> Result<usize, Refusal> {
         let iss = match claims.get("iss") {
-            Some(Value::String(iss)) => iss,
-            Some(other) => {
-                return Err(Refusal::new(
+            Some(iss) => iss.as_str().ok_or_else(|| {
+                Refusal::new(
                     Reason::InvalidClaim,
-                    format!("iss is {}, not a string", json_type(other)),
-                ));
-            }
+                    format!("iss is {}, not a string", iss.kind().name()),
+                )
+            })?,
             None => return Err(Refusal::new(Reason::MissingClaim, "the token has no iss")),
         };
         if let Some(index) = self.issuers.iter().position(|i| i.config.issuer == *iss) {
@@ -373,11 +371,11 @@ impl Verifier {
         let detail = match near {
             Some(e) => format!(
                 "iss is {} but TOKEN_ISSUER is {e}: they differ only by a trailing slash; set TOKEN_ISSUER to exactly the token's iss",
-                sanitize(iss, LOG_VALUE_CHARS)
+                sanitize(&iss, LOG_VALUE_CHARS)
             ),
             None => format!(
                 "iss is {}, expected {}",
-                sanitize(iss, LOG_VALUE_CHARS),
+                sanitize(&iss, LOG_VALUE_CHARS),
                 expected.join(" or ")
             ),
         };
@@ -385,10 +383,12 @@ impl Verifier {
     }
 }
 
-fn loggable(value: &Value) -> String {
-    match value {
-        Value::String(s) => sanitize(s, LOG_VALUE_CHARS),
-        other => sanitize(&other.to_string(), LOG_VALUE_CHARS),
+/// A claim for a log line or a message: a string's value, otherwise its JSON text as
+/// the token has it; sanitized and truncated.
+fn loggable(value: Claim<'_>) -> String {
+    match value.as_str() {
+        Some(s) => sanitize(&s, LOG_VALUE_CHARS),
+        None => sanitize(value.raw(), LOG_VALUE_CHARS),
     }
 }
 
@@ -467,7 +467,7 @@ pub fn key_refusal(error: KeyError, kid: Option<&str>, alg: Algorithm, keys: &Ke
 /// `id_token` when the claims also mark an ID token, `wrong_token_type` otherwise.
 pub fn check_token_type(
     header: &token::Header,
-    claims: &Map<String, Value>,
+    claims: &Claims,
     policy: &IssuerConfig,
 ) -> Result<(), Refusal> {
     if policy.token_types.accepts(header.typ.as_deref()) {
@@ -542,7 +542,7 @@ pub fn goes_to_provider(refusal: &Refusal, token: &str) -> bool {
 /// compared, the token type must be an access token's (introspection also vouches for
 /// refresh tokens), the audience must name this API unless the issuer accepts unbound
 /// tokens (`OPAQUE_AUDIENCE=unbound`), and `exp` is judged when the answer has one.
-pub fn opaque_claim_checks(claims: &Map<String, Value>) -> Vec<(Check, ClaimCheck)> {
+pub fn opaque_claim_checks(claims: &Claims) -> Vec<(Check, ClaimCheck)> {
     let mut checks: Vec<(Check, ClaimCheck)> = vec![
         (Check::Issuer, check_answer_issuer),
         (Check::TokenType, check_answer_token_type),
@@ -561,17 +561,15 @@ pub fn opaque_claim_checks(claims: &Map<String, Value>) -> Vec<(Check, ClaimChec
 }
 
 /// RFC 7662 `token_type` (and Keycloak's `typ`): refresh and ID tokens are refused.
-fn check_answer_token_type(
-    claims: &Map<String, Value>,
-    _: &IssuerConfig,
-    _: UnixTime,
-) -> Result<(), Refusal> {
+fn check_answer_token_type(claims: &Claims, _: &IssuerConfig, _: UnixTime) -> Result<(), Refusal> {
     for member in ["token_type", "typ"] {
         match claims.get(member) {
             None => {}
-            Some(Value::String(kind))
-                if ["bearer", "access_token", "dpop", "n_a"]
-                    .contains(&kind.to_ascii_lowercase().as_str()) => {}
+            Some(kind)
+                if kind.as_str().is_some_and(|kind| {
+                    ["bearer", "access_token", "dpop", "n_a"]
+                        .contains(&kind.to_ascii_lowercase().as_str())
+                }) => {}
             Some(other) => {
                 return Err(Refusal::new(
                     Reason::WrongTokenType,
@@ -589,7 +587,7 @@ fn check_answer_token_type(
 /// The answer's audience: `aud` (or the fallback claim) must name this API; without one,
 /// only an issuer that accepts unbound tokens lets it pass.
 fn check_answer_audience(
-    claims: &Map<String, Value>,
+    claims: &Claims,
     policy: &IssuerConfig,
     now: UnixTime,
 ) -> Result<(), Refusal> {
@@ -609,14 +607,10 @@ fn check_answer_audience(
     }
 }
 
-fn check_answer_issuer(
-    claims: &Map<String, Value>,
-    policy: &IssuerConfig,
-    _: UnixTime,
-) -> Result<(), Refusal> {
+fn check_answer_issuer(claims: &Claims, policy: &IssuerConfig, _: UnixTime) -> Result<(), Refusal> {
     match claims.get("iss") {
         None => Ok(()),
-        Some(Value::String(iss)) if *iss == policy.issuer => Ok(()),
+        Some(iss) if iss == policy.issuer.as_str() => Ok(()),
         Some(other) => Err(Refusal::new(
             Reason::WrongIssuer,
             format!(
@@ -634,47 +628,31 @@ fn check_answer_issuer(
 /// A [`Refusal`] for the first failing check of [`CLAIM_CHECKS`], in this order:
 /// time-claim types, ID-token markers, `token_use`, audience, `exp`, `nbf`, `iat` (and
 /// age), required claims.
-pub fn check_claims(
-    claims: &Map<String, Value>,
-    policy: &IssuerConfig,
-    now: UnixTime,
-) -> Result<(), Refusal> {
+pub fn check_claims(claims: &Claims, policy: &IssuerConfig, now: UnixTime) -> Result<(), Refusal> {
     for (_, check) in CLAIM_CHECKS {
         check(claims, policy, now)?;
     }
     Ok(())
 }
 
-fn check_time_claims(
-    claims: &Map<String, Value>,
-    _: &IssuerConfig,
-    _: UnixTime,
-) -> Result<(), Refusal> {
+fn check_time_claims(claims: &Claims, _: &IssuerConfig, _: UnixTime) -> Result<(), Refusal> {
     for name in ["exp", "nbf", "iat"] {
         time_claim(claims, name)?;
     }
     Ok(())
 }
 
-fn check_not_id_token(
-    claims: &Map<String, Value>,
-    _: &IssuerConfig,
-    _: UnixTime,
-) -> Result<(), Refusal> {
+fn check_not_id_token(claims: &Claims, _: &IssuerConfig, _: UnixTime) -> Result<(), Refusal> {
     match id_token_marker(claims) {
         Some(marker) => Err(Refusal::new(Reason::IdToken, marker)),
         None => Ok(()),
     }
 }
 
-fn check_token_use(
-    claims: &Map<String, Value>,
-    _: &IssuerConfig,
-    _: UnixTime,
-) -> Result<(), Refusal> {
+fn check_token_use(claims: &Claims, _: &IssuerConfig, _: UnixTime) -> Result<(), Refusal> {
     match claims.get("token_use") {
         None => Ok(()),
-        Some(Value::String(usage)) if usage == "access" || usage == "access_token" => Ok(()),
+        Some(usage) if usage == "access" || usage == "access_token" => Ok(()),
         Some(other) => Err(Refusal::new(
             Reason::WrongTokenType,
             format!("token_use is {}, expected access", loggable(other)),
@@ -682,11 +660,7 @@ fn check_token_use(
     }
 }
 
-fn check_audience_of(
-    claims: &Map<String, Value>,
-    policy: &IssuerConfig,
-    _: UnixTime,
-) -> Result<(), Refusal> {
+fn check_audience_of(claims: &Claims, policy: &IssuerConfig, _: UnixTime) -> Result<(), Refusal> {
     let audience_claim = match (claims.contains_key("aud"), &policy.audience_fallback_claim) {
         (false, Some(fallback)) => fallback.as_str(),
         _ => "aud",
@@ -694,11 +668,7 @@ fn check_audience_of(
     check_audience(claims, audience_claim, &policy.audiences)
 }
 
-fn check_expiry(
-    claims: &Map<String, Value>,
-    policy: &IssuerConfig,
-    now: UnixTime,
-) -> Result<(), Refusal> {
+fn check_expiry(claims: &Claims, policy: &IssuerConfig, now: UnixTime) -> Result<(), Refusal> {
     let Some(exp) = time_claim(claims, "exp")? else {
         return Err(Refusal::new(Reason::MissingClaim, "the token has no exp"));
     };
@@ -715,11 +685,7 @@ fn check_expiry(
     Ok(())
 }
 
-fn check_not_before(
-    claims: &Map<String, Value>,
-    policy: &IssuerConfig,
-    now: UnixTime,
-) -> Result<(), Refusal> {
+fn check_not_before(claims: &Claims, policy: &IssuerConfig, now: UnixTime) -> Result<(), Refusal> {
     if let Some(nbf) = time_claim(claims, "nbf")?
         && nbf > now + policy.leeway.as_secs_f64()
     {
@@ -735,11 +701,7 @@ fn check_not_before(
     Ok(())
 }
 
-fn check_issued_at(
-    claims: &Map<String, Value>,
-    policy: &IssuerConfig,
-    now: UnixTime,
-) -> Result<(), Refusal> {
+fn check_issued_at(claims: &Claims, policy: &IssuerConfig, now: UnixTime) -> Result<(), Refusal> {
     let leeway = policy.leeway.as_secs_f64();
     match (time_claim(claims, "iat")?, policy.max_token_age) {
         (Some(iat), _) if iat > now + leeway => Err(Refusal::new(
@@ -769,12 +731,12 @@ fn check_issued_at(
 }
 
 fn check_required_claims(
-    claims: &Map<String, Value>,
+    claims: &Claims,
     policy: &IssuerConfig,
     _: UnixTime,
 ) -> Result<(), Refusal> {
     for name in &policy.required_claims {
-        if claim(claims, name).is_none_or(Value::is_null) {
+        if claim(claims, name).is_none_or(|c| c.is_null()) {
             return Err(Refusal::new(
                 Reason::MissingClaim,
                 format!("the token has no {} (REQUIRED_CLAIMS)", sanitize(name, 64)),
@@ -788,15 +750,15 @@ fn check_required_claims(
 /// Cognito's `token_use: id`, Keycloak's payload `typ: ID`, or a `nonce` without any
 /// scope claim (some Keycloak versions put `nonce` into access tokens too, with scopes).
 #[must_use]
-pub fn id_token_marker(claims: &Map<String, Value>) -> Option<String> {
-    let marker = if let Some(marker) = ID_TOKEN_MARKERS.iter().find(|m| claims.contains_key(**m)) {
+pub fn id_token_marker(claims: &Claims) -> Option<String> {
+    let marker = if let Some(marker) = ID_TOKEN_MARKERS.iter().find(|m| claims.contains_key(m)) {
         format!("it carries {marker}")
-    } else if claims.get("token_use").and_then(Value::as_str) == Some("id") {
+    } else if claims.get("token_use").is_some_and(|c| c == "id") {
         "token_use is id".to_owned()
-    } else if claims.get("typ").and_then(Value::as_str) == Some("ID") {
+    } else if claims.get("typ").is_some_and(|c| c == "ID") {
         "its typ claim is ID".to_owned()
     } else if claims.contains_key("nonce")
-        && !["scope", "scp"].iter().any(|c| claims.contains_key(*c))
+        && !["scope", "scp"].iter().any(|c| claims.contains_key(c))
     {
         "it carries nonce and no scope".to_owned()
     } else {
@@ -807,37 +769,34 @@ pub fn id_token_marker(claims: &Map<String, Value>) -> Option<String> {
 
 /// A `NumericDate` claim: absent, or a finite JSON number. Anything else is a refusal,
 /// never "absent" (the CVE-2026-25537 class).
-fn time_claim(claims: &Map<String, Value>, name: &str) -> Result<Option<f64>, Refusal> {
+fn time_claim(claims: &Claims, name: &str) -> Result<Option<f64>, Refusal> {
     match claims.get(name) {
         None => Ok(None),
-        Some(Value::Number(n)) => n
-            .as_f64()
-            .filter(|f| f.is_finite())
-            .map(Some)
-            .ok_or_else(|| {
-                Refusal::new(
-                    Reason::InvalidClaim,
-                    format!("{name} is not a finite number"),
-                )
-            }),
+        Some(n) if n.kind() == Kind::Number => n.as_f64().map(Some).ok_or_else(|| {
+            Refusal::new(
+                Reason::InvalidClaim,
+                format!("{name} is not a finite number"),
+            )
+        }),
         Some(other) => Err(Refusal::new(
             Reason::InvalidClaim,
             format!(
                 "{name} is {}, it must be a number of seconds",
-                json_type(other)
+                other.kind().name()
             ),
         )),
     }
 }
 
 fn check_audience(
-    claims: &Map<String, Value>,
+    claims: &Claims,
     audience_claim: &str,
     accepted: &[String],
 ) -> Result<(), Refusal> {
     let name = audience_claim; // from the configuration, not the token
-    let found: &[Value] = match claim(claims, audience_claim) {
-        None | Some(Value::Null) => {
+    let value = claim(claims, audience_claim);
+    let found: Vec<Claim<'_>> = match value.map(|v| (v, v.kind())) {
+        None | Some((_, Kind::Null)) => {
             return Err(Refusal::new(
                 Reason::WrongAudience,
                 format!(
@@ -847,34 +806,41 @@ fn check_audience(
                 ),
             ));
         }
-        Some(one @ Value::String(_)) => std::slice::from_ref(one),
-        Some(Value::Array(items)) if items.is_empty() => {
-            return Err(Refusal::new(
-                Reason::WrongAudience,
-                format!("{name} is an empty array"),
-            ));
+        Some((one, Kind::String)) => vec![one],
+        Some((array, Kind::Array)) => {
+            let items = array.items().unwrap_or_default();
+            if items.is_empty() {
+                return Err(Refusal::new(
+                    Reason::WrongAudience,
+                    format!("{name} is an empty array"),
+                ));
+            }
+            if !items.iter().all(Claim::is_string) {
+                return Err(Refusal::new(
+                    Reason::InvalidClaim,
+                    format!("{name} holds a value that is not a string"),
+                ));
+            }
+            items
         }
-        Some(Value::Array(items)) if items.iter().all(Value::is_string) => items,
-        Some(Value::Array(_)) => {
-            return Err(Refusal::new(
-                Reason::InvalidClaim,
-                format!("{name} holds a value that is not a string"),
-            ));
-        }
-        Some(other) => {
+        Some((_, kind)) => {
             return Err(Refusal::new(
                 Reason::InvalidClaim,
                 format!(
                     "{name} is {}, it must be a string or an array of strings",
-                    json_type(other)
+                    kind.name()
                 ),
             ));
         }
     };
-    let found = found.iter().filter_map(Value::as_str);
-    if found.clone().any(|aud| accepted.iter().any(|a| a == aud)) {
+    if found
+        .iter()
+        .any(|aud| accepted.iter().any(|a| aud == &a.as_str()))
+    {
         return Ok(());
     }
+    let found: Vec<_> = found.iter().filter_map(Claim::as_str).collect();
+    let found = found.iter().map(|aud| &**aud);
     let slash = found.clone().find_map(|aud| {
         accepted
             .iter()
@@ -886,7 +852,7 @@ fn check_audience(
                 )
             })
     });
-    let shown = claim(claims, audience_claim).map_or_else(|| "absent".to_owned(), loggable);
+    let shown = value.map_or_else(|| "absent".to_owned(), loggable);
     Err(Refusal::new(
         Reason::WrongAudience,
         format!(
@@ -898,20 +864,20 @@ fn check_audience(
     ))
 }
 
-fn aud_shown(claims: &Map<String, Value>) -> String {
+fn aud_shown(claims: &Claims) -> String {
     claims
         .get("aud")
         .map_or_else(|| "absent".to_owned(), loggable)
 }
 
 /// A hint when a token without the standard markers still looks like an ID token.
-fn id_token_suspicion(claims: &Map<String, Value>) -> &'static str {
+fn id_token_suspicion(claims: &Claims) -> &'static str {
     let has_scopes = ["scope", "scp", "permissions"]
         .iter()
-        .any(|c| claims.contains_key(*c));
+        .any(|c| claims.contains_key(c));
     let identity = ["auth_time", "sid", "email", "name", "nickname"]
         .iter()
-        .any(|c| claims.contains_key(*c));
+        .any(|c| claims.contains_key(c));
     if !has_scopes && identity {
         "; it has identity claims and no scope, so it may be an ID token: send the access token"
     } else {
@@ -923,11 +889,14 @@ fn id_token_suspicion(claims: &Map<String, Value>) -> &'static str {
 ///
 /// # Errors
 /// `missing_claim` when none is.
-pub fn principal(claims: &Map<String, Value>, chain: &[String]) -> Result<String, Refusal> {
+pub fn principal(claims: &Claims, chain: &[String]) -> Result<String, Refusal> {
     for name in chain {
         match claim(claims, name) {
-            Some(Value::String(s)) if !s.is_empty() => return Ok(s.clone()),
-            Some(Value::Number(n)) => return Ok(n.to_string()),
+            Some(s) if s.as_str().is_some_and(|s| !s.is_empty()) => {
+                return Ok(s.as_str().unwrap_or_default().into_owned());
+            }
+            // As serde_json writes the number (`1e3` is `1000.0`).
+            Some(n) if n.kind() == Kind::Number => return Ok(n.to_value().to_string()),
             _ => {}
         }
     }
@@ -959,7 +928,7 @@ pub fn ago(seconds: f64) -> String {
 mod tests {
     use std::time::Duration;
 
-    use serde_json::json;
+    use serde_json::{Map, Value, json};
 
     use super::*;
     use crate::config::{KeySourceConfig, ScopeMatch, TokenTypes};
@@ -988,7 +957,11 @@ mod tests {
         }
     }
 
-    fn claims(extra: Value) -> Map<String, Value> {
+    fn claims(extra: Value) -> Claims {
+        Claims::from_map(&map(extra))
+    }
+
+    fn map(extra: Value) -> Map<String, Value> {
         let mut base = json!({
             "iss": "https://idp.example.com/", "sub": "user-1", "aud": "https://api.example.com",
             "iat": NOW - 10.0, "exp": NOW + 300.0,
@@ -1059,8 +1032,9 @@ mod tests {
             }
         }
         // null is "present with the wrong type" for a time claim, not absent.
-        let mut c = claims(json!({}));
-        c.insert("nbf".into(), Value::Null);
+        let mut m = map(json!({}));
+        m.insert("nbf".into(), Value::Null);
+        let c = Claims::from_map(&m);
         assert_eq!(
             check_claims(&c, &policy(), NOW).unwrap_err().reason,
             Reason::InvalidClaim

@@ -1,9 +1,11 @@
-//! The ceiling bench's JSON scanner against serde_json (with duplicate names refused at
-//! every depth), on the workload's claims mutated at random and on hand-picked cases.
-#![allow(missing_docs, clippy::unwrap_used, clippy::pedantic, dead_code)]
+//! The strict JSON scanner every token payload goes through (`src/json.rs`) against
+//! serde_json (with duplicate names refused at every depth), on the workload's claims
+//! mutated at random and on hand-picked cases: the same verdict on every text, and for
+//! every object the scanner accepts, `Claims` reads the same members and values as
+//! serde_json.
+#![allow(missing_docs, clippy::unwrap_used, clippy::pedantic)]
 
-#[path = "../benches/ceiling/mod.rs"]
-mod ceiling;
+use token_verifier::claims::Claims;
 
 use serde::de::{self, DeserializeSeed, Deserializer as _, MapAccess, SeqAccess, Visitor};
 
@@ -60,12 +62,30 @@ fn reference(text: &[u8]) -> bool {
 }
 
 fn check(text: &[u8]) {
-    assert_eq!(
-        ceiling::scan(text),
-        reference(text),
-        "{:?}",
-        String::from_utf8_lossy(text)
-    );
+    let verdict = reference(text);
+    let shown = String::from_utf8_lossy(text);
+    assert_eq!(token_verifier::json::scan(text), verdict, "{shown:?}");
+    let object = text.iter().find(|b| !b" \t\r\n".contains(b)) == Some(&b'{');
+    match Claims::from_bytes(text.to_vec()) {
+        Ok(claims) => {
+            assert!(verdict && object, "accepted {shown:?}");
+            let read: serde_json::Value = serde_json::from_slice(text).unwrap();
+            assert_eq!(
+                serde_json::Value::Object(claims.to_map()),
+                read,
+                "{shown:?}"
+            );
+            // Each claim rewritten compactly is what serde_json writes for its value.
+            for (name, claim) in claims.iter() {
+                let written = serde_json::to_string(&read[&*name]).unwrap();
+                assert_eq!(claim.compact(), written, "{name} in {shown:?}");
+                if claim.is_compact() {
+                    assert_eq!(claim.raw(), written, "{name} in {shown:?}");
+                }
+            }
+        }
+        Err(_) => assert!(!(verdict && object), "refused {shown:?}"),
+    }
 }
 
 #[test]
@@ -109,8 +129,52 @@ fn hand_picked() {
         br#"{"123456789":1,"123456780":2}"#,
         br#"{"abcdefgh\"":1,"abcdefgh\"":2}"#,
         br#"{"x":"abcdefghijklmnop\"qrstuvwxyz\\"}"#,
+        // Numbers and strings serde_json writes differently from how they arrived.
+        br#"{"a":-0,"b":-0.0,"c":1E+2,"d":1.50,"e":12345678901234567890,"f":1e-7}"#,
+        br#"{"a":{"z":1,"b":[1.50,"\u00e9\/",{"y":null,"x":true}],"a\u0000":"\t"}}"#,
+        br#"{"a":[ 1 , "x" , [ ] , { } ]}"#,
+        br#"{"a":123456789012345,"b":1234567890123456,"c":-123456789012345}"#,
+        // Near f64::MAX the standard parser and serde_json round differently: the
+        // scanner reads numbers as serde_json does.
+        br#"{"exp":1.7976931348623158e308}"#,
+        br#"{"a":17976931348623156673282e286}"#,
+        br#"{"a":1.797693134862315807e308}"#,
+        br#"{"a":1.79769313486231586e308}"#,
     ] {
         check(case);
+    }
+    // Objects past the name-by-name duplicate check: found by sorting at the object's end.
+    let names = |n: usize, escaped: bool| -> Vec<String> {
+        (0..n)
+            .map(|i| {
+                let name = format!("{:03}", i);
+                if escaped { format!("\\/{name}") } else { name }
+            })
+            .collect()
+    };
+    for (n, escaped) in [
+        (31, false),
+        (32, true),
+        (33, false),
+        (40, true),
+        (1_330, true),
+        (1_700, false),
+    ] {
+        let names = names(n, escaped);
+        let object = |names: &[String]| {
+            let members: Vec<String> = names.iter().map(|m| format!("\"{m}\":0")).collect();
+            format!("{{{}}}", members.join(","))
+        };
+        check(object(&names).as_bytes());
+        for duplicate in [0, n / 2, n - 1] {
+            let mut repeated = names.clone();
+            repeated.push(names[duplicate].clone());
+            check(object(&repeated).as_bytes());
+            // The same name once escaped and once not.
+            let mut spelled = names.clone();
+            spelled.push(names[duplicate].replace("\\/", "/"));
+            check(object(&spelled).as_bytes());
+        }
     }
     let deep = format!("{}{}", "[".repeat(200), "]".repeat(200));
     check(deep.as_bytes());
