@@ -34,7 +34,7 @@ pub enum Scalar {
 /// It owns the verified claims and writes each entry from the token's text when the
 /// answer is serialized: nothing is copied out of the claims but the nested ones that
 /// must be rebuilt.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct FlatContext {
     claims: Claims,
     entries: Vec<Entry>,
@@ -70,6 +70,15 @@ impl Serialize for FlatContext {
             }
         }
         map.end()
+    }
+}
+
+impl std::fmt::Debug for FlatContext {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Keys only: claim values (e-mail addresses, ...) stay out of debug output.
+        f.debug_set()
+            .entries(self.entries.iter().map(|e| self.entry(e).0))
+            .finish()
     }
 }
 
@@ -356,6 +365,21 @@ mod tests {
         assert_eq!(
             serde_json::to_value(&all).unwrap(),
             json!({"sub": "s", "email": "e"})
+        );
+    }
+
+    #[test]
+    fn debug_output_names_keys_without_values() {
+        let c = claims(json!({"email": "jane@example.com", "roles": {"admin": "secret-role"}}));
+        let (ctx, _) = flat(c, &settings(4096));
+        let shown = format!("{ctx:?}");
+        assert!(
+            shown.contains("email") && shown.contains("roles"),
+            "{shown}"
+        );
+        assert!(
+            !shown.contains("jane") && !shown.contains("secret-role"),
+            "{shown}"
         );
     }
 
