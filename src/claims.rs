@@ -227,6 +227,12 @@ impl Claims {
         })
     }
 
+    /// The name of the claim at `at` in name order (`""` past the end).
+    #[must_use]
+    pub fn name_at(&self, at: usize) -> &str {
+        self.name(at)
+    }
+
     /// The name of the member at `at`.
     fn name(&self, at: usize) -> &str {
         match &self.names {
@@ -457,6 +463,52 @@ impl<'a> Claim<'a> {
     #[must_use]
     pub fn to_value(&self) -> Value {
         serde_json::from_str(self.raw()).unwrap_or(Value::Null)
+    }
+}
+
+/// A claim writes itself as the JSON value it is, from the token's text: strings with
+/// escapes resolved, numbers as `serde_json` reads them, object members in name order
+/// (as a `serde_json::Value` of it would write), with no `Value` built.
+impl Serialize for Claim<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeSeq as _;
+        match self.kind() {
+            Kind::Null => serializer.serialize_unit(),
+            Kind::Bool => serializer.serialize_bool(self.as_bool().unwrap_or_default()),
+            Kind::String => serializer.serialize_str(&self.as_str().unwrap_or_default()),
+            Kind::Number => match self.raw().parse::<serde_json::Number>() {
+                Ok(n) => n.serialize(serializer),
+                Err(_) => serializer.serialize_unit(),
+            },
+            Kind::Array => {
+                let mut seq = serializer.serialize_seq(None)?;
+                for item in self.each_item() {
+                    seq.serialize_element(&item)?;
+                }
+                seq.end()
+            }
+            Kind::Object => {
+                let mut members: Vec<(Cow<'_, str>, Claim<'_>)> =
+                    json::members_at(self.text, self.value)
+                        .unwrap_or_default()
+                        .into_iter()
+                        .map(|m| {
+                            let value = Claim {
+                                text: self.text,
+                                value: m.value,
+                                escaped: m.escaped,
+                            };
+                            (m.name.value(self.text), value)
+                        })
+                        .collect();
+                members.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+                let mut map = serializer.serialize_map(Some(members.len()))?;
+                for (name, value) in &members {
+                    map.serialize_entry(&**name, value)?;
+                }
+                map.end()
+            }
+        }
     }
 }
 

@@ -204,32 +204,125 @@ pub fn flat(claims: Claims, settings: &ContextSettings) -> (FlatContext, Omitted
     (FlatContext { claims, entries }, omitted)
 }
 
-/// The HTTP API 2.0 context of `claims`: native JSON values, within the size bound.
+/// An HTTP API 2.0 context: native JSON values. Like [`FlatContext`], it owns the claims
+/// and writes each value from their text when the answer is serialized (no
+/// `serde_json::Value` is built for a claim).
+#[derive(Clone, Default, PartialEq)]
+pub struct NativeContext {
+    claims: Claims,
+    entries: Vec<NativeEntry>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+enum NativeEntry {
+    /// A claim (by position), as its JSON value.
+    Claim(usize),
+    /// An entry the authorizer sets itself.
+    Own(String, Value),
+}
+
+impl NativeContext {
+    /// Adds an entry (for values the authorizer sets itself).
+    pub fn insert(&mut self, key: &str, value: Value) {
+        let kept: Vec<NativeEntry> = std::mem::take(&mut self.entries)
+            .into_iter()
+            .filter(|e| self.name(e) != key)
+            .collect();
+        self.entries = kept;
+        self.entries.push(NativeEntry::Own(key.to_owned(), value));
+    }
+
+    /// The context as a `serde_json` map (tests and tools).
+    #[must_use]
+    pub fn to_map(&self) -> Map<String, Value> {
+        self.entries
+            .iter()
+            .map(|e| {
+                let value = match e {
+                    NativeEntry::Claim(at) => self
+                        .claims
+                        .at(*at)
+                        .map_or(Value::Null, |(_, claim)| claim.to_value()),
+                    NativeEntry::Own(_, value) => value.clone(),
+                };
+                (self.name(e).to_owned(), value)
+            })
+            .collect()
+    }
+
+    /// Number of entries.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// Whether the context is empty.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    fn name<'a>(&'a self, entry: &'a NativeEntry) -> &'a str {
+        match entry {
+            NativeEntry::Claim(at) => self.claims.name_at(*at),
+            NativeEntry::Own(name, _) => name,
+        }
+    }
+}
+
+impl Serialize for NativeContext {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap as _;
+        let mut map = serializer.serialize_map(Some(self.entries.len()))?;
+        for entry in &self.entries {
+            match entry {
+                NativeEntry::Claim(at) => {
+                    if let Some((name, claim)) = self.claims.at(*at) {
+                        map.serialize_entry(&*name, &claim)?;
+                    }
+                }
+                NativeEntry::Own(name, value) => map.serialize_entry(name, value)?,
+            }
+        }
+        map.end()
+    }
+}
+
+impl std::fmt::Debug for NativeContext {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Keys only: claim values (e-mail addresses, ...) stay out of debug output.
+        f.debug_set()
+            .entries(self.entries.iter().map(|e| self.name(e)))
+            .finish()
+    }
+}
+
+/// The HTTP API 2.0 context of `claims` (moved in: the context writes from them), native
+/// JSON values, within the size bound.
 #[must_use]
-pub fn native(claims: &Claims, settings: &ContextSettings) -> (Map<String, Value>, Omitted) {
-    let mut context = Map::new();
+pub fn native(claims: Claims, settings: &ContextSettings) -> (NativeContext, Omitted) {
+    let mut entries = Vec::with_capacity(claims.len());
     let mut omitted = Omitted::default();
     let mut size = 2;
-    for (name, claim) in claims.iter() {
+    for (at, (name, claim)) in claims.iter().enumerate() {
         if !selected(&name, claim, settings) {
             continue;
         }
-        let name = name.into_owned();
-        let value = claim.to_value();
-        let cost = name.len()
-            + 4
-            + match &value {
-                Value::String(s) => json_string_len(s),
-                other => serde_json::to_vec(other).map_or(usize::MAX / 4, |v| v.len()),
-            };
+        let length = match claim.kind() {
+            Kind::String => json_string_len(&claim.as_str().unwrap_or_default()),
+            Kind::Number => json_number_len(&number(claim)),
+            _ if claim.is_compact() => claim.raw().len(),
+            _ => claim.compact().len(),
+        };
+        let cost = name.len() + 4 + length;
         if size + cost > settings.max_bytes {
-            omitted.0.push(name);
+            omitted.0.push(name.into_owned());
             continue;
         }
         size += cost;
-        context.insert(name, value);
+        entries.push(NativeEntry::Claim(at));
     }
-    (context, omitted)
+    (NativeContext { claims, entries }, omitted)
 }
 
 /// The length of a string serialised as JSON, without serialising it.
@@ -347,7 +440,7 @@ mod tests {
         let (ctx, omitted) = flat(c.clone(), &settings(300));
         assert_eq!(omitted.0, vec!["b"]);
         assert!(serde_json::to_vec(&ctx).unwrap().len() <= 300);
-        let (native_ctx, omitted) = native(&c, &settings(300));
+        let (native_ctx, omitted) = native(c.clone(), &settings(300));
         assert_eq!(omitted.0, vec!["b"]);
         assert!(serde_json::to_vec(&native_ctx).unwrap().len() <= 300);
     }
@@ -385,11 +478,22 @@ mod tests {
 
     #[test]
     fn native_context_keeps_json_types() {
-        let c = claims(json!({"permissions": ["a"], "meta": {"k": 1}}));
-        let (ctx, _) = native(&c, &settings(4096));
+        let c = Claims::parse(
+            r#"{"permissions":["a", "b\u00e9"],"meta":{"z":1.50,"k":[-0,1e2,true,null]},"s":"x\/y"}"#
+                .to_owned(),
+        )
+        .unwrap();
+        let expected = json!({"permissions": ["a", "bé"], "meta": {"k": [-0.0, 100.0, true, null], "z": 1.5}, "s": "x/y"});
+        let (mut ctx, _) = native(c, &settings(4096));
+        // Written from the token's text exactly as serde_json writes the same values.
         assert_eq!(
-            Value::Object(ctx),
-            json!({"permissions": ["a"], "meta": {"k": 1}})
+            serde_json::to_string(&ctx).unwrap(),
+            serde_json::to_string(&expected).unwrap()
         );
+        assert_eq!(Value::Object(ctx.to_map()), expected);
+        ctx.insert("principalId", json!("p"));
+        ctx.insert("principalId", json!("q"));
+        assert_eq!(ctx.len(), 4);
+        assert_eq!(ctx.to_map()["principalId"], "q");
     }
 }

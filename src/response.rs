@@ -6,11 +6,11 @@
 //! with 403 until the cache expires.
 
 use serde::Serialize;
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use crate::claims::Claims;
 use crate::config::{GatewaySettings, HttpApiResponse, PolicyResource};
-use crate::context::{self, FlatContext, Omitted, Scalar};
+use crate::context::{self, FlatContext, NativeContext, Omitted, Scalar};
 use crate::event::{Request, Shape};
 use crate::refusal::Reason;
 
@@ -43,7 +43,7 @@ pub enum Context {
     /// Strings, numbers and booleans only (REST, WebSocket, HTTP 1.0).
     Flat(FlatContext),
     /// Native JSON (HTTP 2.0).
-    Native(Map<String, Value>),
+    Native(NativeContext),
 }
 
 /// An IAM policy document with one statement.
@@ -78,7 +78,7 @@ pub struct SimpleAnswer {
     /// Allow or deny.
     pub is_authorized: bool,
     /// Values passed to the backend (`requestContext.authorizer.lambda`).
-    pub context: Map<String, Value>,
+    pub context: NativeContext,
 }
 
 /// What a verified caller's policy allows and denies. Without route rules: the stage
@@ -133,8 +133,8 @@ pub fn verified(
     if request.shape == Shape::HttpV2 && settings.http_api_response == HttpApiResponse::Simple {
         return match verdict {
             Ok(()) => {
-                let (mut native, omitted) = context::native(&claims, &settings.context);
-                native.insert("principalId".to_owned(), Value::String(principal));
+                let (mut native, omitted) = context::native(claims, &settings.context);
+                native.insert("principalId", Value::String(principal));
                 (
                     Answer::Simple(SimpleAnswer {
                         is_authorized: true,
@@ -144,8 +144,8 @@ pub fn verified(
                 )
             }
             Err(reason) => {
-                let mut context = Map::new();
-                context.insert("reason".to_owned(), Value::String(reason.code().to_owned()));
+                let mut context = NativeContext::default();
+                context.insert("reason", Value::String(reason.code().to_owned()));
                 (
                     Answer::Simple(SimpleAnswer {
                         is_authorized: false,
@@ -160,7 +160,7 @@ pub fn verified(
         let reason = verdict.err().unwrap_or(Reason::RouteNotAllowed);
         (Context::Flat(reason_only(reason)), Omitted::default())
     } else if request.shape == Shape::HttpV2 {
-        let (native, omitted) = context::native(&claims, &settings.context);
+        let (native, omitted) = context::native(claims, &settings.context);
         (Context::Native(native), omitted)
     } else {
         let (flat, omitted) = context::flat(claims, &settings.context);

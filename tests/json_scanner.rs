@@ -2,7 +2,7 @@
 //! serde_json (with duplicate names refused at every depth), on the workload's claims
 //! mutated at random and on hand-picked cases: the same verdict on every text, and for
 //! every object the scanner accepts, `Claims` reads the same members and values as
-//! serde_json.
+//! serde_json and writes each claim (compactly, and serialized) as serde_json does.
 #![allow(missing_docs, clippy::unwrap_used, clippy::pedantic)]
 
 use token_verifier::claims::Claims;
@@ -79,6 +79,12 @@ fn check(text: &[u8]) {
             for (name, claim) in claims.iter() {
                 let written = serde_json::to_string(&read[&*name]).unwrap();
                 assert_eq!(claim.compact(), written, "{name} in {shown:?}");
+                // And a claim serialized by serde (the HTTP API 2.0 context) writes it too.
+                assert_eq!(
+                    serde_json::to_string(&claim).unwrap(),
+                    written,
+                    "{name} in {shown:?}"
+                );
                 if claim.is_compact() {
                     assert_eq!(claim.raw(), written, "{name} in {shown:?}");
                 }
