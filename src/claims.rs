@@ -22,9 +22,9 @@ pub struct Claims {
     /// (decoded once here; `None`, the rule, when names are their text).
     names: Option<Vec<Box<str>>>,
     /// Where the claims every token is checked for are (see [`standard`]); `ABSENT`
-    /// where they are not. Valid only when `slotted` (fewer members than `ABSENT`).
+    /// where they are not. Used only when there are fewer members than `ABSENT` (always,
+    /// for a token or a provider's answer: both are capped at 16 KiB).
     slots: [u16; STANDARD],
-    slotted: bool,
 }
 
 const ABSENT: u16 = u16::MAX;
@@ -75,21 +75,19 @@ fn standard_by_tag(tag: u64, name: &str) -> Option<usize> {
     (name.len() < 8 || STANDARD_NAMES[slot] == name).then_some(slot)
 }
 
-/// The slots of `members` (in their final order; `names` as in [`Claims`]), or `None`
-/// when there are too many members to number in a slot.
-fn slots(text: &str, members: &[Member], names: Option<&[Box<str>]>) -> Option<[u16; STANDARD]> {
+/// The slots of `members` (in their final order; `names` as in [`Claims`]).
+fn slots(text: &str, members: &[Member], names: Option<&[Box<str>]>) -> [u16; STANDARD] {
     let mut slots = [ABSENT; STANDARD];
-    for (at, member) in members.iter().enumerate() {
+    for (at, member) in members.iter().enumerate().take(usize::from(ABSENT)) {
         let slot = match names {
-            Some(names) => standard(names.get(at)?),
+            Some(names) => names.get(at).and_then(|name| standard(name)),
             None => standard_by_tag(member.name.tag(), member.name.raw(text)),
         };
-        let at = u16::try_from(at).ok().filter(|at| *at != ABSENT)?;
-        if let Some(slot) = slot {
+        if let (Some(slot), Ok(at)) = (slot, u16::try_from(at)) {
             slots[slot] = at;
         }
     }
-    Some(slots)
+    slots
 }
 
 /// One claim's value: a slice of the payload text, strict JSON.
@@ -156,11 +154,10 @@ impl Claims {
                 };
                 let slots = slots(&text, &members, names.as_deref());
                 Ok(Claims {
-                    slotted: slots.is_some(),
-                    slots: slots.unwrap_or([ABSENT; STANDARD]),
                     text,
                     members,
                     names,
+                    slots,
                 })
             }
             // The refusal path only: serde_json names what is wrong and where.
@@ -206,7 +203,7 @@ impl Claims {
     /// per token: the standard claims from their slots, others by one word compared per
     /// member (the name's first bytes and length), the bytes only on a match.
     fn find(&self, name: &str) -> Option<&Member> {
-        if self.slotted
+        if self.members.len() < usize::from(ABSENT)
             && let Some(slot) = standard(name)
         {
             return self.members.get(usize::from(self.slots[slot]));
@@ -230,11 +227,6 @@ impl Claims {
     /// The name of the claim at `at` in name order (`""` past the end).
     #[must_use]
     pub fn name_at(&self, at: usize) -> &str {
-        self.name(at)
-    }
-
-    /// The name of the member at `at`.
-    fn name(&self, at: usize) -> &str {
         match &self.names {
             Some(names) => names.get(at).map_or("", |n| n),
             None => self.members.get(at).map_or("", |m| m.name.raw(&self.text)),
@@ -258,14 +250,14 @@ impl Claims {
         self.members
             .iter()
             .enumerate()
-            .map(|(at, m)| (Cow::Borrowed(self.name(at)), self.claim(m)))
+            .map(|(at, m)| (Cow::Borrowed(self.name_at(at)), self.claim(m)))
     }
 
     /// The name and value of the claim at `at` in name order.
     #[must_use]
     pub fn at(&self, at: usize) -> Option<(Cow<'_, str>, Claim<'_>)> {
         let member = self.members.get(at)?;
-        Some((Cow::Borrowed(self.name(at)), self.claim(member)))
+        Some((Cow::Borrowed(self.name_at(at)), self.claim(member)))
     }
 
     /// Takes out the claim named `name`, returning its value.
@@ -275,9 +267,7 @@ impl Claims {
         if let Some(names) = &mut self.names {
             names.remove(at);
         }
-        let slots = slots(&self.text, &self.members, self.names.as_deref());
-        self.slotted = slots.is_some();
-        self.slots = slots.unwrap_or([ABSENT; STANDARD]);
+        self.slots = slots(&self.text, &self.members, self.names.as_deref());
         Some(self.claim(&member).to_value())
     }
 
@@ -302,7 +292,7 @@ impl std::fmt::Debug for Claims {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         // Names only: claim values (e-mail addresses, ...) stay out of debug output.
         f.debug_set()
-            .entries((0..self.members.len()).map(|at| self.name(at)))
+            .entries((0..self.members.len()).map(|at| self.name_at(at)))
             .finish()
     }
 }
@@ -392,23 +382,10 @@ impl<'a> Claim<'a> {
         }
     }
 
-    /// An array's items.
+    /// An array's items (`None` when it is not an array).
     #[must_use]
     pub fn items(&self) -> Option<Vec<Claim<'a>>> {
-        if self.kind() != Kind::Array {
-            return None;
-        }
-        let items = json::items_at(self.text, self.value)?;
-        Some(
-            items
-                .into_iter()
-                .map(|(value, escaped)| Claim {
-                    text: self.text,
-                    value,
-                    escaped,
-                })
-                .collect(),
-        )
+        (self.kind() == Kind::Array).then(|| self.each_item().collect())
     }
 
     /// An array's items, one at a time (none when it is not an array).
@@ -576,6 +553,17 @@ mod tests {
         ] {
             assert_eq!(standard(name), None, "{name}");
         }
+    }
+
+    #[test]
+    fn claims_too_many_to_slot_are_still_found_by_name() {
+        // `sub` sorts after 70,000 `m…` names: past what a slot can number.
+        let members: Vec<String> = (0..70_000).map(|i| format!(r#""m{i}":{i}"#)).collect();
+        let c = claims(&format!(r#"{{"sub":"s",{},"zz":1}}"#, members.join(",")));
+        assert!(c.len() > usize::from(ABSENT));
+        assert_eq!(c.get("sub").unwrap().as_str().unwrap(), "s");
+        assert_eq!(c.get("m69999").unwrap().as_f64(), Some(69_999.0));
+        assert!(c.get("iss").is_none() && c.contains_key("zz"));
     }
 
     #[test]

@@ -100,21 +100,6 @@ impl FlatContext {
         self.entries.push(Entry::Own(key.to_owned(), value));
     }
 
-    /// The value of a key.
-    #[must_use]
-    pub fn get(&self, key: &str) -> Option<Scalar> {
-        let entry = self.entries.iter().find(|e| self.entry(e).0 == key)?;
-        Some(match self.entry(entry).1 {
-            Written::Scalar(claim) => match claim.kind() {
-                Kind::String => Scalar::Str(claim.as_str().unwrap_or_default().into_owned()),
-                Kind::Bool => Scalar::Bool(claim.as_bool().unwrap_or_default()),
-                _ => Scalar::Num(number(claim)),
-            },
-            Written::Text(text) => Scalar::Str(text.to_owned()),
-            Written::Own(value) => value.clone(),
-        })
-    }
-
     /// Whether the context is empty.
     #[must_use]
     pub fn is_empty(&self) -> bool {

@@ -3,58 +3,21 @@
 //! A token can only get here once it is valid, so the only refusal left is a missing
 //! permission: `insufficient_scope`, answered with an explicit Deny (HTTP 403).
 
-use std::borrow::Cow;
-
 use crate::claims::{Claims, Kind};
 use crate::config::{IssuerConfig, ScopeMatch};
 use crate::refusal::{Reason, Refusal, sanitize};
 
-/// The scopes and permissions a token grants: every whole word of each space-separated
-/// string, and every string of each array, of the configured scope claims (names or
-/// JSON Pointers such as `/realm_access/roles`). Substrings
-/// never match (`read:user` does not grant `read:users`).
-#[must_use]
-pub fn granted_scopes<'a>(claims: &'a Claims, scope_claims: &[String]) -> Vec<Cow<'a, str>> {
-    let mut granted = Vec::new();
-    for name in scope_claims {
-        let Some(value) = crate::verify::claim(claims, name) else {
-            continue;
-        };
-        match value.kind() {
-            Kind::String => match value.as_str() {
-                Some(Cow::Borrowed(words)) => {
-                    granted.extend(
-                        words
-                            .split(' ')
-                            .filter(|w| !w.is_empty())
-                            .map(Cow::Borrowed),
-                    );
-                }
-                Some(Cow::Owned(words)) => granted.extend(
-                    words
-                        .split(' ')
-                        .filter(|w| !w.is_empty())
-                        .map(|w| Cow::Owned(w.to_owned())),
-                ),
-                None => {}
-            },
-            Kind::Array => granted.extend(
-                value
-                    .items()
-                    .unwrap_or_default()
-                    .iter()
-                    .filter_map(crate::claims::Claim::as_str),
-            ),
-            _ => {}
-        }
-    }
-    granted
-}
-
-/// Whether the token grants `scope` (as [`granted_scopes`] lists them, without building
-/// the list: the request path asks for one or two scopes).
-#[must_use]
-pub fn grants(claims: &Claims, scope_claims: &[String], scope: &str) -> bool {
+/// Visits the scopes and permissions a token grants: every whole word of each
+/// space-separated string, and every string of each array, of the configured scope claims
+/// (names or JSON Pointers such as `/realm_access/roles`), until `visit` says stop
+/// (returns `true`). Substrings never match (`read:user` does not grant `read:users`).
+/// Returns whether `visit` stopped it. Nothing is collected: the request path asks for
+/// one or two scopes.
+fn each_grant(
+    claims: &Claims,
+    scope_claims: &[String],
+    mut visit: impl FnMut(&str) -> bool,
+) -> bool {
     scope_claims.iter().any(|name| {
         let Some(value) = crate::verify::claim(claims, name) else {
             return false;
@@ -62,11 +25,30 @@ pub fn grants(claims: &Claims, scope_claims: &[String], scope: &str) -> bool {
         match value.kind() {
             Kind::String => value
                 .as_str()
-                .is_some_and(|words| words.split(' ').any(|w| !w.is_empty() && w == scope)),
-            Kind::Array => value.each_item().any(|item| item == scope),
+                .is_some_and(|words| words.split(' ').filter(|w| !w.is_empty()).any(&mut visit)),
+            Kind::Array => value
+                .each_item()
+                .any(|item| item.as_str().is_some_and(|s| visit(&s))),
             _ => false,
         }
     })
+}
+
+/// The scopes and permissions a token grants (see [`each_grant`]), for messages.
+#[must_use]
+pub fn granted_scopes(claims: &Claims, scope_claims: &[String]) -> Vec<String> {
+    let mut granted = Vec::new();
+    each_grant(claims, scope_claims, |scope| {
+        granted.push(scope.to_owned());
+        false
+    });
+    granted
+}
+
+/// Whether the token grants `scope`.
+#[must_use]
+pub fn grants(claims: &Claims, scope_claims: &[String], scope: &str) -> bool {
+    each_grant(claims, scope_claims, |granted| granted == scope)
 }
 
 /// Checks the required scopes of `policy` against the token's grants.
@@ -86,7 +68,7 @@ pub fn check_scopes(claims: &Claims, policy: &IssuerConfig) -> Result<(), Refusa
         return Ok(());
     }
     let granted = granted_scopes(claims, &policy.scope_claims);
-    let has = |scope: &String| granted.iter().any(|g| g == scope.as_str());
+    let has = |scope: &String| granted.contains(scope);
     let missing: Vec<&str> = policy
         .required_scopes
         .iter()

@@ -202,13 +202,6 @@ pub fn members_at(text: &str, value: (u32, u32)) -> Option<Vec<Member>> {
     Some(members)
 }
 
-/// The items of the array at `value` in an already scanned `text` (their spans and
-/// whether each is a string with escapes), or `None` when it is not an array.
-#[must_use]
-pub fn items_at(text: &str, value: (u32, u32)) -> Option<Vec<((u32, u32), bool)>> {
-    Some(items(text, value)?.collect())
-}
-
 /// The items of the array at `value` in an already scanned `text`, one at a time (nothing
 /// allocated), or `None` when it is not an array.
 #[must_use]

@@ -636,7 +636,7 @@ impl Asker {
         let bytes = body.len();
         let answer = match (self.settings.mode, status) {
             (OpaqueMode::Userinfo, 200) => {
-                let claims = Claims::from_bytes(body.clone()).map_err(|e| {
+                let claims = Claims::from_bytes(body).map_err(|e| {
                     unexpected(format!("the userinfo answer is not a JSON object ({e})"))
                 })?;
                 match claims.get("sub").and_then(|s| s.as_str()) {
@@ -649,7 +649,7 @@ impl Asker {
                 format!("the userinfo endpoint answered {status}"),
             )),
             (OpaqueMode::Introspection, 200) => {
-                let mut claims = Claims::from_bytes(body.clone()).map_err(|e| {
+                let mut claims = Claims::from_bytes(body).map_err(|e| {
                     unexpected(format!(
                         "the introspection answer is not a JSON object ({e})"
                     ))

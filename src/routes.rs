@@ -21,7 +21,7 @@ use serde_json::Value;
 use crate::claims::Claims;
 
 use crate::config::ScopeMatch;
-use crate::decision::granted_scopes;
+use crate::decision::grants;
 use crate::refusal::{Reason, Refusal, sanitize};
 use crate::verify::claim;
 
@@ -291,8 +291,7 @@ impl RouteRule {
         if self.scopes.is_empty() {
             return true;
         }
-        let granted = granted_scopes(claims, scope_claims);
-        let has = |s: &String| granted.iter().any(|g| g == s.as_str());
+        let has = |s: &String| grants(claims, scope_claims, s);
         match self.scope_match {
             ScopeMatch::All => self.scopes.iter().all(has),
             ScopeMatch::Any => self.scopes.iter().any(has),

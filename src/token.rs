@@ -89,7 +89,7 @@ pub fn parse(token: &str, max_bytes: usize) -> Result<Jws<'_>, Refusal> {
         }
     }
     let header_bytes = decode_segment("header", h64)?;
-    let header = parse_header(&header_bytes)?;
+    let header = parse_header(header_bytes)?;
     let payload = decode_segment("payload", p64)?;
     let claims = Claims::from_bytes(payload)
         .map_err(|e| Refusal::new(Reason::MalformedToken, format!("payload: {e}")))?;
@@ -170,12 +170,11 @@ fn decode_segment(name: &str, segment: &str) -> Result<Vec<u8>, Refusal> {
         })
 }
 
-fn parse_header(bytes: &[u8]) -> Result<Header, Refusal> {
+fn parse_header(bytes: Vec<u8>) -> Result<Header, Refusal> {
     let malformed = |detail: String| Refusal::new(Reason::MalformedToken, detail);
     let unsupported = |detail: &str| Refusal::new(Reason::UnsupportedHeader, detail.to_owned());
     // The same strict reading as the claims (duplicates refused at every depth).
-    let members =
-        Claims::from_bytes(bytes.to_vec()).map_err(|why| malformed(format!("header: {why}")))?;
+    let members = Claims::from_bytes(bytes).map_err(|why| malformed(format!("header: {why}")))?;
     if members.contains_key("crit") {
         return Err(unsupported(
             "header has crit: no JWS extension is implemented, so a critical one must be refused (RFC 7515 §4.1.11)",

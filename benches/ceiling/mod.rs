@@ -280,10 +280,9 @@ pub fn decide(event: &[u8], key: &VerificationKey, policy: &Policy) -> (Vec<u8>,
     assert!(claims.slots[NONCE].is_none() || claims.slots[SCOPE].is_some());
     let aud = claims.member(AUD).unwrap().value;
     let audience = if payload.as_bytes()[aud.0 as usize] == b'[' {
-        json::items_at(payload, aud)
+        json::items(payload, aud)
             .unwrap()
-            .iter()
-            .any(|&((start, end), escaped)| {
+            .any(|((start, end), escaped)| {
                 Str::at(start + 1, end - 1, escaped).is(payload, policy.audience)
             })
     } else {
