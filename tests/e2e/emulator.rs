@@ -46,38 +46,60 @@ pub struct Emulator {
 impl Emulator {
     /// Starts the emulator with the authorizer and these environment variables (and no
     /// other `AWS_*` or configuration variable of the test process).
+    // The child that listens moves into the Emulator, whose Drop kills and waits for it.
+    #[allow(clippy::zombie_processes)]
     pub async fn start(name: &str, vars: &[(&str, &str)]) -> Emulator {
-        let port = free_port();
-        let api_port = free_port();
         let log = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("e2e-{name}.log"));
-        let mut command = Command::new(emulator_path());
-        command
-            .arg("--runtime-interface-emulator-address")
-            .arg(format!("127.0.0.1:{port}"))
-            .arg("--runtime-api-address")
-            .arg(format!("127.0.0.1:{api_port}"))
-            .arg(env!("CARGO_BIN_EXE_authorizer"))
-            .env_clear()
-            .env("PATH", std::env::var("PATH").unwrap_or_default())
-            .env("AWS_LAMBDA_FUNCTION_NAME", "authorizer")
-            .env("AWS_REGION", "us-east-1")
-            .stdin(Stdio::null())
-            .stdout(std::fs::File::create(&log).unwrap())
-            .stderr(Stdio::from(
-                std::fs::File::options().append(true).open(&log).unwrap(),
-            ));
-        for (k, v) in vars {
-            command.env(k, v);
-        }
-        let child = command.spawn().expect("the emulator starts");
-        let started = Instant::now();
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        // A port found free can be taken by a parallel test before the emulator binds it
+        // (then the emulator exits at once): start again on other ports, twice at most.
+        let mut attempt = 0;
+        let (child, port) = loop {
+            attempt += 1;
+            let port = free_port();
+            let api_port = free_port();
+            let mut command = Command::new(emulator_path());
+            command
+                .arg("--runtime-interface-emulator-address")
+                .arg(format!("127.0.0.1:{port}"))
+                .arg("--runtime-api-address")
+                .arg(format!("127.0.0.1:{api_port}"))
+                .arg(env!("CARGO_BIN_EXE_authorizer"))
+                .env_clear()
+                .env("PATH", std::env::var("PATH").unwrap_or_default())
+                .env("AWS_LAMBDA_FUNCTION_NAME", "authorizer")
+                .env("AWS_REGION", "us-east-1")
+                .stdin(Stdio::null())
+                .stdout(std::fs::File::create(&log).unwrap())
+                .stderr(Stdio::from(
+                    std::fs::File::options().append(true).open(&log).unwrap(),
+                ));
+            for (k, v) in vars {
+                command.env(k, v);
+            }
+            let mut child = command.spawn().expect("the emulator starts");
+            let started = Instant::now();
+            let mut exited = false;
+            while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+                if child.try_wait().ok().flatten().is_some() {
+                    exited = true;
+                    break;
+                }
+                if started.elapsed() >= Duration::from_secs(10) {
+                    let _ = child.kill();
+                    let _ = child.wait();
+                    panic!("emulator did not listen");
+                }
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+            if !exited {
+                break (child, port);
+            }
             assert!(
-                started.elapsed() < Duration::from_secs(10),
-                "emulator did not listen"
+                attempt < 3,
+                "the emulator exited at start three times: {}",
+                log.display()
             );
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
+        };
         Emulator {
             child,
             url: format!("http://127.0.0.1:{port}/2015-03-31/functions/function/invocations"),
