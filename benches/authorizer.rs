@@ -317,6 +317,21 @@ fn bench(c: &mut Criterion) {
     c.bench_function("event/deserialize", |b| {
         b.iter(|| black_box(lambda_event(black_box(&cases[0].event))));
     });
+    // The event read for the decision: shape, route ARN, credential.
+    let gateway = workload_config(&keys, None).0.gateway;
+    for (name, event) in [
+        ("event/into_request", &cases[0].event),
+        ("event/into_request_http_v2", &http_v2),
+    ] {
+        let event = lambda_event(event);
+        c.bench_function(name, |b| {
+            b.iter_batched(
+                || event.clone(),
+                |event| black_box(event.into_request(&gateway).unwrap()),
+                criterion::BatchSize::SmallInput,
+            );
+        });
+    }
     let answer = runtime
         .block_on(authorizer.decide(lambda_event(&cases[0].event), now))
         .0

@@ -9,17 +9,25 @@
 //! | HTTP API payload 1.0          | `type: REQUEST`, `version: "1.0"`    | IAM policy      |
 //! | HTTP API payload 2.0          | `version: "2.0"`                     | simple / policy |
 
-use std::collections::HashMap;
+use std::borrow::Cow;
+use std::fmt;
 
 use serde::Deserialize;
+use serde_json::value::RawValue;
 
 use crate::config::GatewaySettings;
+use crate::json::{self, Member, Str};
 use crate::refusal::{Reason, Refusal};
 
 /// The union of the authorizer event fields this function reads. Unknown fields are
 /// ignored and every field may be absent or null, so a shape change is an
 /// `unrecognised_event`, never a deserialization panic.
-#[derive(Debug, Clone, Default, Deserialize)]
+///
+/// The maps (headers, query parameters) and the request context are kept as the JSON
+/// text the event holds and read only when needed: an HTTP API 2.0 event's dozens of
+/// headers and context members are never built into maps (`event/deserialize_http_v2`
+/// in BENCHMARKS.md). `Debug` leaves out what holds the token.
+#[derive(Clone, Default, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
 pub struct AuthorizerEvent {
     /// `TOKEN` or `REQUEST` (REST, WebSocket, HTTP 1.0; HTTP 2.0 also sends `REQUEST`).
@@ -33,28 +41,28 @@ pub struct AuthorizerEvent {
     pub method_arn: Option<String>,
     /// HTTP 2.0: the called route's ARN.
     pub route_arn: Option<String>,
-    /// Request headers (REST: as sent; HTTP 2.0: lower-cased, repeated values comma-joined).
-    pub headers: Option<HashMap<String, Option<String>>>,
-    /// REST / HTTP 1.0: every value of every header.
-    pub multi_value_headers: Option<HashMap<String, Option<Vec<String>>>>,
-    /// Query-string parameters.
-    pub query_string_parameters: Option<HashMap<String, Option<String>>>,
-    /// REST / HTTP 1.0: every value of every query parameter.
-    pub multi_value_query_string_parameters: Option<HashMap<String, Option<Vec<String>>>>,
-    /// HTTP 2.0 route key, e.g. `GET /pets`.
-    pub route_key: Option<String>,
-    /// Request context (WebSocket: `eventType`, `routeKey`).
-    pub request_context: Option<RequestContext>,
+    /// Request headers (REST: as sent; HTTP 2.0: lower-cased, repeated values
+    /// comma-joined): a JSON object of strings.
+    pub headers: Option<Box<RawValue>>,
+    /// REST / HTTP 1.0: every value of every header: a JSON object of string lists.
+    pub multi_value_headers: Option<Box<RawValue>>,
+    /// Query-string parameters: a JSON object of strings.
+    pub query_string_parameters: Option<Box<RawValue>>,
+    /// REST / HTTP 1.0: every value of every query parameter: a JSON object of lists.
+    pub multi_value_query_string_parameters: Option<Box<RawValue>>,
+    /// Request context (WebSocket: `eventType`, `routeKey`): a JSON object.
+    pub request_context: Option<Box<RawValue>>,
 }
 
-/// The part of `requestContext` used for detection and logs.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
-pub struct RequestContext {
-    /// WebSocket: `CONNECT`.
-    pub event_type: Option<String>,
-    /// WebSocket / HTTP 2.0 route key.
-    pub route_key: Option<String>,
+impl fmt::Debug for AuthorizerEvent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AuthorizerEvent")
+            .field("kind", &self.kind)
+            .field("version", &self.version)
+            .field("method_arn", &self.method_arn)
+            .field("route_arn", &self.route_arn)
+            .finish_non_exhaustive()
+    }
 }
 
 /// How to answer.
@@ -86,8 +94,8 @@ impl Shape {
     }
 }
 
-/// An event reduced to what the decision needs.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// An event reduced to what the decision needs. `Debug` shows the token's length only.
+#[derive(Clone, PartialEq, Eq)]
 pub struct Request {
     /// How to answer.
     pub shape: Shape,
@@ -95,6 +103,20 @@ pub struct Request {
     pub arn: String,
     /// The bearer token, or why there is none.
     pub credential: Result<String, Refusal>,
+}
+
+impl fmt::Debug for Request {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let credential = self
+            .credential
+            .as_ref()
+            .map(|token| format!("{} bytes", token.len()));
+        f.debug_struct("Request")
+            .field("shape", &self.shape)
+            .field("arn", &self.arn)
+            .field("credential", &credential)
+            .finish()
+    }
 }
 
 impl AuthorizerEvent {
@@ -132,7 +154,7 @@ impl AuthorizerEvent {
                         value
                     })
             }
-            _ => self.request_credential(settings).map(str::to_owned),
+            _ => self.request_credential(settings),
         };
         Ok(Request {
             shape,
@@ -143,9 +165,9 @@ impl AuthorizerEvent {
 
     fn shape(&self) -> Result<Shape, Refusal> {
         let kind = self.kind.as_deref().unwrap_or_default();
-        let websocket = self.request_context.as_ref().is_some_and(|c| {
-            c.event_type.as_deref() == Some("CONNECT") || c.route_key.as_deref() == Some("$connect")
-        });
+        let websocket = kind == "REQUEST"
+            && !matches!(self.version.as_deref(), Some("1.0" | "2.0"))
+            && self.websocket()?;
         match (self.version.as_deref(), kind) {
             (Some("2.0"), _) => Ok(Shape::HttpV2),
             (Some("1.0"), "REQUEST") => Ok(Shape::HttpV1),
@@ -163,14 +185,24 @@ impl AuthorizerEvent {
         }
     }
 
-    fn request_credential(&self, settings: &GatewaySettings) -> Result<&str, Refusal> {
+    /// A WebSocket `$connect`: `requestContext.eventType` is `CONNECT` or its `routeKey`
+    /// is `$connect`.
+    fn websocket(&self) -> Result<bool, Refusal> {
+        let Some(context) = Object::read(self.request_context.as_deref(), "requestContext")? else {
+            return Ok(false);
+        };
+        Ok(context.string("eventType")?.as_deref() == Some("CONNECT")
+            || context.string("routeKey")?.as_deref() == Some("$connect"))
+    }
+
+    fn request_credential(&self, settings: &GatewaySettings) -> Result<String, Refusal> {
         let name = settings.token_header.as_str();
-        match values(
-            self.multi_value_headers.as_ref(),
-            self.headers.as_ref(),
-            name,
-        ) {
-            Values::One(value) => return bearer(value),
+        let headers = (
+            Object::read(self.multi_value_headers.as_deref(), "multiValueHeaders")?,
+            Object::read(self.headers.as_deref(), "headers")?,
+        );
+        match values(headers, name)? {
+            Values::One(value) => return bearer(&value).map(str::to_owned),
             Values::Several(n) => {
                 return Err(Refusal::new(
                     Reason::MissingToken,
@@ -180,20 +212,28 @@ impl AuthorizerEvent {
             Values::None => {}
         }
         if let Some(param) = settings.token_query.as_deref() {
-            match values(
-                self.multi_value_query_string_parameters.as_ref(),
-                self.query_string_parameters.as_ref(),
-                param,
-            ) {
+            let parameters = (
+                Object::read(
+                    self.multi_value_query_string_parameters.as_deref(),
+                    "multiValueQueryStringParameters",
+                )?,
+                Object::read(
+                    self.query_string_parameters.as_deref(),
+                    "queryStringParameters",
+                )?,
+            );
+            match values(parameters, param)? {
                 Values::One(value) => {
                     let value = value.trim();
                     return match value.get(..7) {
-                        Some(scheme) if scheme.eq_ignore_ascii_case("bearer ") => bearer(value),
+                        Some(scheme) if scheme.eq_ignore_ascii_case("bearer ") => {
+                            bearer(value).map(str::to_owned)
+                        }
                         _ if value.is_empty() || value.contains([' ', ',']) => Err(Refusal::new(
                             Reason::MissingToken,
                             format!("query parameter {param} is empty or holds several values"),
                         )),
-                        _ => Ok(value),
+                        _ => Ok(value.to_owned()),
                     };
                 }
                 Values::Several(n) => {
@@ -215,41 +255,135 @@ impl AuthorizerEvent {
     }
 }
 
+/// A JSON object of the event kept as text (headers, parameters, request context), its
+/// members found when it is first read.
+struct Object<'t> {
+    what: &'static str,
+    text: &'t str,
+    members: Vec<Member>,
+}
+
+impl<'t> Object<'t> {
+    /// `None` when the event has no such member (or null).
+    ///
+    /// # Errors
+    /// `unrecognised_event` when it is not an object.
+    fn read(raw: Option<&'t RawValue>, what: &'static str) -> Result<Option<Self>, Refusal> {
+        let Some(raw) = raw else {
+            return Ok(None);
+        };
+        let text = raw.get();
+        let members = json::skim_members(text, 0)
+            .ok_or_else(|| unrecognised(format!("{what} is {}, not an object", json_kind(text))))?;
+        Ok(Some(Object {
+            what,
+            text,
+            members,
+        }))
+    }
+
+    fn raw(&self, value: (u32, u32)) -> &'t str {
+        self.text
+            .get(value.0 as usize..value.1 as usize)
+            .unwrap_or_default()
+    }
+
+    /// The string member `name` (`None` when absent or null).
+    ///
+    /// # Errors
+    /// `unrecognised_event` when the member is there twice or is not a string.
+    fn string(&self, name: &str) -> Result<Option<Cow<'t, str>>, Refusal> {
+        let mut named = self.members.iter().filter(|m| m.name.is(self.text, name));
+        match (named.next(), named.next()) {
+            (None, _) => Ok(None),
+            (Some(member), None) => self.string_value(member.value, member.escaped),
+            (Some(_), Some(_)) => Err(unrecognised(format!("{} has {name} twice", self.what))),
+        }
+    }
+
+    /// The string at `value` (`None` for null).
+    fn string_value(
+        &self,
+        value: (u32, u32),
+        escaped: bool,
+    ) -> Result<Option<Cow<'t, str>>, Refusal> {
+        let raw = self.raw(value);
+        match raw.as_bytes().first() {
+            Some(b'n') => Ok(None),
+            Some(b'"') if raw.len() >= 2 => Ok(Some(
+                Str::at(value.0 + 1, value.1 - 1, escaped).value(self.text),
+            )),
+            _ => Err(unrecognised(format!(
+                "{} holds {}, not a string",
+                self.what,
+                json_kind(raw)
+            ))),
+        }
+    }
+}
+
+/// `unrecognised_event`, naming what was found.
+fn unrecognised(detail: String) -> Refusal {
+    Refusal::new(Reason::UnrecognisedEvent, detail)
+}
+
+/// A JSON value's type, from its first byte.
+fn json_kind(raw: &str) -> &'static str {
+    match raw.trim_start().as_bytes().first() {
+        Some(b'"') => "a string",
+        Some(b'{') => "an object",
+        Some(b'[') => "a list",
+        Some(b't' | b'f') => "a boolean",
+        Some(b'n') => "null",
+        _ => "a number",
+    }
+}
+
 enum Values<'a> {
     None,
-    One(&'a str),
+    One(Cow<'a, str>),
     Several(usize),
 }
 
 /// Finds a header or parameter case-insensitively, preferring the multi-value map (which
-/// reveals repeats) over the single-value one (which keeps only the last).
+/// reveals repeats) over the single-value one (which keeps only the last). Nulls are no
+/// values.
+///
+/// # Errors
+/// `unrecognised_event` when a value found is not a string (or, in the multi-value map,
+/// not a list of them).
 fn values<'a>(
-    multi: Option<&'a HashMap<String, Option<Vec<String>>>>,
-    single: Option<&'a HashMap<String, Option<String>>>,
+    (multi, single): (Option<Object<'a>>, Option<Object<'a>>),
     name: &str,
-) -> Values<'a> {
-    let mut found: Vec<&str> = Vec::new();
-    if let Some(map) = multi {
-        for (key, list) in map {
-            if key.eq_ignore_ascii_case(name) {
-                found.extend(list.iter().flatten().map(String::as_str));
+) -> Result<Values<'a>, Refusal> {
+    let mut found: Vec<Cow<'a, str>> = Vec::new();
+    let named = |map: &Object<'a>, m: &Member| m.name.value(map.text).eq_ignore_ascii_case(name);
+    if let Some(map) = &multi {
+        for m in map.members.iter().filter(|m| named(map, m)) {
+            let raw = map.raw(m.value);
+            if raw == "null" {
+                continue;
+            }
+            let items = json::items(map.text, m.value).ok_or_else(|| {
+                unrecognised(format!("{} holds {}, not a list", map.what, json_kind(raw)))
+            })?;
+            for (item, escaped) in items {
+                found.extend(map.string_value(item, escaped)?);
             }
         }
     }
     if found.is_empty()
-        && let Some(map) = single
+        && let Some(map) = &single
     {
-        for (key, value) in map {
-            if key.eq_ignore_ascii_case(name) {
-                found.extend(value.as_deref());
-            }
+        for m in map.members.iter().filter(|m| named(map, m)) {
+            found.extend(map.string_value(m.value, m.escaped)?);
         }
     }
-    match found.as_slice() {
-        [] => Values::None,
-        [one] => Values::One(one),
-        several => Values::Several(several.len()),
-    }
+    Ok(match found.len() {
+        0 => Values::None,
+        1 => Values::One(found.swap_remove(0)),
+        several => Values::Several(several),
+    })
 }
 
 /// Authorization schemes a refusal may name (IANA HTTP Authentication Scheme Registry).
@@ -360,5 +494,35 @@ mod tests {
                 .detail
                 .contains("Basic")
         );
+    }
+
+    #[test]
+    fn debug_output_never_shows_the_token() {
+        let token = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJl";
+        for event in [
+            serde_json::json!({"type": "TOKEN", "authorizationToken": format!("Bearer {token}"), "methodArn": "arn:aws:execute-api:r:1:a/s/GET/x"}),
+            serde_json::json!({"type": "REQUEST", "headers": {"Authorization": format!("Bearer {token}")}, "methodArn": "arn:aws:execute-api:r:1:a/s/GET/x"}),
+        ] {
+            let event: AuthorizerEvent = serde_json::from_value(event).unwrap();
+            assert!(!format!("{event:?}").contains("eyJ"), "{event:?}");
+            let request = event
+                .into_request(&GatewaySettings {
+                    token_header: "authorization".into(),
+                    token_query: None,
+                    http_api_response: crate::config::HttpApiResponse::Simple,
+                    policy_resource: crate::config::PolicyResource::Stage,
+                    context: crate::config::ContextSettings {
+                        claims: None,
+                        max_bytes: 4096,
+                    },
+                })
+                .unwrap();
+            assert_eq!(request.credential.as_deref(), Ok(token));
+            let shown = format!("{request:?}");
+            assert!(
+                !shown.contains("eyJ") && shown.contains(&format!("{} bytes", token.len())),
+                "{shown}"
+            );
+        }
     }
 }

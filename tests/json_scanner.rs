@@ -64,6 +64,7 @@ fn reference(text: &[u8]) -> bool {
 fn check(text: &[u8]) {
     let verdict = reference(text);
     let shown = String::from_utf8_lossy(text);
+    skim(text, verdict);
     assert_eq!(token_verifier::json::scan(text), verdict, "{shown:?}");
     let object = text.iter().find(|b| !b" \t\r\n".contains(b)) == Some(&b'{');
     match Claims::from_bytes(text.to_vec()) {
@@ -91,6 +92,35 @@ fn check(text: &[u8]) {
             }
         }
         Err(_) => assert!(!(verdict && object), "refused {shown:?}"),
+    }
+}
+
+/// The event skimmer (`json::skim_members`, for text serde_json validated) finds the
+/// members serde_json reads in every valid object, and on any other text still returns
+/// without panicking.
+fn skim(text: &[u8], verdict: bool) {
+    let Ok(text) = std::str::from_utf8(text) else {
+        return;
+    };
+    let skimmed = token_verifier::json::skim_members(text, 0);
+    let Ok(serde_json::Value::Object(read)) = serde_json::from_str(text) else {
+        return;
+    };
+    if !verdict {
+        return; // duplicate names: the skimmer lists both, serde_json keeps one.
+    }
+    let skimmed = skimmed.unwrap_or_else(|| panic!("skimmed nothing of {text:?}"));
+    assert_eq!(skimmed.len(), read.len(), "{text:?}");
+    for member in skimmed {
+        let name = member.name.value(text);
+        let raw = &text[member.value.0 as usize..member.value.1 as usize];
+        let value: serde_json::Value = serde_json::from_str(raw).unwrap();
+        assert_eq!(Some(&value), read.get(&*name), "{name} in {text:?}");
+        assert_eq!(
+            member.escaped,
+            raw.starts_with('"') && raw.contains('\\'),
+            "{text:?}"
+        );
     }
 }
 
@@ -218,5 +248,34 @@ fn mutated_claims() {
             }
         }
         check(&text);
+    }
+}
+
+/// Strings long and short, with a quote, backslash escape, `\u` escape, control
+/// character, or non-ASCII character at every position: the scanner reads strings eight
+/// bytes at a time, the event skimmer switches to `memchr` past 32 bytes (a token), and
+/// each must stop exactly where serde_json does.
+#[test]
+fn every_special_byte_at_every_position() {
+    let specials: [&[u8]; 7] = [
+        b"\\\"",
+        b"\\\\",
+        b"\\u00e9",
+        b"\x01",
+        b"\x1f",
+        b"\xc3\xa9",
+        b"\"",
+    ];
+    for len in 0..=100 {
+        for at in 0..=len {
+            for special in specials {
+                let mut text = br#"{"k":""#.to_vec();
+                text.extend(std::iter::repeat_n(b'a', at));
+                text.extend_from_slice(special);
+                text.extend(std::iter::repeat_n(b'b', len - at));
+                text.extend_from_slice(br#""}"#);
+                check(&text);
+            }
+        }
     }
 }

@@ -275,3 +275,114 @@ async fn every_shape_refuses_a_missing_credential_with_401() {
         assert_eq!(decided.answer, Err(Failure::Unauthorized));
     }
 }
+
+#[tokio::test]
+async fn an_event_spelled_with_json_escapes_means_what_it_says() {
+    let key = rsa_a();
+    let token = key.mint(&claims(json!({}))).unwrap();
+    let authorizer = fixed_authorizer(&[&key], &[]);
+    // `\u0042` is `B`, `\/` is `/`: the same event as plain text.
+    let escaped_arn = METHOD_ARN.replace('/', "\\/");
+    let rest = format!(
+        r#"{{"type":"TOKEN","authorizationToken":"\u0042earer {token}","methodArn":"{escaped_arn}"}}"#
+    );
+    let answer = decide_text(&authorizer, &rest).await.allowed();
+    assert_allow_policy(&answer, STAGE_ARN);
+
+    let mut request = rest_request(json!({}));
+    request["headers"] = json!({"host": "x", "authorization": null});
+    let text = request.to_string().replace(
+        r#""multiValueHeaders":{}"#,
+        &format!(
+            r#""multiValueHeaders":{{"Authori\u007aation":[null,"Bearer {token}"],"Host":["x"]}}"#
+        ),
+    );
+    assert!(text.contains("Authori\\u007aation"), "{text}");
+    let answer = decide_text(&authorizer, &text).await.allowed();
+    assert_allow_policy(&answer, STAGE_ARN);
+}
+
+#[tokio::test]
+async fn headers_parameters_and_context_of_the_wrong_json_type_are_an_unrecognised_event() {
+    let key = rsa_a();
+    let token = key.mint(&claims(json!({}))).unwrap();
+    let authorizer = fixed_authorizer(&[&key], &[("TOKEN_QUERY_PARAM", "token")]);
+    let bearer = format!("Bearer {token}");
+    let request = |members: Value| {
+        let mut event = json!({"type": "REQUEST", "methodArn": METHOD_ARN});
+        event
+            .as_object_mut()
+            .unwrap()
+            .extend(members.as_object().unwrap().clone());
+        event.to_string()
+    };
+    let cases = [
+        (
+            request(json!({"headers": bearer})),
+            "headers is a string, not an object",
+        ),
+        (
+            request(json!({"multiValueHeaders": {"authorization": bearer}})),
+            "multiValueHeaders holds a string, not a list",
+        ),
+        (
+            request(json!({"multiValueHeaders": {"authorization": [{}]}})),
+            "multiValueHeaders holds an object, not a string",
+        ),
+        (
+            request(json!({"headers": {"Authorization": 7}})),
+            "headers holds a number, not a string",
+        ),
+        (
+            request(json!({"queryStringParameters": [bearer]})),
+            "queryStringParameters is a list, not an object",
+        ),
+        (
+            request(json!({"requestContext": [], "headers": {"authorization": bearer}})),
+            "requestContext is a list, not an object",
+        ),
+        (
+            request(json!({"requestContext": {"eventType": true}})),
+            "requestContext holds a boolean, not a string",
+        ),
+        (
+            format!(
+                r#"{{"type":"REQUEST","methodArn":"{METHOD_ARN}","requestContext":{{"routeKey":"$default","routeKey":"$connect"}}}}"#
+            ),
+            "requestContext has routeKey twice",
+        ),
+    ];
+    for (event, detail) in cases {
+        let decided = decide_text(&authorizer, &event).await;
+        assert_eq!(decided.reason(), "unrecognised_event", "{event}");
+        assert!(
+            matches!(decided.answer, Err(Failure::Error(_))),
+            "{event}: {:?}",
+            decided.answer
+        );
+        let refusal = decided.record.refusal.unwrap();
+        assert!(
+            refusal.detail.contains(detail),
+            "{event}: {}",
+            refusal.detail
+        );
+        assert!(
+            !refusal.detail.contains(&token),
+            "the token leaked: {}",
+            refusal.detail
+        );
+    }
+    // The same header name twice in the text is two credentials.
+    let twice = format!(
+        r#"{{"type":"REQUEST","methodArn":"{METHOD_ARN}","headers":{{"authorization":"{bearer}","authorization":"{bearer}"}}}}"#
+    );
+    assert_eq!(
+        decide_text(&authorizer, &twice).await.reason(),
+        "missing_token"
+    );
+    // Members the decision does not read may hold anything.
+    let mut event = rest_token(&bearer);
+    event["headers"] = json!(17);
+    event["requestContext"] = json!("anything");
+    assert_eq!(decide(&authorizer, event).await.reason(), "ok");
+}

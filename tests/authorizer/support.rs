@@ -204,7 +204,12 @@ impl Decided {
 }
 
 pub async fn decide(authorizer: &Authorizer, event: Value) -> Decided {
-    let event: AuthorizerEvent = serde_json::from_value(event).unwrap();
+    decide_text(authorizer, &event.to_string()).await
+}
+
+/// The event's JSON text read as `lambda_runtime` reads it, then decided.
+pub async fn decide_text(authorizer: &Authorizer, event: &str) -> Decided {
+    let event: AuthorizerEvent = token_verifier::dev::lambda_event(event.as_bytes()).unwrap();
     let (answer, record) = authorizer
         .decide(event, token_verifier::verify::now())
         .await;
