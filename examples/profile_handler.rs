@@ -1,5 +1,7 @@
 //! Runs the warm request path in a loop, for profilers (`valgrind --tool=callgrind`,
-//! `perf`): `cargo build --release --example profile_handler`.
+//! `perf`): `cargo build --release --example profile_handler`. With `PROFILE_LOGGED=1`,
+//! through `Authorizer::handle` with the decision log line written (to a sink) by the
+//! subscriber `main` installs.
 
 #![allow(clippy::unwrap_used, missing_docs, clippy::pedantic)]
 
@@ -34,6 +36,19 @@ fn main() {
         .build()
         .unwrap();
     let mut total = 0;
+    if std::env::var_os("PROFILE_LOGGED").is_some() {
+        let filter = tracing_subscriber::EnvFilter::new(token_verifier::logging::filter_for(None));
+        let subscriber = token_verifier::logging::subscriber(filter, std::io::sink);
+        tracing::subscriber::with_default(subscriber, || {
+            for _ in 0..iterations {
+                let parsed: AuthorizerEvent = token_verifier::dev::lambda_event(&event).unwrap();
+                let answer = runtime.block_on(authorizer.handle(parsed));
+                total += serde_json::to_vec(&answer.unwrap()).unwrap().len();
+            }
+        });
+        println!("{total}");
+        return;
+    }
     for _ in 0..iterations {
         let parsed: AuthorizerEvent = token_verifier::dev::lambda_event(&event).unwrap();
         let (answer, _) = runtime.block_on(authorizer.decide(parsed, 1_800_000_000.0));

@@ -169,18 +169,27 @@ impl TokenTypes {
     /// Normalises a media type for comparison (RFC 7515 §4.1.9).
     #[must_use]
     pub fn normalise(typ: &str) -> String {
-        let lower = typ.to_ascii_lowercase();
-        lower
-            .strip_prefix("application/")
-            .map_or(lower.clone(), str::to_owned)
+        Self::without_application(typ).to_ascii_lowercase()
     }
 
-    /// Whether a header `typ` is acceptable.
+    /// `typ` without a leading `application/` (in any case).
+    fn without_application(typ: &str) -> &str {
+        match (typ.get(..12), typ.get(12..)) {
+            (Some(prefix), Some(rest)) if prefix.eq_ignore_ascii_case("application/") => rest,
+            _ => typ,
+        }
+    }
+
+    /// Whether a header `typ` is acceptable (compared as [`Self::normalise`] would, on
+    /// every request, without allocating).
     #[must_use]
     pub fn accepts(&self, typ: Option<&str>) -> bool {
         match typ {
             None => !self.required,
-            Some(t) => self.allowed.contains(&Self::normalise(t)),
+            Some(t) => {
+                let t = Self::without_application(t);
+                self.allowed.iter().any(|a| a.eq_ignore_ascii_case(t))
+            }
         }
     }
 }
@@ -1349,6 +1358,11 @@ mod tests {
         );
         assert_eq!(issuer.scope_match, ScopeMatch::Any);
         assert!(issuer.token_types.accepts(Some("AT+JWT")));
+        assert!(issuer.token_types.accepts(Some("Application/at+JWT")));
+        assert!(!issuer.token_types.accepts(Some("application-at+jwt")));
+        assert!(!issuer.token_types.accepts(Some("application/")));
+        assert!(!issuer.token_types.accepts(Some("é+jwt")));
+        assert_eq!(TokenTypes::normalise("APPLICATION/At+Jwt"), "at+jwt");
         assert!(!issuer.token_types.accepts(Some("JWT")));
         assert!(!issuer.token_types.accepts(None));
         assert_eq!(
