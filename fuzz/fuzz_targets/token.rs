@@ -3,37 +3,11 @@
 //! fuzzer cannot forge an RS256 signature, and no other spelling of it may pass).
 #![no_main]
 
-use std::sync::OnceLock;
+mod dev;
 
+use dev::{authorizer, good_token};
 use libfuzzer_sys::fuzz_target;
-use token_verifier::{Authorizer, AuthorizerEvent, Config};
-
-const JWKS: &str = include_str!("../../events/dev-jwks.json");
-const GOOD_EVENT: &str = include_str!("../../events/rest-token.json");
-
-fn good_token() -> &'static str {
-    static GOOD: OnceLock<String> = OnceLock::new();
-    GOOD.get_or_init(|| {
-        let event: serde_json::Value = serde_json::from_str(GOOD_EVENT).expect("sample event");
-        let header = event["authorizationToken"].as_str().expect("token");
-        header.trim_start_matches("Bearer ").to_owned()
-    })
-}
-
-fn authorizer() -> &'static Authorizer {
-    static AUTHORIZER: OnceLock<Authorizer> = OnceLock::new();
-    AUTHORIZER.get_or_init(|| {
-        let config = Config::from_lookup(|name| match name {
-            "TOKEN_ISSUER" => Some("https://dev-issuer.token-verifier.example/".into()),
-            "AUDIENCE" => Some("https://api.example.com".into()),
-            "JWKS_JSON" => Some(JWKS.into()),
-            "ALLOWED_ALGORITHMS" => Some("RS256,ES256,EdDSA".into()),
-            _ => None,
-        })
-        .expect("fuzz configuration");
-        Authorizer::new(config).expect("fuzz authorizer")
-    })
-}
+use token_verifier::AuthorizerEvent;
 
 fuzz_target!(|data: &[u8]| {
     let text = String::from_utf8_lossy(data);
