@@ -275,6 +275,16 @@ impl<'t> Object<'t> {
         let text = raw.get();
         let members = json::skim_members(text, 0)
             .ok_or_else(|| unrecognised(format!("{what} is {}, not an object", json_kind(text))))?;
+        // A name whose escapes spell no Unicode text (serde_json lets `\udc00` through)
+        // may or may not have been the header asked for: refused, not guessed at.
+        if members
+            .iter()
+            .any(|m| m.name.escaped && m.name.try_value(text).is_none())
+        {
+            return Err(unrecognised(format!(
+                "{what} has a name whose escapes spell no Unicode text"
+            )));
+        }
         Ok(Some(Object {
             what,
             text,
@@ -310,9 +320,15 @@ impl<'t> Object<'t> {
         let raw = self.raw(value);
         match raw.as_bytes().first() {
             Some(b'n') => Ok(None),
-            Some(b'"') if raw.len() >= 2 => Ok(Some(
-                Str::at(value.0 + 1, value.1 - 1, escaped).value(self.text),
-            )),
+            Some(b'"') if raw.len() >= 2 => Str::at(value.0 + 1, value.1 - 1, escaped)
+                .try_value(self.text)
+                .map(Some)
+                .ok_or_else(|| {
+                    unrecognised(format!(
+                        "{} holds a string whose escapes spell no Unicode text",
+                        self.what
+                    ))
+                }),
             _ => Err(unrecognised(format!(
                 "{} holds {}, not a string",
                 self.what,
@@ -364,7 +380,7 @@ fn values<'a>(
             if raw == "null" {
                 continue;
             }
-            let items = json::items(map.text, m.value).ok_or_else(|| {
+            let items = json::skim_items(map.text, m.value.0).ok_or_else(|| {
                 unrecognised(format!("{} holds {}, not a list", map.what, json_kind(raw)))
             })?;
             for (item, escaped) in items {

@@ -77,13 +77,19 @@ impl Str {
     /// The string's value, escapes resolved.
     #[must_use]
     pub fn value<'t>(&self, text: &'t str) -> Cow<'t, str> {
+        self.try_value(text).unwrap_or_default()
+    }
+
+    /// The string's value, escapes resolved; `None` when they spell no Unicode text (a
+    /// lone surrogate `\udc00`: the strict scanner refuses it, `serde_json`'s `RawValue`
+    /// lets it through).
+    #[must_use]
+    pub fn try_value<'t>(&self, text: &'t str) -> Option<Cow<'t, str>> {
         if self.escaped {
-            let quoted = text
-                .get(self.start as usize - 1..self.end as usize + 1)
-                .unwrap_or_default();
-            Cow::Owned(serde_json::from_str::<String>(quoted).unwrap_or_default())
+            let quoted = text.get(self.start.checked_sub(1)? as usize..self.end as usize + 1)?;
+            serde_json::from_str::<String>(quoted).ok().map(Cow::Owned)
         } else {
-            Cow::Borrowed(self.raw(text))
+            Some(Cow::Borrowed(self.raw(text)))
         }
     }
 
@@ -746,6 +752,32 @@ pub fn skim_members(valid: &str, at: u32) -> Option<Vec<Member>> {
     skim.members()
 }
 
+/// The items of the array at byte `at` of `valid` (text `serde_json` validated, as for
+/// [`skim_members`]): each item's span, and whether it is a string holding escapes.
+/// `None` when the value at `at` is no array.
+#[must_use]
+pub fn skim_items(valid: &str, at: u32) -> Option<Vec<((u32, u32), bool)>> {
+    u32::try_from(valid.len()).ok()?;
+    let mut skim = Skim {
+        b: valid.as_bytes(),
+        i: at as usize,
+    };
+    skim.ws();
+    if skim.peek()? != b'[' {
+        return None;
+    }
+    skim.i += 1;
+    let mut items = Vec::new();
+    loop {
+        skim.ws();
+        match skim.peek()? {
+            b']' => return Some(items),
+            b',' => skim.i += 1,
+            _ => items.push(skim.item()?),
+        }
+    }
+}
+
 /// A cursor over text `serde_json` has validated.
 struct Skim<'t> {
     b: &'t [u8],
@@ -786,22 +818,29 @@ impl Skim<'_> {
                     }
                     self.i += 1;
                     self.ws();
-                    let start = self.i;
-                    let escaped = if self.peek()? == b'"' {
-                        self.string()?.escaped
-                    } else {
-                        self.value()?;
-                        false
-                    };
+                    let (value, escaped) = self.item()?;
                     members.push(Member {
                         name,
-                        value: (span(start), span(self.i)),
+                        value,
                         escaped,
                     });
                 }
                 _ => return None,
             }
         }
+    }
+
+    /// Past one value: its span, and whether it is a string holding escapes. `None` when
+    /// nothing there is a value.
+    fn item(&mut self) -> Option<((u32, u32), bool)> {
+        let start = self.i;
+        let escaped = if self.peek()? == b'"' {
+            self.string()?.escaped
+        } else {
+            self.value()?;
+            false
+        };
+        (self.i > start).then_some(((span(start), span(self.i)), escaped))
     }
 
     /// At `"`: the string's content span, and past its closing quote.

@@ -116,6 +116,16 @@ fn skim(text: &[u8], verdict: bool) {
         let raw = &text[member.value.0 as usize..member.value.1 as usize];
         let value: serde_json::Value = serde_json::from_str(raw).unwrap();
         assert_eq!(Some(&value), read.get(&*name), "{name} in {text:?}");
+        if let serde_json::Value::Array(items) = &value {
+            let skimmed = token_verifier::json::skim_items(text, member.value.0).unwrap();
+            let skimmed: Vec<serde_json::Value> = skimmed
+                .iter()
+                .map(|((start, end), _)| {
+                    serde_json::from_str(&text[*start as usize..*end as usize]).unwrap()
+                })
+                .collect();
+            assert_eq!(&skimmed, items, "{name} in {text:?}");
+        }
         assert_eq!(
             member.escaped,
             raw.starts_with('"') && raw.contains('\\'),

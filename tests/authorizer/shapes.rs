@@ -372,6 +372,46 @@ async fn headers_parameters_and_context_of_the_wrong_json_type_are_an_unrecognis
             refusal.detail
         );
     }
+    // What serde_json lets through in the event but the strict scanner would refuse: a
+    // lone surrogate, a number out of f64's range. Never skipped, never read as "".
+    for (members, detail) in [
+        (
+            r#""multiValueHeaders":{"Authorization":["BEARER","\udc00"]}"#,
+            "multiValueHeaders holds a string whose escapes spell no Unicode text",
+        ),
+        (
+            r#""multiValueHeaders":{"Authorization":["BEARER",1e400]}"#,
+            "multiValueHeaders holds a number, not a string",
+        ),
+        (
+            r#""multiValueHeaders":{"Authorization":["\udc00x","BEARER"]},"headers":{"Authorization":"BEARER"}"#,
+            "multiValueHeaders holds a string whose escapes spell no Unicode text",
+        ),
+        (
+            r#""headers":{"Authorization":"Bearer \ud800"}"#,
+            "headers holds a string whose escapes spell no Unicode text",
+        ),
+        (
+            r#""headers":{"Authorizatio\udc00":"BEARER","Authorization":"BEARER"}"#,
+            "headers has a name whose escapes spell no Unicode text",
+        ),
+        (
+            r#""multiValueQueryStringParameters":{"token":["TOKEN","\udc00"]}"#,
+            "multiValueQueryStringParameters holds a string whose escapes spell no Unicode text",
+        ),
+    ] {
+        let event = format!(r#"{{"type":"REQUEST","methodArn":"{METHOD_ARN}",{members}}}"#)
+            .replace("BEARER", &bearer)
+            .replace("TOKEN", &token);
+        let decided = decide_text(&authorizer, &event).await;
+        assert_eq!(decided.reason(), "unrecognised_event", "{event}");
+        let refusal = decided.record.refusal.unwrap();
+        assert!(
+            refusal.detail.contains(detail),
+            "{event}: {}",
+            refusal.detail
+        );
+    }
     // The same header name twice in the text is two credentials.
     let twice = format!(
         r#"{{"type":"REQUEST","methodArn":"{METHOD_ARN}","headers":{{"authorization":"{bearer}","authorization":"{bearer}"}}}}"#
