@@ -3,6 +3,7 @@
 
 use std::sync::OnceLock;
 
+use token_verifier::config::GatewaySettings;
 use token_verifier::{Authorizer, Config};
 
 const JWKS: &str = include_str!("../../events/dev-jwks.json");
@@ -18,12 +19,12 @@ pub fn good_token() -> &'static str {
     })
 }
 
-/// The authorizer for the dev key set (the token also taken from a `token` query
-/// parameter, as WebSocket `$connect` events carry it).
-pub fn authorizer() -> &'static Authorizer {
-    static AUTHORIZER: OnceLock<Authorizer> = OnceLock::new();
-    AUTHORIZER.get_or_init(|| {
-        let config = Config::from_lookup(|name| match name {
+/// The configuration: the dev key set, the token also taken from a `token` query
+/// parameter (as WebSocket `$connect` events carry it).
+fn config() -> &'static Config {
+    static CONFIG: OnceLock<Config> = OnceLock::new();
+    CONFIG.get_or_init(|| {
+        Config::from_lookup(|name| match name {
             "TOKEN_ISSUER" => Some("https://dev-issuer.token-verifier.example/".into()),
             "AUDIENCE" => Some("https://api.example.com".into()),
             "JWKS_JSON" => Some(JWKS.into()),
@@ -31,7 +32,28 @@ pub fn authorizer() -> &'static Authorizer {
             "TOKEN_QUERY_PARAM" => Some("token".into()),
             _ => None,
         })
-        .expect("fuzz configuration");
-        Authorizer::new(config).expect("fuzz authorizer")
+        .expect("fuzz configuration")
+    })
+}
+
+/// The authorizer for [`config`].
+pub fn authorizer() -> &'static Authorizer {
+    static AUTHORIZER: OnceLock<Authorizer> = OnceLock::new();
+    AUTHORIZER.get_or_init(|| Authorizer::new(config().clone()).expect("fuzz authorizer"))
+}
+
+/// Where the authorizer looks for the credential.
+#[allow(dead_code)] // the event target's; the token target builds its events itself
+pub fn gateway() -> &'static GatewaySettings {
+    &config().gateway
+}
+
+/// One runtime for every input (building one per input costs more than a decision).
+pub fn runtime() -> &'static tokio::runtime::Runtime {
+    static RUNTIME: OnceLock<tokio::runtime::Runtime> = OnceLock::new();
+    RUNTIME.get_or_init(|| {
+        tokio::runtime::Builder::new_current_thread()
+            .build()
+            .expect("runtime")
     })
 }

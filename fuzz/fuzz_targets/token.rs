@@ -5,7 +5,7 @@
 
 mod dev;
 
-use dev::{authorizer, good_token};
+use dev::{authorizer, good_token, runtime};
 use libfuzzer_sys::fuzz_target;
 use token_verifier::AuthorizerEvent;
 
@@ -18,10 +18,7 @@ fuzz_target!(|data: &[u8]| {
         "methodArn": "arn:aws:execute-api:us-east-1:123456789012:abcdef1234/prod/GET/x",
     }))
     .expect("event");
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .build()
-        .expect("runtime");
-    let (answer, _) = runtime.block_on(authorizer().decide(event, 1_800_000_000.0));
+    let (answer, _) = runtime().block_on(authorizer().decide(event, 1_800_000_000.0));
     if answer.is_ok() {
         assert_eq!(
             text.trim_matches([' ', '\t']),
