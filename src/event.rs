@@ -131,12 +131,7 @@ impl AuthorizerEvent {
             _ => self.method_arn.take(),
         }
         .filter(|arn| !arn.is_empty())
-        .ok_or_else(|| {
-            Refusal::new(
-                Reason::UnrecognisedEvent,
-                format!("{} event without its route ARN", shape.as_str()),
-            )
-        })?;
+        .ok_or_else(|| unrecognised(format!("{} event without its route ARN", shape.as_str())))?;
         let credential = match shape {
             // The event's own string, cut down to the token: no copy of it is made.
             Shape::RestToken => {
@@ -165,23 +160,17 @@ impl AuthorizerEvent {
 
     fn shape(&self) -> Result<Shape, Refusal> {
         let kind = self.kind.as_deref().unwrap_or_default();
-        let websocket = kind == "REQUEST"
-            && !matches!(self.version.as_deref(), Some("1.0" | "2.0"))
-            && self.websocket()?;
         match (self.version.as_deref(), kind) {
             (Some("2.0"), _) => Ok(Shape::HttpV2),
             (Some("1.0"), "REQUEST") => Ok(Shape::HttpV1),
-            (_, "REQUEST") if websocket => Ok(Shape::WebSocket),
+            (_, "REQUEST") if self.websocket()? => Ok(Shape::WebSocket),
             (None, "TOKEN") => Ok(Shape::RestToken),
             (None, "REQUEST") => Ok(Shape::RestRequest),
-            (version, _) => Err(Refusal::new(
-                Reason::UnrecognisedEvent,
-                format!(
-                    "type {:?}, version {:?}",
-                    self.kind.as_deref().unwrap_or("absent"),
-                    version.unwrap_or("absent")
-                ),
-            )),
+            (version, _) => Err(unrecognised(format!(
+                "type {:?}, version {:?}",
+                self.kind.as_deref().unwrap_or("absent"),
+                version.unwrap_or("absent")
+            ))),
         }
     }
 
@@ -255,8 +244,8 @@ impl AuthorizerEvent {
     }
 }
 
-/// A JSON object of the event kept as text (headers, parameters, request context), its
-/// members found when it is first read.
+/// A JSON object of the event kept as text (headers, parameters, request context), with
+/// its members' spans.
 struct Object<'t> {
     what: &'static str,
     text: &'t str,
@@ -282,7 +271,7 @@ impl<'t> Object<'t> {
             .any(|m| m.name.escaped && m.name.try_value(text).is_none())
         {
             return Err(unrecognised(format!(
-                "{what} has a name whose escapes spell no Unicode text"
+                "{what} has a member name holding an unpaired surrogate escape (\\ud800-\\udfff alone), which is no Unicode text"
             )));
         }
         Ok(Some(Object {
@@ -306,16 +295,20 @@ impl<'t> Object<'t> {
         let mut named = self.members.iter().filter(|m| m.name.is(self.text, name));
         match (named.next(), named.next()) {
             (None, _) => Ok(None),
-            (Some(member), None) => self.string_value(member.value, member.escaped),
+            (Some(member), None) => self.string_value(member.value, member.escaped, || {
+                format!("{}.{name}", self.what)
+            }),
             (Some(_), Some(_)) => Err(unrecognised(format!("{} has {name} twice", self.what))),
         }
     }
 
-    /// The string at `value` (`None` for null).
+    /// The string at `value` (`None` for null); `path` names it in a refusal
+    /// (`multiValueHeaders.Authorization[1]`).
     fn string_value(
         &self,
         value: (u32, u32),
         escaped: bool,
+        path: impl FnOnce() -> String,
     ) -> Result<Option<Cow<'t, str>>, Refusal> {
         let raw = self.raw(value);
         match raw.as_bytes().first() {
@@ -325,13 +318,13 @@ impl<'t> Object<'t> {
                 .map(Some)
                 .ok_or_else(|| {
                     unrecognised(format!(
-                        "{} holds a string whose escapes spell no Unicode text",
-                        self.what
+                        "{} holds an unpaired surrogate escape (\\ud800-\\udfff alone), which is no Unicode text",
+                        path()
                     ))
                 }),
             _ => Err(unrecognised(format!(
-                "{} holds {}, not a string",
-                self.what,
+                "{} is {}, not a string",
+                path(),
                 json_kind(raw)
             ))),
         }
@@ -348,7 +341,7 @@ fn json_kind(raw: &str) -> &'static str {
     match raw.trim_start().as_bytes().first() {
         Some(b'"') => "a string",
         Some(b'{') => "an object",
-        Some(b'[') => "a list",
+        Some(b'[') => "an array",
         Some(b't' | b'f') => "a boolean",
         Some(b'n') => "null",
         _ => "a number",
@@ -380,11 +373,18 @@ fn values<'a>(
             if raw == "null" {
                 continue;
             }
+            let shown = m.name.value(map.text);
             let items = json::skim_items(map.text, m.value.0).ok_or_else(|| {
-                unrecognised(format!("{} holds {}, not a list", map.what, json_kind(raw)))
+                unrecognised(format!(
+                    "{}.{shown} is {}, not an array",
+                    map.what,
+                    json_kind(raw)
+                ))
             })?;
-            for (item, escaped) in items {
-                found.extend(map.string_value(item, escaped)?);
+            for (at, (item, escaped)) in items.into_iter().enumerate() {
+                found.extend(
+                    map.string_value(item, escaped, || format!("{}.{shown}[{at}]", map.what))?,
+                );
             }
         }
     }
@@ -392,7 +392,9 @@ fn values<'a>(
         && let Some(map) = &single
     {
         for m in map.members.iter().filter(|m| named(map, m)) {
-            found.extend(map.string_value(m.value, m.escaped)?);
+            found.extend(map.string_value(m.value, m.escaped, || {
+                format!("{}.{}", map.what, m.name.value(map.text))
+            })?);
         }
     }
     Ok(match found.len() {

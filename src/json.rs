@@ -104,7 +104,7 @@ impl Str {
     #[must_use]
     pub fn is(&self, text: &str, s: &str) -> bool {
         if self.escaped {
-            self.value(text) == s
+            self.try_value(text).is_some_and(|value| value == s)
         } else {
             self.raw(text) == s
         }

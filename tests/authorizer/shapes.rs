@@ -323,27 +323,27 @@ async fn headers_parameters_and_context_of_the_wrong_json_type_are_an_unrecognis
         ),
         (
             request(json!({"multiValueHeaders": {"authorization": bearer}})),
-            "multiValueHeaders holds a string, not a list",
+            "multiValueHeaders.authorization is a string, not an array",
         ),
         (
             request(json!({"multiValueHeaders": {"authorization": [{}]}})),
-            "multiValueHeaders holds an object, not a string",
+            "multiValueHeaders.authorization[0] is an object, not a string",
         ),
         (
             request(json!({"headers": {"Authorization": 7}})),
-            "headers holds a number, not a string",
+            "headers.Authorization is a number, not a string",
         ),
         (
             request(json!({"queryStringParameters": [bearer]})),
-            "queryStringParameters is a list, not an object",
+            "queryStringParameters is an array, not an object",
         ),
         (
             request(json!({"requestContext": [], "headers": {"authorization": bearer}})),
-            "requestContext is a list, not an object",
+            "requestContext is an array, not an object",
         ),
         (
             request(json!({"requestContext": {"eventType": true}})),
-            "requestContext holds a boolean, not a string",
+            "requestContext.eventType is a boolean, not a string",
         ),
         (
             format!(
@@ -377,27 +377,27 @@ async fn headers_parameters_and_context_of_the_wrong_json_type_are_an_unrecognis
     for (members, detail) in [
         (
             r#""multiValueHeaders":{"Authorization":["BEARER","\udc00"]}"#,
-            "multiValueHeaders holds a string whose escapes spell no Unicode text",
+            "multiValueHeaders.Authorization[1] holds an unpaired surrogate escape",
         ),
         (
             r#""multiValueHeaders":{"Authorization":["BEARER",1e400]}"#,
-            "multiValueHeaders holds a number, not a string",
+            "multiValueHeaders.Authorization[1] is a number, not a string",
         ),
         (
             r#""multiValueHeaders":{"Authorization":["\udc00x","BEARER"]},"headers":{"Authorization":"BEARER"}"#,
-            "multiValueHeaders holds a string whose escapes spell no Unicode text",
+            "multiValueHeaders.Authorization[0] holds an unpaired surrogate escape",
         ),
         (
             r#""headers":{"Authorization":"Bearer \ud800"}"#,
-            "headers holds a string whose escapes spell no Unicode text",
+            "headers.Authorization holds an unpaired surrogate escape",
         ),
         (
             r#""headers":{"Authorizatio\udc00":"BEARER","Authorization":"BEARER"}"#,
-            "headers has a name whose escapes spell no Unicode text",
+            "headers has a member name holding an unpaired surrogate escape",
         ),
         (
             r#""multiValueQueryStringParameters":{"token":["TOKEN","\udc00"]}"#,
-            "multiValueQueryStringParameters holds a string whose escapes spell no Unicode text",
+            "multiValueQueryStringParameters.token[1] holds an unpaired surrogate escape",
         ),
     ] {
         let event = format!(r#"{{"type":"REQUEST","methodArn":"{METHOD_ARN}",{members}}}"#)
