@@ -174,8 +174,8 @@ impl TokenTypes {
 
     /// `typ` without a leading `application/` (in any case).
     fn without_application(typ: &str) -> &str {
-        match (typ.get(..12), typ.get(12..)) {
-            (Some(prefix), Some(rest)) if prefix.eq_ignore_ascii_case("application/") => rest,
+        match typ.split_at_checked("application/".len()) {
+            Some((prefix, rest)) if prefix.eq_ignore_ascii_case("application/") => rest,
             _ => typ,
         }
     }
