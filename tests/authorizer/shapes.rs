@@ -302,12 +302,47 @@ async fn an_event_spelled_with_json_escapes_means_what_it_says() {
     assert_allow_policy(&answer, STAGE_ARN);
 }
 
-#[tokio::test]
-async fn headers_parameters_and_context_of_the_wrong_json_type_are_an_unrecognised_event() {
+/// The authorizer of the event-reading tests: the dev key, a token also accepted from a
+/// `token` query parameter; and a genuine bearer credential.
+fn event_reader() -> (token_verifier::Authorizer, String, String) {
     let key = rsa_a();
     let token = key.mint(&claims(json!({}))).unwrap();
     let authorizer = fixed_authorizer(&[&key], &[("TOKEN_QUERY_PARAM", "token")]);
     let bearer = format!("Bearer {token}");
+    (authorizer, token, bearer)
+}
+
+/// `event` is refused as `unrecognised_event` (HTTP 500, not cached), with `detail` in
+/// the refusal and no token in it.
+async fn refused_as_unrecognised(
+    authorizer: &token_verifier::Authorizer,
+    event: &str,
+    detail: &str,
+    token: &str,
+) {
+    let decided = decide_text(authorizer, event).await;
+    assert_eq!(decided.reason(), "unrecognised_event", "{event}");
+    assert!(
+        matches!(decided.answer, Err(Failure::Error(_))),
+        "{event}: {:?}",
+        decided.answer
+    );
+    let refusal = decided.record.refusal.unwrap();
+    assert!(
+        refusal.detail.contains(detail),
+        "{event}: {}",
+        refusal.detail
+    );
+    assert!(
+        !refusal.detail.contains(token),
+        "the token leaked: {}",
+        refusal.detail
+    );
+}
+
+#[tokio::test]
+async fn headers_parameters_and_context_of_another_json_type_are_an_unrecognised_event() {
+    let (authorizer, token, bearer) = event_reader();
     let request = |members: Value| {
         let mut event = json!({"type": "REQUEST", "methodArn": METHOD_ARN});
         event
@@ -353,28 +388,16 @@ async fn headers_parameters_and_context_of_the_wrong_json_type_are_an_unrecognis
         ),
     ];
     for (event, detail) in cases {
-        let decided = decide_text(&authorizer, &event).await;
-        assert_eq!(decided.reason(), "unrecognised_event", "{event}");
-        assert!(
-            matches!(decided.answer, Err(Failure::Error(_))),
-            "{event}: {:?}",
-            decided.answer
-        );
-        let refusal = decided.record.refusal.unwrap();
-        assert!(
-            refusal.detail.contains(detail),
-            "{event}: {}",
-            refusal.detail
-        );
-        assert!(
-            !refusal.detail.contains(&token),
-            "the token leaked: {}",
-            refusal.detail
-        );
+        refused_as_unrecognised(&authorizer, &event, detail, &token).await;
     }
+}
+
+#[tokio::test]
+async fn a_header_value_or_name_serde_json_accepts_but_no_text_spells_is_never_skipped() {
+    let (authorizer, token, bearer) = event_reader();
     // What serde_json lets through in the event but the strict scanner would refuse: a
     // lone surrogate, a number out of f64's range. Never skipped, never read as "".
-    for (members, detail) in [
+    let cases = [
         (
             r#""multiValueHeaders":{"Authorization":["BEARER","\udc00"]}"#,
             "multiValueHeaders.Authorization[1] holds an unpaired surrogate escape",
@@ -399,20 +422,18 @@ async fn headers_parameters_and_context_of_the_wrong_json_type_are_an_unrecognis
             r#""multiValueQueryStringParameters":{"token":["TOKEN","\udc00"]}"#,
             "multiValueQueryStringParameters.token[1] holds an unpaired surrogate escape",
         ),
-    ] {
+    ];
+    for (members, detail) in cases {
         let event = format!(r#"{{"type":"REQUEST","methodArn":"{METHOD_ARN}",{members}}}"#)
             .replace("BEARER", &bearer)
             .replace("TOKEN", &token);
-        let decided = decide_text(&authorizer, &event).await;
-        assert_eq!(decided.reason(), "unrecognised_event", "{event}");
-        let refusal = decided.record.refusal.unwrap();
-        assert!(
-            refusal.detail.contains(detail),
-            "{event}: {}",
-            refusal.detail
-        );
+        refused_as_unrecognised(&authorizer, &event, detail, &token).await;
     }
-    // The same header name twice in the text is two credentials.
+}
+
+#[tokio::test]
+async fn the_same_header_name_twice_in_the_event_text_is_two_credentials() {
+    let (authorizer, _, bearer) = event_reader();
     let twice = format!(
         r#"{{"type":"REQUEST","methodArn":"{METHOD_ARN}","headers":{{"authorization":"{bearer}","authorization":"{bearer}"}}}}"#
     );
@@ -420,7 +441,11 @@ async fn headers_parameters_and_context_of_the_wrong_json_type_are_an_unrecognis
         decide_text(&authorizer, &twice).await.reason(),
         "missing_token"
     );
-    // Members the decision does not read may hold anything.
+}
+
+#[tokio::test]
+async fn members_the_decision_does_not_read_may_hold_anything() {
+    let (authorizer, _, bearer) = event_reader();
     let mut event = rest_token(&bearer);
     event["headers"] = json!(17);
     event["requestContext"] = json!("anything");
