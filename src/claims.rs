@@ -10,6 +10,7 @@ use std::borrow::Cow;
 use serde::ser::{Serialize, SerializeMap, Serializer};
 use serde_json::{Map, Value};
 
+pub use crate::json::Kind;
 use crate::json::{self, Member};
 
 /// Verified (or still untrusted) claims: one JSON object, duplicate names refused at every
@@ -96,38 +97,6 @@ pub struct Claim<'a> {
     text: &'a str,
     value: (u32, u32),
     escaped: bool,
-}
-
-/// A claim value's JSON type.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kind {
-    /// `null`
-    Null,
-    /// `true` or `false`
-    Bool,
-    /// A number.
-    Number,
-    /// A string.
-    String,
-    /// An array.
-    Array,
-    /// An object.
-    Object,
-}
-
-impl Kind {
-    /// The type's name, for messages ("a string").
-    #[must_use]
-    pub const fn name(self) -> &'static str {
-        match self {
-            Kind::Null => "null",
-            Kind::Bool => "a boolean",
-            Kind::Number => "a number",
-            Kind::String => "a string",
-            Kind::Array => "an array",
-            Kind::Object => "an object",
-        }
-    }
 }
 
 impl Claims {
@@ -332,14 +301,7 @@ impl<'a> Claim<'a> {
     /// Its JSON type.
     #[must_use]
     pub fn kind(&self) -> Kind {
-        match self.text.as_bytes().get(self.value.0 as usize) {
-            Some(b'"') => Kind::String,
-            Some(b'{') => Kind::Object,
-            Some(b'[') => Kind::Array,
-            Some(b't' | b'f') => Kind::Bool,
-            Some(b'n') | None => Kind::Null,
-            Some(_) => Kind::Number,
-        }
+        Kind::at(self.text.as_bytes().get(self.value.0 as usize).copied())
     }
 
     /// Whether it is `null`.

@@ -262,8 +262,12 @@ impl<'t> Object<'t> {
             return Ok(None);
         };
         let text = raw.get();
-        let members = json::skim_members(text, 0)
-            .ok_or_else(|| unrecognised(format!("{what} is {}, not an object", json_kind(text))))?;
+        let members = json::skim_members(text, 0).ok_or_else(|| {
+            unrecognised(format!(
+                "{what} is {}, not an object",
+                json::Kind::of(text).name()
+            ))
+        })?;
         // A name whose escapes spell no Unicode text (serde_json lets `\udc00` through)
         // may or may not have been the header asked for: refused, not guessed at.
         if members
@@ -325,7 +329,7 @@ impl<'t> Object<'t> {
             _ => Err(unrecognised(format!(
                 "{} is {}, not a string",
                 path(),
-                json_kind(raw)
+                json::Kind::of(raw).name()
             ))),
         }
     }
@@ -334,18 +338,6 @@ impl<'t> Object<'t> {
 /// `unrecognised_event`, naming what was found.
 fn unrecognised(detail: String) -> Refusal {
     Refusal::new(Reason::UnrecognisedEvent, detail)
-}
-
-/// A JSON value's type, from its first byte.
-fn json_kind(raw: &str) -> &'static str {
-    match raw.trim_start().as_bytes().first() {
-        Some(b'"') => "a string",
-        Some(b'{') => "an object",
-        Some(b'[') => "an array",
-        Some(b't' | b'f') => "a boolean",
-        Some(b'n') => "null",
-        _ => "a number",
-    }
 }
 
 enum Values<'a> {
@@ -378,7 +370,7 @@ fn values<'a>(
                 unrecognised(format!(
                     "{}.{shown} is {}, not an array",
                     map.what,
-                    json_kind(raw)
+                    json::Kind::of(raw).name()
                 ))
             })?;
             for (at, (item, escaped)) in items.into_iter().enumerate() {

@@ -111,6 +111,58 @@ impl Str {
     }
 }
 
+/// A JSON value's type (a claim's, an event member's).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// `null`
+    Null,
+    /// `true` or `false`
+    Bool,
+    /// A number.
+    Number,
+    /// A string.
+    String,
+    /// An array.
+    Array,
+    /// An object.
+    Object,
+}
+
+impl Kind {
+    /// The type of the value that starts with `first` in text already scanned or
+    /// validated (nothing there: null).
+    #[must_use]
+    pub const fn at(first: Option<u8>) -> Kind {
+        match first {
+            Some(b'"') => Kind::String,
+            Some(b'{') => Kind::Object,
+            Some(b'[') => Kind::Array,
+            Some(b't' | b'f') => Kind::Bool,
+            Some(b'n') | None => Kind::Null,
+            Some(_) => Kind::Number,
+        }
+    }
+
+    /// The type of the JSON value `raw` (leading whitespace allowed).
+    #[must_use]
+    pub fn of(raw: &str) -> Kind {
+        Kind::at(raw.trim_start().as_bytes().first().copied())
+    }
+
+    /// The type's name, for messages ("a string").
+    #[must_use]
+    pub const fn name(self) -> &'static str {
+        match self {
+            Kind::Null => "null",
+            Kind::Bool => "a boolean",
+            Kind::Number => "a number",
+            Kind::String => "a string",
+            Kind::Array => "an array",
+            Kind::Object => "an object",
+        }
+    }
+}
+
 /// The tag of a member name written without escapes, as the scanner computes it.
 #[must_use]
 pub fn tag_of(name: &str) -> u64 {
