@@ -244,6 +244,70 @@ impl AuthorizerEvent {
     }
 }
 
+/// Authorization schemes a refusal may name (IANA HTTP Authentication Scheme Registry).
+const KNOWN_SCHEMES: [&str; 10] = [
+    "Basic",
+    "Digest",
+    "DPoP",
+    "HOBA",
+    "Mutual",
+    "Negotiate",
+    "NTLM",
+    "OAuth",
+    "SCRAM-SHA-256",
+    "Token",
+];
+
+/// Extracts the token from `Bearer <token>`: the scheme matched case-insensitively,
+/// spaces and tabs around it tolerated (HTTP's optional whitespace), exactly one
+/// credential (RFC 6750 §2.1). Any other whitespace or control character is refused.
+///
+/// # Errors
+/// A `missing_token` refusal saying what was found instead.
+pub fn bearer(value: &str) -> Result<&str, Refusal> {
+    let missing = |detail: &str| Refusal::new(Reason::MissingToken, detail.to_owned());
+    let is_ows = |c: char| c == ' ' || c == '\t';
+    let value = value.trim_matches(is_ows);
+    if value.is_empty() {
+        return Err(missing("the credential is empty"));
+    }
+    let Some((scheme, rest)) = value.split_once(is_ows) else {
+        return Err(if value.eq_ignore_ascii_case("bearer") {
+            missing("Bearer without a token")
+        } else {
+            missing("no `Bearer ` scheme before the token")
+        });
+    };
+    if !scheme.eq_ignore_ascii_case("bearer") {
+        // Name only well-known schemes: an unknown "scheme" may be part of a secret.
+        let shown = KNOWN_SCHEMES
+            .iter()
+            .find(|known| scheme.eq_ignore_ascii_case(known))
+            .map_or("an unrecognised scheme", |known| *known);
+        return Err(Refusal::new(
+            Reason::MissingToken,
+            format!("the credential uses {shown}, not Bearer"),
+        ));
+    }
+    let token = rest.trim_start_matches(is_ows);
+    // Bytes, not chars: a credential is ASCII; any non-ASCII byte is refused later as
+    // malformed, and this scan runs on every request.
+    // No early exit: a branch-free fold the compiler vectorises.
+    let unexpected = token.bytes().fold(0u8, |seen, b| {
+        seen | u8::from(b <= b' ') | u8::from(b >= 0x7f) | u8::from(b == b',')
+    }) != 0;
+    if unexpected && token.bytes().any(|b| b <= b' ' || b == 0x7f || b == b',') {
+        return Err(missing(
+            "more than one credential, or whitespace or control characters, after Bearer",
+        ));
+    }
+    Ok(token)
+}
+
+// ---------------------------------------------------------------------------------------
+// Reading the event's JSON text: the maps and the request context, kept as serde_json
+// handed them over.
+
 /// A JSON object of the event kept as text (headers, parameters, request context), with
 /// its members' spans.
 struct Object<'t> {
@@ -394,66 +458,6 @@ fn values<'a>(
         1 => Values::One(found.swap_remove(0)),
         several => Values::Several(several),
     })
-}
-
-/// Authorization schemes a refusal may name (IANA HTTP Authentication Scheme Registry).
-const KNOWN_SCHEMES: [&str; 10] = [
-    "Basic",
-    "Digest",
-    "DPoP",
-    "HOBA",
-    "Mutual",
-    "Negotiate",
-    "NTLM",
-    "OAuth",
-    "SCRAM-SHA-256",
-    "Token",
-];
-
-/// Extracts the token from `Bearer <token>`: the scheme matched case-insensitively,
-/// spaces and tabs around it tolerated (HTTP's optional whitespace), exactly one
-/// credential (RFC 6750 §2.1). Any other whitespace or control character is refused.
-///
-/// # Errors
-/// A `missing_token` refusal saying what was found instead.
-pub fn bearer(value: &str) -> Result<&str, Refusal> {
-    let missing = |detail: &str| Refusal::new(Reason::MissingToken, detail.to_owned());
-    let is_ows = |c: char| c == ' ' || c == '\t';
-    let value = value.trim_matches(is_ows);
-    if value.is_empty() {
-        return Err(missing("the credential is empty"));
-    }
-    let Some((scheme, rest)) = value.split_once(is_ows) else {
-        return Err(if value.eq_ignore_ascii_case("bearer") {
-            missing("Bearer without a token")
-        } else {
-            missing("no `Bearer ` scheme before the token")
-        });
-    };
-    if !scheme.eq_ignore_ascii_case("bearer") {
-        // Name only well-known schemes: an unknown "scheme" may be part of a secret.
-        let shown = KNOWN_SCHEMES
-            .iter()
-            .find(|known| scheme.eq_ignore_ascii_case(known))
-            .map_or("an unrecognised scheme", |known| *known);
-        return Err(Refusal::new(
-            Reason::MissingToken,
-            format!("the credential uses {shown}, not Bearer"),
-        ));
-    }
-    let token = rest.trim_start_matches(is_ows);
-    // Bytes, not chars: a credential is ASCII; any non-ASCII byte is refused later as
-    // malformed, and this scan runs on every request.
-    // No early exit: a branch-free fold the compiler vectorises.
-    let unexpected = token.bytes().fold(0u8, |seen, b| {
-        seen | u8::from(b <= b' ') | u8::from(b >= 0x7f) | u8::from(b == b',')
-    }) != 0;
-    if unexpected && token.bytes().any(|b| b <= b' ' || b == 0x7f || b == b',') {
-        return Err(missing(
-            "more than one credential, or whitespace or control characters, after Bearer",
-        ));
-    }
-    Ok(token)
 }
 
 #[cfg(test)]
