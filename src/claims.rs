@@ -322,7 +322,7 @@ impl<'a> Claim<'a> {
         if self.kind() != Kind::String {
             return None;
         }
-        let content = json::Str::at(self.value.0 + 1, self.value.1 - 1, self.escaped);
+        let content = json::Str::quoted(self.value, self.escaped);
         Some(content.value(self.text))
     }
 

@@ -187,8 +187,8 @@ impl AuthorizerEvent {
     fn request_credential(&self, settings: &GatewaySettings) -> Result<String, Refusal> {
         let name = settings.token_header.as_str();
         let headers = (
-            Object::read(self.multi_value_headers.as_deref(), "multiValueHeaders")?,
-            Object::read(self.headers.as_deref(), "headers")?,
+            (self.multi_value_headers.as_deref(), "multiValueHeaders"),
+            (self.headers.as_deref(), "headers"),
         );
         match values(headers, name)? {
             Values::One(value) => return bearer(&value).map(str::to_owned),
@@ -202,14 +202,14 @@ impl AuthorizerEvent {
         }
         if let Some(param) = settings.token_query.as_deref() {
             let parameters = (
-                Object::read(
+                (
                     self.multi_value_query_string_parameters.as_deref(),
                     "multiValueQueryStringParameters",
-                )?,
-                Object::read(
+                ),
+                (
                     self.query_string_parameters.as_deref(),
                     "queryStringParameters",
-                )?,
+                ),
             );
             match values(parameters, param)? {
                 Values::One(value) => {
@@ -381,7 +381,7 @@ impl<'t> Object<'t> {
         let raw = self.raw(value);
         match raw.as_bytes().first() {
             Some(b'n') => Ok(None),
-            Some(b'"') if raw.len() >= 2 => Str::at(value.0 + 1, value.1 - 1, escaped)
+            Some(b'"') if raw.len() >= 2 => Str::quoted(value, escaped)
                 .try_value(self.text)
                 .map(Some)
                 .ok_or_else(|| {
@@ -410,20 +410,20 @@ enum Values<'a> {
     Several(usize),
 }
 
+/// A map of the event as text, and its member name.
+type Map<'a> = (Option<&'a RawValue>, &'static str);
+
 /// Finds a header or parameter case-insensitively, preferring the multi-value map (which
-/// reveals repeats) over the single-value one (which keeps only the last). Nulls are no
-/// values.
+/// reveals repeats) over the single-value one (which keeps only the last, and is not
+/// read at all when the multi-value map has the name). Nulls are no values.
 ///
 /// # Errors
 /// `unrecognised_event` when a value found is not a string (or, in the multi-value map,
 /// not a list of them).
-fn values<'a>(
-    (multi, single): (Option<Object<'a>>, Option<Object<'a>>),
-    name: &str,
-) -> Result<Values<'a>, Refusal> {
+fn values<'a>((multi, single): (Map<'a>, Map<'a>), name: &str) -> Result<Values<'a>, Refusal> {
     let mut found: Vec<Cow<'a, str>> = Vec::new();
     let named = |map: &Object<'a>, m: &Member| m.name.value(map.text).eq_ignore_ascii_case(name);
-    if let Some(map) = &multi {
+    if let Some(map) = &Object::read(multi.0, multi.1)? {
         for m in map.members.iter().filter(|m| named(map, m)) {
             let raw = map.raw(m.value);
             if raw == "null" {
@@ -445,7 +445,7 @@ fn values<'a>(
         }
     }
     if found.is_empty()
-        && let Some(map) = &single
+        && let Some(map) = &Object::read(single.0, single.1)?
     {
         for m in map.members.iter().filter(|m| named(map, m)) {
             found.extend(map.string_value(m.value, m.escaped, || {

@@ -67,6 +67,15 @@ impl Str {
         }
     }
 
+    /// The string whose JSON text, quotes included, spans `value` (a member's or an item's
+    /// value span). An empty or one-byte span gives empty content.
+    #[must_use]
+    pub const fn quoted(value: (u32, u32), escaped: bool) -> Str {
+        let start = value.0.saturating_add(1);
+        let end = value.1.saturating_sub(1);
+        Str::at(start, if end < start { start } else { end }, escaped)
+    }
+
     /// The content as written (escapes not resolved).
     #[must_use]
     pub fn raw<'t>(&self, text: &'t str) -> &'t str {
@@ -442,7 +451,7 @@ pub fn write_compact(out: &mut String, text: &str, value: (u32, u32), escaped: b
     match raw.as_bytes().first() {
         Some(b'"') => {
             if escaped {
-                let content = Str::at(value.0 + 1, value.1 - 1, true).value(text);
+                let content = Str::quoted(value, true).value(text);
                 out.push_str(&serde_json::to_string(&*content).unwrap_or_default());
             } else {
                 // Without escapes the content holds no quote, backslash or control
@@ -795,13 +804,7 @@ impl<'t> Scanner<'t> {
 /// and every step moves forward.
 #[must_use]
 pub fn skim_members(valid: &str, at: u32) -> Option<Vec<Member>> {
-    u32::try_from(valid.len()).ok()?;
-    let mut skim = Skim {
-        b: valid.as_bytes(),
-        i: at as usize,
-    };
-    skim.ws();
-    skim.members()
+    Skim::at(valid, at)?.members()
 }
 
 /// The items of the array at byte `at` of `valid` (text `serde_json` validated, as for
@@ -809,25 +812,7 @@ pub fn skim_members(valid: &str, at: u32) -> Option<Vec<Member>> {
 /// `None` when the value at `at` is no array.
 #[must_use]
 pub fn skim_items(valid: &str, at: u32) -> Option<Vec<((u32, u32), bool)>> {
-    u32::try_from(valid.len()).ok()?;
-    let mut skim = Skim {
-        b: valid.as_bytes(),
-        i: at as usize,
-    };
-    skim.ws();
-    if skim.peek()? != b'[' {
-        return None;
-    }
-    skim.i += 1;
-    let mut items = Vec::new();
-    loop {
-        skim.ws();
-        match skim.peek()? {
-            b']' => return Some(items),
-            b',' => skim.i += 1,
-            _ => items.push(skim.item()?),
-        }
-    }
+    Skim::at(valid, at)?.items()
 }
 
 /// A cursor over text `serde_json` has validated.
@@ -836,7 +821,19 @@ struct Skim<'t> {
     i: usize,
 }
 
-impl Skim<'_> {
+impl<'t> Skim<'t> {
+    /// At the value starting at byte `at` (whitespace before it skipped); `None` for a
+    /// text too long for `u32` spans.
+    fn at(valid: &'t str, at: u32) -> Option<Self> {
+        u32::try_from(valid.len()).ok()?;
+        let mut skim = Skim {
+            b: valid.as_bytes(),
+            i: at as usize,
+        };
+        skim.ws();
+        Some(skim)
+    }
+
     fn peek(&self) -> Option<u8> {
         self.b.get(self.i).copied()
     }
@@ -882,16 +879,31 @@ impl Skim<'_> {
         }
     }
 
+    /// At `[`: its items, and past it.
+    fn items(&mut self) -> Option<Vec<((u32, u32), bool)>> {
+        if self.peek()? != b'[' {
+            return None;
+        }
+        self.i += 1;
+        let mut items = Vec::new();
+        loop {
+            self.ws();
+            match self.peek()? {
+                b']' => {
+                    self.i += 1;
+                    return Some(items);
+                }
+                b',' => self.i += 1,
+                _ => items.push(self.item()?),
+            }
+        }
+    }
+
     /// Past one value: its span, and whether it is a string holding escapes. `None` when
     /// nothing there is a value.
     fn item(&mut self) -> Option<((u32, u32), bool)> {
         let start = self.i;
-        let escaped = if self.peek()? == b'"' {
-            self.string()?.escaped
-        } else {
-            self.value()?;
-            false
-        };
+        let escaped = self.value()?;
         (self.i > start).then_some(((span(start), span(self.i)), escaped))
     }
 
@@ -932,10 +944,10 @@ impl Skim<'_> {
         }
     }
 
-    /// Past one value.
-    fn value(&mut self) -> Option<()> {
+    /// Past one value; whether it is a string holding escapes.
+    fn value(&mut self) -> Option<bool> {
         match self.peek()? {
-            b'"' => self.string().map(drop),
+            b'"' => self.string().map(|s| s.escaped),
             b'{' | b'[' => {
                 let mut depth = 0usize;
                 loop {
@@ -949,7 +961,7 @@ impl Skim<'_> {
                             depth = depth.checked_sub(1)?;
                             if depth == 0 {
                                 self.i += 1;
-                                return Some(());
+                                return Some(false);
                             }
                         }
                         _ => {}
@@ -964,8 +976,24 @@ impl Skim<'_> {
                 ) {
                     self.i += 1;
                 }
-                Some(())
+                Some(false)
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_quoted_span_gives_the_content_between_the_quotes() {
+        let text = r#"{"a":"xyz","b":""}"#;
+        let members = object_members(text).unwrap();
+        assert_eq!(Str::quoted(members[0].value, false).raw(text), "xyz");
+        assert_eq!(Str::quoted(members[1].value, false).raw(text), "");
+        // Spans too short for two quotes give empty content, never an inverted range.
+        assert_eq!(Str::quoted((4, 4), false).raw(text), "");
+        assert_eq!(Str::quoted((4, 5), false).raw(text), "");
     }
 }

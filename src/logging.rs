@@ -188,7 +188,8 @@ where
                 format_line(&mut line, event)?;
                 writer.write_str(&line)
             } else {
-                // Only if formatting a field logged a line itself.
+                // Not expected: tracing does not call a subscriber again from inside its
+                // own callback. A fresh buffer rather than a panic if it ever does.
                 let mut line = String::new();
                 format_line(&mut line, event)?;
                 writer.write_str(&line)

@@ -450,4 +450,8 @@ async fn members_the_decision_does_not_read_may_hold_anything() {
     event["headers"] = json!(17);
     event["requestContext"] = json!("anything");
     assert_eq!(decide(&authorizer, event).await.reason(), "ok");
+    // The single-value map is not read when the multi-value map has the header.
+    let mut event = rest_request(json!({"Authorization": bearer}));
+    event["headers"] = json!(17);
+    assert_eq!(decide(&authorizer, event).await.reason(), "ok");
 }
