@@ -42,8 +42,10 @@ pub struct FlatContext {
 
 #[derive(Debug, Clone, PartialEq)]
 enum Entry {
-    /// A string, number or boolean claim (by position), as it is.
+    /// A string or boolean claim (by position), as it is.
     Scalar(usize),
+    /// A number claim (by position), its value read once when the size was counted.
+    Number(usize, Number),
     /// An array claim whose token text is already compact JSON: that text, as a string.
     Text(usize),
     /// An array or object claim, rebuilt as compact JSON.
@@ -58,13 +60,12 @@ impl Serialize for FlatContext {
         let mut map = serializer.serialize_map(Some(self.entries.len()))?;
         for entry in &self.entries {
             match self.entry(entry) {
-                (name, Written::Scalar(claim)) => match claim.kind() {
-                    Kind::String => {
-                        map.serialize_entry(&*name, &*claim.as_str().unwrap_or_default())?;
-                    }
-                    Kind::Bool => map.serialize_entry(&*name, &claim.as_bool())?,
-                    _ => map.serialize_entry(&*name, &number(claim))?,
+                // Strings and booleans only: numbers are `Written::Number`.
+                (name, Written::Scalar(claim)) => match claim.as_str() {
+                    Some(string) => map.serialize_entry(&*name, &*string)?,
+                    None => map.serialize_entry(&*name, &claim.as_bool())?,
                 },
+                (name, Written::Number(value)) => map.serialize_entry(&*name, value)?,
                 (name, Written::Text(text)) => map.serialize_entry(&*name, text)?,
                 (name, Written::Own(value)) => map.serialize_entry(&*name, value)?,
             }
@@ -85,6 +86,7 @@ impl std::fmt::Debug for FlatContext {
 /// An entry's value, ready to write.
 enum Written<'a> {
     Scalar(Claim<'a>),
+    Number(&'a Number),
     Text(&'a str),
     Own(&'a Scalar),
 }
@@ -123,6 +125,7 @@ impl FlatContext {
                 let (name, value) = claim(*at);
                 (name, Written::Scalar(value))
             }
+            Entry::Number(at, value) => (claim(*at).0, Written::Number(value)),
             Entry::Text(at) => {
                 let (name, value) = claim(*at);
                 (name, Written::Text(value.raw()))
@@ -167,7 +170,11 @@ pub fn flat(claims: Claims, settings: &ContextSettings) -> (FlatContext, Omitted
                 Entry::Scalar(at),
                 json_string_len(&value.as_str().unwrap_or_default()),
             ),
-            Kind::Number => (Entry::Scalar(at), json_number_len(&number(value))),
+            Kind::Number => {
+                let value = number(value);
+                let length = json_number_len(&value);
+                (Entry::Number(at, value), length)
+            }
             Kind::Bool => (Entry::Scalar(at), 5),
             Kind::Array | Kind::Object if value.is_compact() => {
                 (Entry::Text(at), json_string_len(value.raw()))
@@ -383,6 +390,17 @@ mod tests {
         for value in out.as_object().unwrap().values() {
             assert!(value.is_string() || value.is_number() || value.is_boolean());
         }
+    }
+
+    #[test]
+    fn number_claims_pass_as_serde_json_reads_them() {
+        let text = r#"{"a":1.50,"b":-0,"c":1E+2,"d":12345678901234567890,"e":-7,"f":1e-7}"#;
+        let c = Claims::from_bytes(text.as_bytes().to_vec()).unwrap();
+        let (ctx, omitted) = flat(c, &settings(4096));
+        assert!(omitted.0.is_empty());
+        let written = serde_json::to_string(&ctx).unwrap();
+        let expected: Value = serde_json::from_str(text).unwrap();
+        assert_eq!(written, serde_json::to_string(&expected).unwrap());
     }
 
     #[test]
