@@ -706,7 +706,9 @@ impl EnvConfig {
                     audiences,
                     keys,
                     preset,
-                    layer: IssuerLayer::default(),
+                    // The variables set beside `IDP_PRESET` are this issuer's own settings:
+                    // they win over the preset, as a document issuer's do over its preset.
+                    layer: issuer_layer.clone(),
                     opaque,
                 })
             }

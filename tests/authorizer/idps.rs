@@ -401,3 +401,68 @@ async fn each_preset_alone_fits_its_idp() {
         );
     }
 }
+
+/// A preset fills in only what the configuration leaves unset: a variable set beside
+/// `IDP_PRESET` wins over the preset's choice for the same setting.
+#[tokio::test]
+async fn variables_set_beside_a_preset_win_over_it() {
+    let now = unix_now();
+    let header = json!({"alg": "RS256", "kid": "rsa-a", "typ": "JWT"});
+    let iss = "https://dev-1.okta.com/oauth2/default";
+    // Okta's preset takes the principal from `uid` and scopes from `scp`.
+    let payload = json!({"iss": iss, "iat": now - 5, "exp": now + 600, "aud": "api://default",
+        "sub": "jane@example.com", "uid": "00u1", "scp": ["messages.read"],
+        "employee_id": "E-7", "groups": ["messages.write"]});
+    let okta = |extra: &[(&'static str, &'static str)]| {
+        let mut vars = vec![
+            ("TOKEN_ISSUER", iss),
+            ("AUDIENCE", "api://default"),
+            ("IDP_PRESET", "okta"),
+        ];
+        vars.extend_from_slice(extra);
+        vars
+    };
+    let bearer = format!("Bearer {}", token(&header, &payload));
+
+    let decided = answer(&okta(&[]), rest_token(&bearer)).await;
+    assert_eq!(
+        decided.record.principal.as_deref(),
+        Some("00u1"),
+        "the preset alone"
+    );
+
+    let decided = answer(
+        &okta(&[
+            ("PRINCIPAL_CLAIMS", "employee_id"),
+            ("SCOPE_CLAIMS", "groups"),
+            ("REQUIRED_SCOPES", "messages.write"),
+        ]),
+        rest_token(&bearer),
+    )
+    .await;
+    assert_eq!(decided.reason(), "ok", "{:?}", decided.record.refusal);
+    assert_eq!(decided.record.principal.as_deref(), Some("E-7"));
+
+    // Cognito's preset requires `token_use`; REQUIRED_CLAIMS set beside it replaces that
+    // list, as every explicit list replaces a default one.
+    let cognito = "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_Pool";
+    let payload = json!({"iss": cognito, "iat": now - 5, "exp": now + 600, "sub": "s-1",
+        "client_id": "client-1", "token_use": "access", "username": "jane"});
+    let vars = [
+        ("TOKEN_ISSUER", cognito),
+        ("AUDIENCE", "client-1"),
+        ("IDP_PRESET", "cognito"),
+        ("REQUIRED_CLAIMS", "jti"),
+    ];
+    let decided = answer(
+        &vars,
+        rest_token(&format!("Bearer {}", token(&header, &payload))),
+    )
+    .await;
+    assert_eq!(
+        decided.reason(),
+        "missing_claim",
+        "{:?}",
+        decided.record.refusal
+    );
+}
