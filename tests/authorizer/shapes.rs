@@ -183,6 +183,33 @@ async fn websocket_connect_takes_the_token_from_the_query_string() {
     );
 }
 
+/// A query-parameter credential follows the header's rules: spaces and tabs around it
+/// are tolerated, any other whitespace or control character is refused, not trimmed
+/// away (RFC 7519 §7.2: no line breaks, whitespace or extra characters).
+#[tokio::test]
+async fn a_query_parameter_token_with_line_breaks_or_unicode_spaces_is_refused() {
+    let (authorizer, token, _) = event_reader();
+    let padded = format!(" {token}\t");
+    let answer = decide(&authorizer, websocket(&padded)).await.allowed();
+    assert_eq!(answer["policyDocument"]["Statement"][0]["Effect"], "Allow");
+    for value in [
+        format!("{token}\n"),
+        format!("\r\n{token}"),
+        format!("{token}\u{a0}"),
+        format!("\u{2003}{token}"),
+        format!("{token}\u{0}"),
+        format!("{token},{token}"),
+    ] {
+        let decided = decide(&authorizer, websocket(&value)).await;
+        assert!(
+            matches!(decided.reason(), "missing_token" | "malformed_token"),
+            "{value:?}: {}",
+            decided.reason()
+        );
+        assert_eq!(decided.answer, Err(Failure::Unauthorized), "{value:?}");
+    }
+}
+
 #[tokio::test]
 async fn the_policy_resource_scope_is_configurable() {
     let key = rsa_a();
