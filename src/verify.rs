@@ -1131,6 +1131,44 @@ mod tests {
         );
     }
 
+    /// The deliberate choices SECURITY.md lists: an access token without `iat` passes
+    /// (RFC 9068 asks for one; every IdP sends it, and no peer refuses its absence) unless
+    /// a maximum age needs it; a required claim is judged present, whatever its type.
+    #[test]
+    fn iat_is_needed_only_for_a_maximum_age_and_required_claims_only_present() {
+        assert!(check_claims(&claims(json!({"iat": null})), &policy(), NOW).is_ok());
+        let mut p = policy();
+        p.required_claims = vec!["client_id".into(), "jti".into()];
+        for value in [json!(5), json!(false), json!(""), json!([]), json!({})] {
+            let present = json!({"client_id": value, "jti": "j-1"});
+            assert!(check_claims(&claims(present), &p, NOW).is_ok(), "{value}");
+        }
+    }
+
+    /// A number is a principal as `serde_json` writes it (`1.5e3` is `1500.0`): some IdPs'
+    /// user ids are numbers; a boolean, object or empty string never is one.
+    #[test]
+    fn a_numeric_principal_claim_is_written_as_its_number() {
+        let chain = vec!["sub".to_owned()];
+        assert_eq!(
+            principal(&claims(json!({"sub": 123})), &chain).unwrap(),
+            "123"
+        );
+        assert_eq!(
+            principal(&claims(json!({"sub": 1.5e3})), &chain).unwrap(),
+            "1500.0"
+        );
+        for value in [json!(true), json!({}), json!([]), json!("")] {
+            assert_eq!(
+                principal(&claims(json!({"sub": value})), &chain)
+                    .unwrap_err()
+                    .reason,
+                Reason::MissingClaim,
+                "{value}"
+            );
+        }
+    }
+
     #[test]
     fn the_principal_is_the_first_present_claim_of_the_chain() {
         let chain = vec!["email".to_owned(), "sub".to_owned()];

@@ -218,6 +218,44 @@ async fn an_empty_key_set_from_the_idp_is_authoritative_not_an_outage() {
     assert_eq!(decided.record.facts.key_origin, Some(KeyOrigin::Stale));
 }
 
+/// Once keys are cached, every way a refresh can fail is an outage: the last good keys
+/// keep serving (`keys: stale`) instead of refusing valid tokens.
+#[tokio::test]
+async fn every_refresh_fault_after_warm_up_serves_the_last_good_keys() {
+    let key = rsa_a();
+    let token = key.mint(&claims(json!({}))).unwrap();
+    let faults = [
+        Reply::Status(500, "oops".into()),
+        Reply::Status(503, "maintenance".into()),
+        Reply::Status(404, "nope".into()),
+        Reply::Status(429, "slow down".into()),
+        Reply::Json("<html>login</html>".into()),
+        Reply::Json("not json".into()),
+        Reply::Json("[]".into()),
+        Reply::Json("{}".into()),
+        Reply::Json("{\"keys\":{}}".into()),
+        Reply::Json(format!(
+            "{{\"keys\":[],\"keys\":{}}}",
+            token_verifier::dev::jwks(&[&key])["keys"]
+        )),
+        Reply::Close,
+    ];
+    for fault in faults {
+        let server = JwksServer::with_keys(&[&key]).await;
+        let authorizer = authorizer_for(&server).await;
+        server.set("/jwks", fault.clone());
+        time_travel(Duration::from_secs(601)).await;
+        let decided = decide(&authorizer, event_for(&token)).await;
+        assert_eq!(decided.reason(), "ok", "{fault:?}");
+        assert_eq!(
+            decided.record.facts.key_origin,
+            Some(KeyOrigin::Stale),
+            "{fault:?}"
+        );
+        assert_eq!(server.hits("/jwks"), 2, "{fault:?}: one refresh tried");
+    }
+}
+
 async fn authorizer_for(server: &JwksServer) -> token_verifier::Authorizer {
     authorizer(server, &[]).await
 }
@@ -338,6 +376,8 @@ async fn fetch_faults_fail_within_the_deadline_and_redirects_are_not_followed() 
     let faults = [
         Reply::Status(404, "nope".into()),
         Reply::Status(429, "slow down".into()),
+        Reply::Status(500, "oops".into()),
+        Reply::Status(503, "maintenance".into()),
         Reply::Redirect(good.url("/jwks")),
         Reply::Json("<html>login</html>".into()),
         Reply::Json("{\"keys\":{}}".into()),
