@@ -384,6 +384,8 @@ async fn fetch_faults_fail_within_the_deadline_and_redirects_are_not_followed() 
         Reply::Json(big),
         Reply::Close,
         Reply::Hang,
+        Reply::Endless,
+        Reply::ShortBody,
         Reply::Trickle(
             token_verifier::dev::jwks(&[&key]).to_string(),
             Duration::from_millis(50),

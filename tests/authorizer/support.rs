@@ -238,6 +238,10 @@ pub enum Reply {
     Close,
     /// Wait, then answer as the inner reply.
     Delayed(Duration, Box<Reply>),
+    /// 200 with a chunked body that never ends, sent as fast as the client reads.
+    Endless,
+    /// 200 announcing a longer body than it sends, then keeping the connection open.
+    ShortBody,
 }
 
 #[derive(Default)]
@@ -359,6 +363,25 @@ impl JwksServer {
                     if stream.write_all(&[byte]).await.is_err() {
                         return;
                     }
+                }
+                return;
+            }
+            Reply::Endless => {
+                let head = "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ntransfer-encoding: chunked\r\n\r\n";
+                if stream.write_all(head.as_bytes()).await.is_err() {
+                    return;
+                }
+                let mut chunk = format!("{:x}\r\n{{\"keys\":[", 64 * 1024).into_bytes();
+                chunk.extend(std::iter::repeat_n(b' ', 64 * 1024 - 9));
+                chunk.extend_from_slice(b"\r\n");
+                // Ends only when the client hangs up (its size cap or its deadline).
+                while stream.write_all(&chunk).await.is_ok() {}
+                return;
+            }
+            Reply::ShortBody => {
+                let head = "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 4096\r\n\r\n{\"keys\":[";
+                if stream.write_all(head.as_bytes()).await.is_ok() {
+                    tokio::time::sleep(Duration::from_secs(3600)).await;
                 }
                 return;
             }
