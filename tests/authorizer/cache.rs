@@ -417,3 +417,79 @@ async fn fetch_faults_fail_within_the_deadline_and_redirects_are_not_followed() 
         "the redirect target was never requested"
     );
 }
+
+/// TLS is verified: a key URL whose certificate no trusted authority signed is a fetch
+/// failure (`jwks_unavailable`, fail closed), and no HTTP request ever reaches it.
+#[tokio::test]
+async fn a_key_url_with_an_untrusted_certificate_fails_closed() {
+    use tokio::io::AsyncWriteExt;
+    use tokio_rustls::rustls::{self, pki_types::pem::PemObject};
+
+    let keys = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/keys/");
+    let certs =
+        rustls::pki_types::CertificateDer::pem_file_iter(format!("{keys}tls-self-signed.crt"))
+            .unwrap()
+            .collect::<Result<Vec<_>, _>>()
+            .unwrap();
+    let private =
+        rustls::pki_types::PrivateKeyDer::from_pem_file(format!("{keys}tls-self-signed.key"))
+            .unwrap();
+    let tls = rustls::ServerConfig::builder_with_provider(Arc::new(
+        rustls::crypto::aws_lc_rs::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .unwrap()
+    .with_no_client_auth()
+    .with_single_cert(certs, private)
+    .unwrap();
+    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(tls));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let (handshakes, served) = (
+        Arc::new(AtomicCount::default()),
+        Arc::new(AtomicCount::default()),
+    );
+    let (h, s) = (Arc::clone(&handshakes), Arc::clone(&served));
+    let body = token_verifier::dev::jwks(&[&rsa_a()]).to_string();
+    tokio::spawn(async move {
+        while let Ok((stream, _)) = listener.accept().await {
+            h.add();
+            if let Ok(mut tls) = acceptor.accept(stream).await {
+                s.add();
+                let reply = format!(
+                    "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
+                    body.len()
+                );
+                let _ = tls.write_all(reply.as_bytes()).await;
+            }
+        }
+    });
+
+    let uri = format!("https://127.0.0.1:{port}/jwks");
+    let authorizer =
+        token_verifier::Authorizer::new(config(&[("JWKS_URI", uri.as_str())])).unwrap();
+    authorizer.prefetch().await;
+    let token = rsa_a().mint(&claims(json!({}))).unwrap();
+    let decided = decide(&authorizer, event_for(&token)).await;
+    assert_eq!(decided.reason(), "jwks_unavailable");
+    let detail = &decided.record.refusal.as_ref().unwrap().detail;
+    assert!(detail.contains("certificate"), "{detail}");
+    assert!(handshakes.get() >= 1, "the client did connect");
+    assert_eq!(
+        served.get(),
+        0,
+        "no handshake completed, so no request was sent"
+    );
+}
+
+#[derive(Default)]
+struct AtomicCount(std::sync::atomic::AtomicUsize);
+
+impl AtomicCount {
+    fn add(&self) {
+        self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    }
+    fn get(&self) -> usize {
+        self.0.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}
