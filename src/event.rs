@@ -216,21 +216,23 @@ impl AuthorizerEvent {
                     // As in a header: spaces and tabs around the value tolerated, any other
                     // whitespace or control character refused, never trimmed away.
                     let value = value.trim_matches([' ', '\t']);
-                    return match value.get(..7) {
-                        Some(scheme) if scheme.eq_ignore_ascii_case("bearer ") => {
-                            bearer(value).map(str::to_owned)
-                        }
-                        _ if value.is_empty()
-                            || value.bytes().any(|b| b <= b' ' || b == 0x7f || b == b',') =>
-                        {
-                            Err(Refusal::new(
-                                Reason::MissingToken,
-                                format!(
-                                    "query parameter {param} is empty, holds several values, or holds whitespace or control characters"
-                                ),
-                            ))
-                        }
-                        _ => Ok(value.to_owned()),
+                    let scheme = value
+                        .get(..6)
+                        .is_some_and(|s| s.eq_ignore_ascii_case("bearer"))
+                        && matches!(value.as_bytes().get(6), None | Some(b' ' | b'\t'));
+                    return if scheme {
+                        bearer(value).map(str::to_owned)
+                    } else if value.is_empty()
+                        || value.bytes().any(|b| b <= b' ' || b == 0x7f || b == b',')
+                    {
+                        Err(Refusal::new(
+                            Reason::MissingToken,
+                            format!(
+                                "query parameter {param} is empty, holds several values, or holds whitespace or control characters"
+                            ),
+                        ))
+                    } else {
+                        Ok(value.to_owned())
                     };
                 }
                 Values::Several(n) => {

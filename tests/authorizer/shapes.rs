@@ -189,23 +189,32 @@ async fn websocket_connect_takes_the_token_from_the_query_string() {
 #[tokio::test]
 async fn a_query_parameter_token_with_line_breaks_or_unicode_spaces_is_refused() {
     let (authorizer, token, _) = event_reader();
-    let padded = format!(" {token}\t");
-    let answer = decide(&authorizer, websocket(&padded)).await.allowed();
-    assert_eq!(answer["policyDocument"]["Statement"][0]["Effect"], "Allow");
+    // Spaces and tabs around it, and a `Bearer` scheme as in a header (space or tab).
     for value in [
-        format!("{token}\n"),
-        format!("\r\n{token}"),
-        format!("{token}\u{a0}"),
-        format!("\u{2003}{token}"),
-        format!("{token}\u{0}"),
-        format!("{token},{token}"),
+        format!(" {token}\t"),
+        format!("Bearer {token}"),
+        format!("bearer\t{token}"),
+    ] {
+        let answer = decide(&authorizer, websocket(&value)).await.allowed();
+        assert_eq!(
+            answer["policyDocument"]["Statement"][0]["Effect"], "Allow",
+            "{value:?}"
+        );
+    }
+    // ASCII whitespace, a control character or a comma: no credential; other non-ASCII
+    // text reaches the token reader, which refuses it as malformed.
+    for (value, reason) in [
+        (format!("{token}\n"), "missing_token"),
+        (format!("\r\n{token}"), "missing_token"),
+        (format!("{token}\u{0}"), "missing_token"),
+        (format!("{token},{token}"), "missing_token"),
+        ("Bearer".to_owned(), "missing_token"),
+        (format!("Bearer {token}\n"), "missing_token"),
+        (format!("{token}\u{a0}"), "malformed_token"),
+        (format!("\u{2003}{token}"), "malformed_token"),
     ] {
         let decided = decide(&authorizer, websocket(&value)).await;
-        assert!(
-            matches!(decided.reason(), "missing_token" | "malformed_token"),
-            "{value:?}: {}",
-            decided.reason()
-        );
+        assert_eq!(decided.reason(), reason, "{value:?}");
         assert_eq!(decided.answer, Err(Failure::Unauthorized), "{value:?}");
     }
 }
