@@ -273,7 +273,9 @@ pub struct GatewaySettings {
 }
 
 /// Per-issuer settings as one source states them: `None` means "this source says
-/// nothing". Layers stack: document > preset > environment > built-in default.
+/// nothing". Layers stack: the issuer's own settings (its document entry, or for the
+/// issuer of `TOKEN_ISSUER` the variables set beside it) > its preset > the environment's
+/// per-issuer variables > built-in default.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct IssuerLayer {
     /// `AUDIENCE_FALLBACK_CLAIM`.

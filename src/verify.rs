@@ -1046,6 +1046,10 @@ mod tests {
         assert_eq!(reason(json!({"exp": NOW + 0.5})), None);
         assert_eq!(reason(json!({"exp": 1e20})), None);
         assert_eq!(reason(json!({"exp": -1})), Some(Reason::Expired));
+        assert_eq!(reason(json!({"nbf": NOW - 0.5, "iat": NOW - 0.25})), None);
+        assert_eq!(reason(json!({"nbf": -1e20, "iat": 0.5})), None);
+        assert_eq!(reason(json!({"nbf": 1e20})), Some(Reason::NotYetValid));
+        assert_eq!(reason(json!({"iat": 1e20})), Some(Reason::IssuedInFuture));
     }
 
     #[test]
@@ -1143,6 +1147,15 @@ mod tests {
             let present = json!({"client_id": value, "jti": "j-1"});
             assert!(check_claims(&claims(present), &p, NOW).is_ok(), "{value}");
         }
+        // `null` is absent (the `claims` helper drops nulls, so build this one directly).
+        let mut with_null = map(json!({"jti": "j-1"}));
+        with_null.insert("client_id".into(), Value::Null);
+        assert_eq!(
+            check_claims(&Claims::from_map(&with_null), &p, NOW)
+                .unwrap_err()
+                .reason,
+            Reason::MissingClaim
+        );
     }
 
     /// A number is a principal as `serde_json` writes it (`1.5e3` is `1500.0`): some IdPs'

@@ -218,10 +218,12 @@ async fn an_empty_key_set_from_the_idp_is_authoritative_not_an_outage() {
     assert_eq!(decided.record.facts.key_origin, Some(KeyOrigin::Stale));
 }
 
-/// Once keys are cached, every way a refresh can fail is an outage: the last good keys
-/// keep serving (`keys: stale`) instead of refusing valid tokens.
+/// Once keys are cached, a refresh that fails — an error status, a document that is no
+/// key set, a closed connection — is an outage: the last good keys keep serving
+/// (`keys: stale`) instead of refusing valid tokens. (Faults that only cost time, such as
+/// a hang, are the cold-start test's below.)
 #[tokio::test]
-async fn every_refresh_fault_after_warm_up_serves_the_last_good_keys() {
+async fn refresh_faults_after_warm_up_serve_the_last_good_keys() {
     let key = rsa_a();
     let token = key.mint(&claims(json!({}))).unwrap();
     let faults = [
@@ -405,6 +407,10 @@ async fn fetch_faults_fail_within_the_deadline_and_redirects_are_not_followed() 
         .await;
         let decided = decide(&authorizer, event_for(&token)).await;
         assert_eq!(decided.reason(), "jwks_unavailable", "{fault:?}");
+        if matches!(fault, Reply::Endless) {
+            let detail = &decided.record.refusal.as_ref().unwrap().detail;
+            assert!(detail.contains("sent more than 262144 bytes"), "{detail}");
+        }
         assert!(
             started.elapsed() < Duration::from_millis(1500),
             "{fault:?} took {:?}",
@@ -416,6 +422,22 @@ async fn fetch_faults_fail_within_the_deadline_and_redirects_are_not_followed() 
         0,
         "the redirect target was never requested"
     );
+    // Nothing listening at all: the connection is refused at once.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let uri = format!(
+        "http://127.0.0.1:{}/jwks",
+        closed.local_addr().unwrap().port()
+    );
+    drop(closed);
+    let started = Instant::now();
+    let authorizer =
+        token_verifier::Authorizer::new(config(&[("JWKS_URI", uri.as_str())])).unwrap();
+    authorizer.prefetch().await;
+    assert_eq!(
+        decide(&authorizer, event_for(&token)).await.reason(),
+        "jwks_unavailable"
+    );
+    assert!(started.elapsed() < Duration::from_millis(1500));
 }
 
 /// TLS is verified: a key URL whose certificate no trusted authority signed is a fetch
