@@ -160,6 +160,24 @@ fn bench(c: &mut Criterion) {
         c.bench_function(&format!("handler/{}", case.alg), |b| {
             b.iter_custom(|n| decisions(&runtime, &authorizer, &case.event, now, n));
         });
+        if case.alg == Algorithm::RS256 {
+            // The decision alone: the event already read (a clone of it), the answer not
+            // serialized. handler − this = what lambda_runtime's serde contract costs.
+            let parsed: AuthorizerEvent = lambda_event(&case.event);
+            c.bench_function("decide_only/RS256", |b| {
+                b.iter_custom(|n| {
+                    runtime.block_on(async {
+                        let started = std::time::Instant::now();
+                        for _ in 0..n {
+                            let (answer, _record) =
+                                authorizer.decide(black_box(&parsed).clone(), now).await;
+                            black_box(answer.unwrap());
+                        }
+                        started.elapsed()
+                    })
+                });
+            });
+        }
     }
 
     // The same token in an HTTP API payload 2.0 REQUEST event (simple response): the
