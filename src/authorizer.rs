@@ -420,6 +420,9 @@ fn build(
     secrets: &Secrets,
     store: Option<&Arc<dyn ParameterStore>>,
 ) -> Result<(Active, Vec<Arc<KeyCache>>), InitError> {
+    for warning in &config.warnings {
+        tracing::warn!(warning = %warning, "configuration warning");
+    }
     let http = match previous {
         Some(p) if p.http_settings == config.http => Arc::clone(&p.http),
         _ => Arc::new(Http::new(config.http)?),

@@ -132,6 +132,9 @@ pub struct Config {
     pub max_token_bytes: usize,
     /// SSM sources (configuration document, key snapshots).
     pub sources: Sources,
+    /// What is valid but probably not meant: logged at init and on reload, printed by
+    /// `token-verifier check-config`.
+    pub warnings: Vec<String>,
 }
 
 /// Where an issuer's keys come from.
@@ -303,6 +306,55 @@ pub struct IssuerLayer {
 }
 
 impl IssuerLayer {
+    /// The settings this layer states, each as its environment variable and its
+    /// document member.
+    #[must_use]
+    pub fn stated(&self) -> Vec<(&'static str, &'static str)> {
+        [
+            (
+                self.audience_fallback_claim.is_some(),
+                ("AUDIENCE_FALLBACK_CLAIM", "audience_fallback_claim"),
+            ),
+            (
+                self.algorithms.is_some(),
+                ("ALLOWED_ALGORITHMS", "algorithms"),
+            ),
+            (self.leeway.is_some(), ("LEEWAY_SECONDS", "leeway_seconds")),
+            (
+                self.token_types.is_some(),
+                ("ALLOWED_TOKEN_TYPES", "token_types"),
+            ),
+            (
+                self.require_token_type.is_some(),
+                ("REQUIRE_TOKEN_TYPE", "require_token_type"),
+            ),
+            (
+                self.principal_claims.is_some(),
+                ("PRINCIPAL_CLAIMS", "principal_claims"),
+            ),
+            (
+                self.required_scopes.is_some(),
+                ("REQUIRED_SCOPES", "required_scopes"),
+            ),
+            (self.scope_match.is_some(), ("SCOPE_MATCH", "scope_match")),
+            (
+                self.scope_claims.is_some(),
+                ("SCOPE_CLAIMS", "scope_claims"),
+            ),
+            (
+                self.required_claims.is_some(),
+                ("REQUIRED_CLAIMS", "required_claims"),
+            ),
+            (
+                self.max_token_age.is_some(),
+                ("MAX_TOKEN_AGE_SECONDS", "max_token_age_seconds"),
+            ),
+        ]
+        .into_iter()
+        .filter_map(|(stated, names)| stated.then_some(names))
+        .collect()
+    }
+
     /// This layer, with `lower` filling what it leaves unset.
     #[must_use]
     pub fn or(self, lower: IssuerLayer) -> IssuerLayer {
@@ -935,10 +987,12 @@ impl Config {
             variable: label.clone(),
             message,
         };
+        let from_document = document.issuers.is_some();
         let specs: Vec<IssuerSpec> = match document.issuers {
             Some(issuers) => issuers,
             None => env.issuer.clone().into_iter().collect(),
         };
+        let mut warnings = Vec::new();
         if specs.is_empty() {
             return Err(match &document.label {
                 Some(_) => doc_error("issuers: at least one issuer is required".to_owned()),
@@ -956,8 +1010,13 @@ impl Config {
             {
                 return Err(doc_error(format!("issuer {} is listed twice", spec.issuer)));
             }
-            if let Some(warning) = spec.preset.and_then(|p| p.check_issuer(&spec.issuer)) {
-                tracing::warn!(issuer = %spec.issuer, warning, "preset and issuer disagree");
+            if let Some(preset) = spec.preset {
+                if let Some(warning) = preset.check_issuer(&spec.issuer) {
+                    warnings.push(format!("preset {}: {warning}", preset.as_str()));
+                }
+                if from_document {
+                    warnings.extend(hidden_by_preset(&spec, preset, &env.issuer_layer));
+                }
             }
             issuers.push(spec.build(&env.issuer_layer));
         }
@@ -1028,8 +1087,28 @@ impl Config {
             routes,
             max_token_bytes: global.max_token_bytes.unwrap_or(DEFAULT_MAX_TOKEN_BYTES),
             sources: env.sources.clone(),
+            warnings,
         })
     }
+}
+
+/// A document issuer's preset sits above the environment's per-issuer variables: name
+/// each variable it hides, so moving from variables to a document changes nothing
+/// silently.
+fn hidden_by_preset(spec: &IssuerSpec, preset: Preset, env: &IssuerLayer) -> Vec<String> {
+    let own = spec.layer.stated();
+    let preset_states = preset.layer(&spec.audiences).stated();
+    env.stated()
+        .into_iter()
+        .filter(|setting| preset_states.contains(setting) && !own.contains(setting))
+        .map(|(variable, member)| {
+            format!(
+                "issuer {}: {variable} from the environment is not used: its preset {} sets it; set {member} in the document's issuer entry to change it",
+                spec.issuer,
+                preset.as_str()
+            )
+        })
+        .collect()
 }
 
 /// Where an issuer's keys come from, from a `jwks_uri` (or none: discovery).
@@ -1226,6 +1305,49 @@ mod tests {
         assert_eq!(config.gateway.http_api_response, HttpApiResponse::Simple);
         assert_eq!(config.gateway.policy_resource, PolicyResource::Stage);
         assert_eq!(config.max_token_bytes, DEFAULT_MAX_TOKEN_BYTES);
+    }
+
+    /// Valid but probably not meant: an issuer that does not look like its preset's, and
+    /// (for a document issuer) an environment variable its preset hides.
+    #[test]
+    fn warnings_name_what_is_valid_but_probably_not_meant() {
+        let env = EnvConfig::from_lookup(|name| match name {
+            "PRINCIPAL_CLAIMS" => Some("employee_id".into()),
+            "LEEWAY_SECONDS" => Some("30".into()),
+            _ => None,
+        })
+        .unwrap();
+        let document = ConfigDocument::parse(
+            "doc.json",
+            r#"{"issuers": [
+                {"issuer": "https://dev-1.okta.com/oauth2/default", "audiences": ["api://default"], "preset": "okta"},
+                {"issuer": "https://acme.us.auth0.com", "audiences": ["a"], "preset": "auth0", "principal_claims": ["nickname"]}
+            ]}"#,
+        )
+        .unwrap();
+        let config = Config::combine(&env, Some(document)).unwrap();
+        assert_eq!(
+            config.warnings,
+            [
+                "issuer https://dev-1.okta.com/oauth2/default: PRINCIPAL_CLAIMS from the environment is not used: its preset okta sets it; set principal_claims in the document's issuer entry to change it",
+                "preset auth0: issuer https://acme.us.auth0.com does not look like this IdP's; its tokens carry https://{tenant}.{region}.auth0.com/ (with the trailing slash)",
+            ]
+        );
+        // What the warnings say is what happens; LEEWAY_SECONDS, which no preset sets, applies.
+        assert_eq!(config.issuers[0].principal_claims, ["uid", "sub"]);
+        assert_eq!(config.issuers[1].principal_claims, ["nickname"]);
+        assert_eq!(config.issuers[0].leeway, Duration::from_secs(30));
+
+        // The issuer of TOKEN_ISSUER: the variables set beside its preset win, nothing to say.
+        let config = load(&[
+            ("TOKEN_ISSUER", "https://dev-1.okta.com/oauth2/default"),
+            ("AUDIENCE", "api://default"),
+            ("IDP_PRESET", "okta"),
+            ("PRINCIPAL_CLAIMS", "employee_id"),
+        ])
+        .unwrap();
+        assert!(config.warnings.is_empty(), "{:?}", config.warnings);
+        assert_eq!(config.issuers[0].principal_claims, ["employee_id"]);
     }
 
     #[test]

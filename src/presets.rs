@@ -35,6 +35,15 @@ impl Preset {
         ("entra", Preset::Entra),
     ];
 
+    /// Its name, as `IDP_PRESET` and a document's `preset` spell it.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        Self::ALL
+            .iter()
+            .find(|(_, p)| *p == self)
+            .map_or("", |(name, _)| name)
+    }
+
     /// The preset named `name` (`entra-id` and `azure-ad` also name Entra ID).
     #[must_use]
     pub fn parse(name: &str) -> Option<Self> {

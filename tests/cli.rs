@@ -30,6 +30,39 @@ fn check_config_accepts_the_example_and_prints_the_effective_configuration() {
     assert!(out.contains("/resource_access/web-app/roles"));
 }
 
+/// Valid but probably not meant: printed after `valid`, one `warning:` line each.
+#[test]
+fn check_config_prints_warnings() {
+    let dir = std::env::temp_dir().join(format!("tv-cli-warn-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let document = dir.join("okta.json");
+    std::fs::write(
+        &document,
+        r#"{"issuers":[{"issuer":"https://dev-1.okta.com/oauth2/default/","audiences":["api://default"],"preset":"okta"}]}"#,
+    )
+    .unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_token-verifier"))
+        .args(["check-config", document.to_str().unwrap()])
+        .env_clear()
+        .env("SCOPE_CLAIMS", "groups")
+        .output()
+        .unwrap();
+    let out = String::from_utf8(output.stdout).unwrap();
+    assert_eq!(output.status.code(), Some(0), "{out}");
+    let warnings: Vec<&str> = out.lines().filter(|l| l.starts_with("warning: ")).collect();
+    assert_eq!(warnings.len(), 2, "{out}");
+    assert!(
+        warnings[0].contains("does not look like this IdP's"),
+        "{out}"
+    );
+    assert!(
+        warnings[1]
+            .contains("SCOPE_CLAIMS from the environment is not used: its preset okta sets it"),
+        "{out}"
+    );
+    assert!(out.contains("scopes from      scp"), "{out}");
+}
+
 #[test]
 fn check_config_names_what_is_wrong_and_where() {
     let dir = std::env::temp_dir().join(format!("tv-cli-{}", std::process::id()));

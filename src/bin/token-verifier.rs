@@ -216,6 +216,9 @@ fn check_config(args: &[String]) -> Result<String, String> {
 /// The effective configuration, for humans.
 fn describe(config: &Config) -> String {
     let mut out = String::from("valid\n");
+    for warning in &config.warnings {
+        let _ = writeln!(out, "warning: {warning}");
+    }
     for issuer in &config.issuers {
         let keys = match &issuer.keys {
             KeySourceConfig::Discovery => "discovery".to_owned(),
