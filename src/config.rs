@@ -1350,6 +1350,33 @@ mod tests {
         assert_eq!(config.issuers[0].principal_claims, ["employee_id"]);
     }
 
+    /// The names a warning gives are real: each variable is read by this module, each
+    /// member is in the document schema's issuer.
+    #[test]
+    fn stated_settings_are_named_as_variables_and_document_members() {
+        let all = IssuerLayer {
+            audience_fallback_claim: Some(String::new()),
+            algorithms: Some(Vec::new()),
+            leeway: Some(Duration::ZERO),
+            token_types: Some(Vec::new()),
+            require_token_type: Some(true),
+            principal_claims: Some(Vec::new()),
+            required_scopes: Some(Vec::new()),
+            scope_match: Some(ScopeMatch::All),
+            scope_claims: Some(Vec::new()),
+            required_claims: Some(Vec::new()),
+            max_token_age: Some(Duration::ZERO),
+        };
+        let schema = include_str!("../config.schema.json");
+        let stated = all.stated();
+        assert_eq!(stated.len(), 11);
+        for (variable, member) in stated {
+            assert!(VARIABLES.contains(&variable), "{variable}");
+            assert!(schema.contains(&format!("\"{member}\"")), "{member}");
+        }
+        assert!(IssuerLayer::default().stated().is_empty());
+    }
+
     #[test]
     fn the_issuer_is_kept_exactly_as_given() {
         let with = load(&[("TOKEN_ISSUER", "https://x/"), ("AUDIENCE", "a")]).unwrap();
