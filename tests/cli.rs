@@ -18,6 +18,15 @@ fn tool(args: &[&str]) -> (i32, String, String) {
     )
 }
 
+/// A configuration document written to this test process's temporary folder.
+fn document(name: &str, text: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("tv-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(name);
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
 #[test]
 fn check_config_accepts_the_example_and_prints_the_effective_configuration() {
     let (code, out, _) = tool(&["check-config", "docs/config.example.json"]);
@@ -33,14 +42,10 @@ fn check_config_accepts_the_example_and_prints_the_effective_configuration() {
 /// Valid but probably not meant: printed after `valid`, one `warning:` line each.
 #[test]
 fn check_config_prints_warnings() {
-    let dir = std::env::temp_dir().join(format!("tv-cli-warn-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let document = dir.join("okta.json");
-    std::fs::write(
-        &document,
+    let document = document(
+        "okta.json",
         r#"{"issuers":[{"issuer":"https://dev-1.okta.com/oauth2/default/","audiences":["api://default"],"preset":"okta"}]}"#,
-    )
-    .unwrap();
+    );
     let output = Command::new(env!("CARGO_BIN_EXE_token-verifier"))
         .args(["check-config", document.to_str().unwrap()])
         .env_clear()
@@ -65,14 +70,10 @@ fn check_config_prints_warnings() {
 
 #[test]
 fn check_config_names_what_is_wrong_and_where() {
-    let dir = std::env::temp_dir().join(format!("tv-cli-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let bad = dir.join("bad.json");
-    std::fs::write(
-        &bad,
+    let bad = document(
+        "bad.json",
         r#"{"issuers":[{"issuer":"https://x/","audiences":["a"],"algorithms":["none"]}]}"#,
-    )
-    .unwrap();
+    );
     let (code, _, err) = tool(&["check-config", bad.to_str().unwrap()]);
     assert_eq!(code, 2);
     assert_eq!(err.lines().count(), 1, "{err}");
