@@ -213,18 +213,13 @@ impl AuthorizerEvent {
             );
             match values(parameters, param)? {
                 Values::One(value) => {
-                    // As in a header: spaces and tabs around the value tolerated, any other
-                    // whitespace or control character refused, never trimmed away.
-                    let value = value.trim_matches([' ', '\t']);
-                    let scheme = value
-                        .get(..6)
-                        .is_some_and(|s| s.eq_ignore_ascii_case("bearer"))
-                        && matches!(value.as_bytes().get(6), None | Some(b' ' | b'\t'));
-                    return if scheme {
+                    // The header's rules, with the `Bearer ` scheme optional: spaces and
+                    // tabs around the value tolerated, nothing else trimmed away.
+                    let value = value.trim_matches(is_ows);
+                    let scheme = value.split_once(is_ows).map_or(value, |(scheme, _)| scheme);
+                    return if scheme.eq_ignore_ascii_case("bearer") {
                         bearer(value).map(str::to_owned)
-                    } else if value.is_empty()
-                        || value.bytes().any(|b| b <= b' ' || b == 0x7f || b == b',')
-                    {
+                    } else if value.is_empty() || !is_one_credential(value) {
                         Err(Refusal::new(
                             Reason::MissingToken,
                             format!(
@@ -276,7 +271,6 @@ const KNOWN_SCHEMES: [&str; 10] = [
 /// A `missing_token` refusal saying what was found instead.
 pub fn bearer(value: &str) -> Result<&str, Refusal> {
     let missing = |detail: &str| Refusal::new(Reason::MissingToken, detail.to_owned());
-    let is_ows = |c: char| c == ' ' || c == '\t';
     let value = value.trim_matches(is_ows);
     if value.is_empty() {
         return Err(missing("the credential is empty"));
@@ -300,18 +294,29 @@ pub fn bearer(value: &str) -> Result<&str, Refusal> {
         ));
     }
     let token = rest.trim_start_matches(is_ows);
-    // Bytes, not chars: a credential is ASCII; any non-ASCII byte is refused later as
-    // malformed, and this scan runs on every request.
-    // No early exit: a branch-free fold the compiler vectorises.
-    let unexpected = token.bytes().fold(0u8, |seen, b| {
-        seen | u8::from(b <= b' ') | u8::from(b >= 0x7f) | u8::from(b == b',')
-    }) != 0;
-    if unexpected && token.bytes().any(|b| b <= b' ' || b == 0x7f || b == b',') {
+    if !is_one_credential(token) {
         return Err(missing(
             "more than one credential, or whitespace or control characters, after Bearer",
         ));
     }
     Ok(token)
+}
+
+/// HTTP's optional whitespace: a space or a tab.
+fn is_ows(c: char) -> bool {
+    c == ' ' || c == '\t'
+}
+
+/// Whether `token` can be one credential: no whitespace, control character or comma
+/// (which would join several). Bytes, not chars: a credential is ASCII; any other
+/// non-ASCII byte passes here and is refused later as malformed.
+fn is_one_credential(token: &str) -> bool {
+    // This scan runs on every request. No early exit: a branch-free fold the compiler
+    // vectorises, then the exact check only when something looked unusual.
+    let unusual = token.bytes().fold(0u8, |seen, b| {
+        seen | u8::from(b <= b' ') | u8::from(b >= 0x7f) | u8::from(b == b',')
+    }) != 0;
+    !unusual || !token.bytes().any(|b| b <= b' ' || b == 0x7f || b == b',')
 }
 
 // ---------------------------------------------------------------------------------------
