@@ -415,6 +415,38 @@ mod tests {
         );
     }
 
+    /// README: a configuration warning is a `configuration warning` line when the
+    /// authorizer is built (at init, and on reload).
+    #[test]
+    fn configuration_warnings_are_logged_when_the_authorizer_is_built() {
+        let config = crate::Config::from_lookup(|name| match name {
+            "TOKEN_ISSUER" => Some("https://acme.us.auth0.com".into()),
+            "AUDIENCE" => Some("https://api.acme.example".into()),
+            "IDP_PRESET" => Some("auth0".into()),
+            _ => None,
+        })
+        .unwrap();
+        assert_eq!(config.warnings.len(), 1, "{:?}", config.warnings);
+        let lines = Lines::default();
+        tracing::subscriber::with_default(
+            subscriber(EnvFilter::new("info"), lines.clone()),
+            || crate::Authorizer::new(config).unwrap(),
+        );
+        let logged = lines.parsed();
+        let warning = logged
+            .iter()
+            .find(|line| line["message"] == "configuration warning")
+            .unwrap_or_else(|| panic!("{logged:?}"));
+        assert_eq!(warning["level"], "WARN");
+        assert!(
+            warning["warning"]
+                .as_str()
+                .unwrap()
+                .starts_with("preset auth0: issuer https://acme.us.auth0.com does not look like"),
+            "{warning}"
+        );
+    }
+
     proptest! {
         #[test]
         fn escaped_strings_read_back_as_themselves(
