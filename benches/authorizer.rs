@@ -20,10 +20,10 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use criterion::{Criterion, criterion_group, criterion_main};
 use serde_json::Value;
-use token_verifier::algorithm::Algorithm;
-use token_verifier::dev::workload::{self, AUDIENCE, ISSUER};
-use token_verifier::dev::{SigningKey, jwks};
-use token_verifier::jwk::KeySet;
+use token_verifier::Algorithm;
+use token_verifier::testing::KeySet;
+use token_verifier::tool::dev::workload::{self, AUDIENCE, ISSUER};
+use token_verifier::tool::dev::{SigningKey, jwks};
 use token_verifier::{Authorizer, AuthorizerEvent, Config};
 
 mod ceiling;
@@ -91,11 +91,10 @@ fn authorizer(keys: &[SigningKey]) -> Authorizer {
 /// A JWKS source that answers from memory.
 struct InMemory(Vec<u8>);
 
-impl token_verifier::fetch::JwksSource for InMemory {
+impl token_verifier::testing::JwksSource for InMemory {
     fn fetch(
         &self,
-    ) -> token_verifier::fetch::BoxFuture<'_, Result<Vec<u8>, token_verifier::fetch::FetchError>>
-    {
+    ) -> token_verifier::BoxFuture<'_, Result<Vec<u8>, token_verifier::testing::FetchError>> {
         Box::pin(async move { Ok(self.0.clone()) })
     }
 
@@ -106,7 +105,7 @@ impl token_verifier::fetch::JwksSource for InMemory {
 
 /// The event as lambda_runtime reads it (`dev::lambda_event`).
 fn lambda_event(bytes: &[u8]) -> AuthorizerEvent {
-    token_verifier::dev::lambda_event(bytes).unwrap()
+    token_verifier::tool::dev::lambda_event(bytes).unwrap()
 }
 
 /// `iterations` decisions as in the Lambda runtime: already inside the async runtime, one
@@ -220,38 +219,38 @@ fn bench(c: &mut Criterion) {
             });
         });
     };
-    let filter = || tracing_subscriber::EnvFilter::new(token_verifier::logging::filter_for(None));
+    let filter = || tracing_subscriber::EnvFilter::new(token_verifier::testing::filter_for(None));
     logged(
         "handler_logged/RS256",
-        tracing::Dispatch::new(token_verifier::logging::subscriber(filter(), std::io::sink)),
+        tracing::Dispatch::new(token_verifier::testing::subscriber(filter(), std::io::sink)),
     );
     logged(
         "handler_logged_generic/RS256",
-        tracing::Dispatch::new(token_verifier::dev::generic_json_subscriber(
+        tracing::Dispatch::new(token_verifier::tool::dev::generic_json_subscriber(
             filter(),
             std::io::sink,
         )),
     );
 
     let claims = match workload::claims() {
-        Value::Object(map) => token_verifier::claims::Claims::from_map(&map),
+        Value::Object(map) => token_verifier::Claims::from_map(&map),
         _ => unreachable!(),
     };
-    let context = token_verifier::config::ContextSettings {
+    let context = token_verifier::settings::ContextSettings {
         claims: None,
         max_bytes: 4096,
     };
     c.bench_function("context/flat", |b| {
         b.iter_batched(
             || claims.clone(),
-            |c| black_box(token_verifier::context::flat(c, &context)),
+            |c| black_box(token_verifier::testing::flat(c, &context)),
             criterion::BatchSize::SmallInput,
         );
     });
     c.bench_function("context/native", |b| {
         b.iter_batched(
             || claims.clone(),
-            |c| black_box(token_verifier::context::native(c, &context)),
+            |c| black_box(token_verifier::testing::native(c, &context)),
             criterion::BatchSize::SmallInput,
         );
     });
@@ -264,10 +263,10 @@ fn bench(c: &mut Criterion) {
     // A refresh as the cache does it when the TTL ran out or an unknown kid arrived:
     // fetch (here an in-memory source, so the network is not measured: the cold-start
     // script measures a loopback fetch), parse and check every key, swap the set in.
-    let refreshing = token_verifier::keys::KeyCache::new(
+    let refreshing = token_verifier::testing::KeyCache::new(
         std::sync::Arc::new(InMemory(document.clone().into_bytes())),
         Algorithm::ALL.to_vec(),
-        token_verifier::keys::CacheSettings {
+        token_verifier::settings::CacheSettings {
             ttl: Duration::ZERO,
             stale: Duration::from_secs(3600),
             cooldown: Duration::ZERO,
@@ -307,10 +306,10 @@ fn bench(c: &mut Criterion) {
         let (config, document) = workload_config(&keys, None);
         let issuer = config.issuers.into_iter().next().unwrap();
         let keys = KeySet::parse(document.as_bytes(), &issuer.algorithms).unwrap();
-        token_verifier::verify::Verifier::new(
-            vec![token_verifier::verify::Issuer {
+        token_verifier::testing::Verifier::new(
+            vec![token_verifier::testing::Issuer {
                 config: issuer,
-                keys: std::sync::Arc::new(token_verifier::keys::KeyCache::fixed(keys)),
+                keys: std::sync::Arc::new(token_verifier::testing::KeyCache::fixed(keys)),
             }],
             16384,
         )
@@ -320,7 +319,7 @@ fn bench(c: &mut Criterion) {
             runtime.block_on(async {
                 let started = std::time::Instant::now();
                 for _ in 0..iterations {
-                    let mut facts = token_verifier::verify::TokenFacts::default();
+                    let mut facts = token_verifier::TokenFacts::default();
                     black_box(
                         verifier
                             .verify(black_box(token), now, &mut facts)
@@ -358,20 +357,20 @@ fn bench(c: &mut Criterion) {
         b.iter(|| black_box(serde_json::to_vec(black_box(&answer)).unwrap()))
     });
     c.bench_function("token/parse", |b| {
-        b.iter(|| black_box(token_verifier::token::parse(black_box(token), 16384).unwrap()))
+        b.iter(|| black_box(token_verifier::testing::parse(black_box(token), 16384).unwrap()))
     });
-    let metrics = token_verifier::metrics::MetricsSettings::default();
+    let metrics = token_verifier::settings::MetricsSettings::default();
     c.bench_function("metrics/decision_line", |b| {
         b.iter(|| {
-            black_box(token_verifier::metrics::decision_line(
+            black_box(token_verifier::testing::decision_line(
                 &metrics,
-                &token_verifier::metrics::DecisionMetrics {
+                &token_verifier::testing::DecisionMetrics {
                     outcome: "allow",
                     reason: "ok",
                     latency_us: 17,
-                    key_origin: Some(token_verifier::keys::KeyOrigin::Cached),
+                    stale_keys: false,
                     cooled_down: false,
-                    opaque_lookup: None,
+                    opaque: None,
                 },
                 1_800_000_000_000,
             ))
@@ -385,7 +384,7 @@ fn bench(c: &mut Criterion) {
     let payload = std::str::from_utf8(&payload).unwrap();
     c.bench_function("json_floor/strict_map", |b| {
         b.iter(|| {
-            black_box(token_verifier::token::parse_object(black_box(payload.as_bytes())).unwrap())
+            black_box(token_verifier::testing::parse_object(black_box(payload.as_bytes())).unwrap())
         })
     });
     c.bench_function("json_floor/value", |b| {
@@ -407,9 +406,7 @@ fn bench(c: &mut Criterion) {
         })
     });
     c.bench_function("claims/workload", |b| {
-        b.iter(|| {
-            black_box(token_verifier::claims::Claims::parse(black_box(payload).to_owned()).unwrap())
-        })
+        b.iter(|| black_box(token_verifier::Claims::parse(black_box(payload).to_owned()).unwrap()))
     });
     // A payload built to make duplicate detection expensive: 1,330 member names, each with
     // an escape (about 12 KB, under the 16 KiB token cap). Quadratic detection took 78 ms
@@ -422,13 +419,11 @@ fn bench(c: &mut Criterion) {
             .join(",")
     );
     c.bench_function("claims/1330_escaped_names", |b| {
-        b.iter(|| {
-            black_box(token_verifier::claims::Claims::parse(black_box(&crowded).clone()).unwrap())
-        })
+        b.iter(|| black_box(token_verifier::Claims::parse(black_box(&crowded).clone()).unwrap()))
     });
     c.bench_function("json_floor/1330_escaped_names_strict_map", |b| {
         b.iter(|| {
-            black_box(token_verifier::token::parse_object(black_box(crowded.as_bytes())).unwrap())
+            black_box(token_verifier::testing::parse_object(black_box(crowded.as_bytes())).unwrap())
         })
     });
     // The floor under `handler/RS256`: the least any authorizer must do between the
@@ -459,7 +454,7 @@ fn bench(c: &mut Criterion) {
         b.iter(|| black_box(ceiling::decide(black_box(&rsa_event), rsa, &policy)))
     });
     c.bench_function("fingerprint", |b| {
-        b.iter(|| black_box(token_verifier::authorizer::fingerprint(black_box(token))))
+        b.iter(|| black_box(token_verifier::testing::fingerprint(black_box(token))))
     });
 }
 
@@ -472,7 +467,7 @@ struct MinimalEvent<'a> {
     method_arn: &'a str,
 }
 
-fn floor_pipeline(event: &[u8], key: &token_verifier::jwk::VerificationKey) -> Vec<u8> {
+fn floor_pipeline(event: &[u8], key: &token_verifier::testing::VerificationKey) -> Vec<u8> {
     use serde::de::IgnoredAny;
     let event: MinimalEvent = serde_json::from_slice(event).unwrap();
     assert_eq!(event.kind, "TOKEN");

@@ -1,20 +1,17 @@
-//! SSM Parameter Store: the configuration document and last-known-good key snapshots.
+//! SSM Parameter Store: where the configuration document, introspection client secrets
+//! and last-known-good key snapshots are read and written.
 //!
 //! The client is `aws-sdk-ssm` built by `aws-config` with only the features a Lambda
 //! needs, on the same rustls/hyper stack reqwest uses. It honours `AWS_ENDPOINT_URL` and
 //! `AWS_ENDPOINT_URL_SSM`, so any SSM-compatible endpoint (moto in the tests) works.
 
-use std::sync::Arc;
-
-use aws_lc_rs::digest;
 use aws_sdk_ssm::types::{ParameterTier, ParameterType};
-use serde_json::{Value, json};
 
-use crate::fetch::{BoxFuture, error_chain};
-use crate::keys::{Snapshot, SnapshotStore};
+use crate::http::BoxFuture;
+use crate::http::client::error_chain;
 
 /// The longest one SSM call may take, its retries included.
-pub const CALL_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(4);
+pub(crate) const CALL_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(4);
 
 /// One parameter's value and version.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -35,7 +32,7 @@ pub trait ParameterStore: Send + Sync {
 
 /// SSM Parameter Store through `aws-sdk-ssm`.
 #[derive(Debug, Clone)]
-pub struct Ssm {
+pub(crate) struct Ssm {
     client: aws_sdk_ssm::Client,
 }
 
@@ -43,7 +40,7 @@ impl Ssm {
     /// Builds the client from the environment (region, credentials, endpoint overrides).
     /// Every call is bounded ([`CALL_TIMEOUT`], retries included), so an SSM that does not
     /// answer delays an init or a reload by seconds, never until the Lambda timeout.
-    pub async fn from_env() -> Self {
+    pub(crate) async fn from_env() -> Self {
         let timeouts = aws_config::timeout::TimeoutConfig::builder()
             .connect_timeout(std::time::Duration::from_secs(1))
             .operation_attempt_timeout(std::time::Duration::from_secs(2))
@@ -113,98 +110,5 @@ impl ParameterStore for Ssm {
                 .map(|_| ())
                 .map_err(|e| format!("PutParameter {name}: {}", error_chain(&e)))
         })
-    }
-}
-
-/// The snapshot parameter of one issuer: `{prefix}/{first 16 hex digits of SHA-256(iss)}`.
-#[must_use]
-pub fn snapshot_name(prefix: &str, issuer: &str) -> String {
-    let hash = digest::digest(&digest::SHA256, issuer.as_bytes());
-    let hex = hash.as_ref()[..8]
-        .iter()
-        .fold(String::with_capacity(16), |mut out, b| {
-            use std::fmt::Write as _;
-            let _ = write!(out, "{b:02x}");
-            out
-        });
-    format!("{}/{hex}", prefix.trim_end_matches('/'))
-}
-
-/// One issuer's last-known-good key set in a parameter.
-pub struct ParameterSnapshots {
-    store: Arc<dyn ParameterStore>,
-    name: String,
-    issuer: String,
-}
-
-impl ParameterSnapshots {
-    /// Snapshots of `issuer` under `prefix` in `store`.
-    #[must_use]
-    pub fn new(store: Arc<dyn ParameterStore>, prefix: &str, issuer: &str) -> Self {
-        ParameterSnapshots {
-            store,
-            name: snapshot_name(prefix, issuer),
-            issuer: issuer.to_owned(),
-        }
-    }
-}
-
-impl SnapshotStore for ParameterSnapshots {
-    fn load(&self) -> BoxFuture<'_, Result<Option<Snapshot>, String>> {
-        Box::pin(async move {
-            let Some(parameter) = self.store.get(&self.name).await? else {
-                return Ok(None);
-            };
-            let value: Value = serde_json::from_str(&parameter.value)
-                .map_err(|e| format!("{}: not a key snapshot ({e})", self.name))?;
-            if value["issuer"] != self.issuer.as_str() {
-                return Err(format!(
-                    "{}: the snapshot belongs to another issuer",
-                    self.name
-                ));
-            }
-            let fetched_at = value["fetched_at"]
-                .as_u64()
-                .ok_or_else(|| format!("{}: no fetched_at", self.name))?;
-            Ok(Some(Snapshot {
-                jwks: value["jwks"].to_string(),
-                fetched_at,
-            }))
-        })
-    }
-
-    fn save(&self, snapshot: Snapshot) -> BoxFuture<'_, Result<(), String>> {
-        Box::pin(async move {
-            let jwks: Value = serde_json::from_str(&snapshot.jwks).map_err(|e| e.to_string())?;
-            let value = json!({
-                "issuer": self.issuer,
-                "fetched_at": snapshot.fetched_at,
-                "jwks": jwks,
-            })
-            .to_string();
-            self.store.put(&self.name, value).await?;
-            tracing::info!(parameter = %self.name, issuer = %self.issuer, "key snapshot saved");
-            Ok(())
-        })
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn snapshot_names_are_stable_and_valid_parameter_names() {
-        let name = snapshot_name("/token-verifier/jwks/", "https://acme.us.auth0.com/");
-        assert_eq!(
-            name,
-            snapshot_name("/token-verifier/jwks", "https://acme.us.auth0.com/")
-        );
-        assert!(name.starts_with("/token-verifier/jwks/"));
-        assert_eq!(name.len(), "/token-verifier/jwks/".len() + 16);
-        assert_ne!(
-            name,
-            snapshot_name("/token-verifier/jwks", "https://acme.us.auth0.com")
-        );
     }
 }

@@ -1,11 +1,11 @@
-//! The strict JSON scanner every token payload goes through (`src/json.rs`) against
+//! The strict JSON scanner every token payload goes through (`src/json/scan.rs`) against
 //! serde_json (with duplicate names refused at every depth), on the workload's claims
 //! mutated at random and on hand-picked cases: the same verdict on every text, and for
 //! every object the scanner accepts, `Claims` reads the same members and values as
 //! serde_json and writes each claim (compactly, and serialized) as serde_json does.
 #![allow(missing_docs, clippy::unwrap_used, clippy::pedantic)]
 
-use token_verifier::claims::Claims;
+use token_verifier::Claims;
 
 use serde::de::{self, DeserializeSeed, Deserializer as _, MapAccess, SeqAccess, Visitor};
 
@@ -65,7 +65,11 @@ fn check(text: &[u8]) {
     let verdict = reference(text);
     let shown = String::from_utf8_lossy(text);
     skim(text, verdict);
-    assert_eq!(token_verifier::json::scan(text), verdict, "{shown:?}");
+    assert_eq!(
+        token_verifier::testing::json::scan(text),
+        verdict,
+        "{shown:?}"
+    );
     let object = text.iter().find(|b| !b" \t\r\n".contains(b)) == Some(&b'{');
     match Claims::from_bytes(text.to_vec()) {
         Ok(claims) => {
@@ -102,7 +106,7 @@ fn skim(text: &[u8], verdict: bool) {
     let Ok(text) = std::str::from_utf8(text) else {
         return;
     };
-    let skimmed = token_verifier::json::skim_members(text, 0);
+    let skimmed = token_verifier::testing::json::skim_members(text, 0);
     let Ok(serde_json::Value::Object(read)) = serde_json::from_str(text) else {
         return;
     };
@@ -126,7 +130,7 @@ fn skim(text: &[u8], verdict: bool) {
         let value: serde_json::Value = serde_json::from_str(raw).unwrap();
         assert_eq!(Some(&value), read.get(&*name), "{name} in {text:?}");
         if let serde_json::Value::Array(items) = &value {
-            let skimmed = token_verifier::json::skim_items(text, member.value.0).unwrap();
+            let skimmed = token_verifier::testing::json::skim_items(text, member.value.0).unwrap();
             let skimmed: Vec<serde_json::Value> = skimmed
                 .iter()
                 .map(|((start, end), _)| {
@@ -266,7 +270,7 @@ fn hand_picked() {
 
 #[test]
 fn mutated_claims() {
-    let base = serde_json::to_vec(&token_verifier::dev::workload::claims()).unwrap();
+    let base = serde_json::to_vec(&token_verifier::tool::dev::workload::claims()).unwrap();
     let alphabet = b"{}[]\",:\\ u0123456789aeE.-+tfnlrsx\x01\x7f\xc3\xa9\xff";
     let mut state = 0x9e3779b97f4a7c15u64;
     let mut next = move || {

@@ -3,7 +3,7 @@
 //! type, through serde_path_to_error over serde_json; the bearer token taken by the
 //! product's `event::bearer`); the token's three parts are
 //! decoded into one buffer; header and claims are checked by the product's strict JSON
-//! scanner (`token_verifier::json`), which keeps each top-level member as a slice; the
+//! scanner (`token_verifier::testing::json`), which keeps each top-level member as a slice; the
 //! standard claims are found in fixed slots; the answer is written as JSON text and
 //! returned as it is.
 //!
@@ -12,17 +12,17 @@
 //! The first version (commit 21eb06f: serde_json with `RawValue` slices instead of the
 //! scanner, a second pass for nested duplicates) measured 0.82–0.84× of bare, this one
 //! 0.87–0.88× in release rounds (BENCHMARKS.md), with a copy of the scanner that is now
-//! `src/json.rs` (`tests/json_scanner.rs` checks it against serde_json).
+//! `src/json/scan.rs` (`tests/json_scanner.rs` checks it against serde_json).
 
 use std::mem::MaybeUninit;
 
 use serde::Deserialize;
-use token_verifier::algorithm::Algorithm;
-use token_verifier::json::{self, Member, Str};
-use token_verifier::jwk::VerificationKey;
+use token_verifier::Algorithm;
+use token_verifier::testing::VerificationKey;
+use token_verifier::testing::json::{self, Member, Str};
 
 /// The configuration `handler/RS256` runs with.
-pub struct Policy<'a> {
+pub(crate) struct Policy<'a> {
     pub issuer: &'a str,
     pub audience: &'a str,
     pub required_scope: &'a str,
@@ -33,7 +33,7 @@ pub struct Policy<'a> {
 /// (`LambdaEvent<TokenEvent>`). Unknown members ignored, every member optional.
 #[derive(Deserialize, Default)]
 #[serde(rename_all = "camelCase", default)]
-pub struct TokenEvent {
+pub(crate) struct TokenEvent {
     #[serde(rename = "type")]
     pub kind: Option<String>,
     pub authorization_token: Option<String>,
@@ -179,7 +179,7 @@ fn json_text_string(out: &mut Vec<u8>, text: &[u8]) {
     out.push(b'"');
 }
 
-/// `token_verifier::response::resource(arn, PolicyResource::Stage)`, written as a JSON
+/// `token_verifier::testing::resource(arn, PolicyResource::Stage)`, written as a JSON
 /// string.
 fn write_resource(out: &mut Vec<u8>, arn: &str) {
     if let Some((prefix, path)) = arn.split_once('/')
@@ -202,14 +202,18 @@ fn write_resource(out: &mut Vec<u8>, arn: &str) {
 }
 
 /// Event bytes → answer bytes, and the three log facts.
-pub fn decide(event: &[u8], key: &VerificationKey, policy: &Policy) -> (Vec<u8>, [String; 3]) {
-    let event: TokenEvent = token_verifier::dev::lambda_event(event).unwrap();
+pub(crate) fn decide(
+    event: &[u8],
+    key: &VerificationKey,
+    policy: &Policy,
+) -> (Vec<u8>, [String; 3]) {
+    let event: TokenEvent = token_verifier::tool::dev::lambda_event(event).unwrap();
     assert_eq!(event.kind.as_deref(), Some("TOKEN"));
     let arn = event.method_arn.as_deref().unwrap();
     let token =
-        token_verifier::event::bearer(event.authorization_token.as_deref().unwrap()).unwrap();
+        token_verifier::testing::bearer(event.authorization_token.as_deref().unwrap()).unwrap();
     assert!(token.len() <= 16 * 1024);
-    let fingerprint = token_verifier::authorizer::fingerprint(token);
+    let fingerprint = token_verifier::testing::fingerprint(token);
     let token = token.as_bytes();
     let mut dots = memchr::memchr_iter(b'.', token);
     let (first, second) = (dots.next().unwrap(), dots.next().unwrap());
@@ -268,7 +272,7 @@ pub fn decide(event: &[u8], key: &VerificationKey, policy: &Policy) -> (Vec<u8>,
     assert!(key.verify(Algorithm::RS256, &token[..second], signature));
 
     let facts = [ISS, AUD, SUB]
-        .map(|slot| token_verifier::refusal::sanitize(claims.raw(slot).unwrap_or("absent"), 200));
+        .map(|slot| token_verifier::testing::sanitize(claims.raw(slot).unwrap_or("absent"), 200));
     assert!(claims.str(ISS).unwrap().is(payload, policy.issuer));
     let (exp, nbf, iat) = (claims.time(EXP), claims.time(NBF), claims.time(IAT));
     assert!(
@@ -312,7 +316,7 @@ pub fn decide(event: &[u8], key: &VerificationKey, policy: &Policy) -> (Vec<u8>,
     for member in &claims.members {
         let value = &payload.as_bytes()[member.value.0 as usize..member.value.1 as usize];
         let name = member.name.value(payload);
-        if value == b"null" || token_verifier::context::RESERVED_KEYS.contains(&&*name) {
+        if value == b"null" || token_verifier::testing::RESERVED_KEYS.contains(&&*name) {
             continue;
         }
         let mark = out.len();

@@ -7,11 +7,14 @@
 use std::time::{Duration, Instant};
 
 use serde_json::json;
-use token_verifier::dev::workload::{self, AUDIENCE, ISSUER};
-use token_verifier::jwk::KeySet;
-use token_verifier::keys::KeyCache;
-use token_verifier::verify::{Issuer, TokenFacts, Verifier};
+use token_verifier::testing::KeyCache;
+use token_verifier::testing::KeySet;
+use token_verifier::tool::dev::workload::{self, AUDIENCE, ISSUER};
 use token_verifier::{Authorizer, AuthorizerEvent, Config};
+use token_verifier::{
+    TokenFacts,
+    testing::{Issuer, Verifier},
+};
 
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;

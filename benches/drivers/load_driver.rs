@@ -28,9 +28,9 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde_json::json;
-use token_verifier::algorithm::Algorithm;
-use token_verifier::dev::workload::{self, AUDIENCE, ISSUER};
-use token_verifier::dev::{SigningKey, jwks};
+use token_verifier::Algorithm;
+use token_verifier::tool::dev::workload::{self, AUDIENCE, ISSUER};
+use token_verifier::tool::dev::{SigningKey, jwks};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Notify;

@@ -7,9 +7,9 @@
 
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
-use token_verifier::algorithm::Algorithm;
-use token_verifier::dev::workload::{self, AUDIENCE, ISSUER};
-use token_verifier::dev::{SigningKey, jwks};
+use token_verifier::Algorithm;
+use token_verifier::tool::dev::workload::{self, AUDIENCE, ISSUER};
+use token_verifier::tool::dev::{SigningKey, jwks};
 use token_verifier::{Authorizer, AuthorizerEvent, Config};
 
 fn main() {
@@ -37,11 +37,12 @@ fn main() {
         .unwrap();
     let mut total = 0;
     if std::env::var_os("PROFILE_LOGGED").is_some() {
-        let filter = tracing_subscriber::EnvFilter::new(token_verifier::logging::filter_for(None));
-        let subscriber = token_verifier::logging::subscriber(filter, std::io::sink);
+        let filter = tracing_subscriber::EnvFilter::new(token_verifier::testing::filter_for(None));
+        let subscriber = token_verifier::testing::subscriber(filter, std::io::sink);
         tracing::subscriber::with_default(subscriber, || {
             for _ in 0..iterations {
-                let parsed: AuthorizerEvent = token_verifier::dev::lambda_event(&event).unwrap();
+                let parsed: AuthorizerEvent =
+                    token_verifier::tool::dev::lambda_event(&event).unwrap();
                 let answer = runtime.block_on(authorizer.handle(parsed));
                 total += serde_json::to_vec(&answer.unwrap()).unwrap().len();
             }
@@ -50,7 +51,7 @@ fn main() {
         return;
     }
     for _ in 0..iterations {
-        let parsed: AuthorizerEvent = token_verifier::dev::lambda_event(&event).unwrap();
+        let parsed: AuthorizerEvent = token_verifier::tool::dev::lambda_event(&event).unwrap();
         let (answer, _) = runtime.block_on(authorizer.decide(parsed, 1_800_000_000.0));
         total += serde_json::to_vec(&answer.unwrap()).unwrap().len();
     }

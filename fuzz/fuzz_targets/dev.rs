@@ -3,7 +3,7 @@
 
 use std::sync::OnceLock;
 
-use token_verifier::config::GatewaySettings;
+use token_verifier::settings::GatewaySettings;
 use token_verifier::{Authorizer, Config};
 
 const JWKS: &str = include_str!("../../events/dev-jwks.json");

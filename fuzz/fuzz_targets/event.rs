@@ -11,7 +11,7 @@ use libfuzzer_sys::fuzz_target;
 use token_verifier::AuthorizerEvent;
 
 fuzz_target!(|data: &[u8]| {
-    let Ok(event) = token_verifier::dev::lambda_event::<AuthorizerEvent>(data) else {
+    let Ok(event) = token_verifier::tool::dev::lambda_event::<AuthorizerEvent>(data) else {
         return;
     };
     let credential = event.clone().into_request(gateway()).map(|r| r.credential);

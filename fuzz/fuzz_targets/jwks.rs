@@ -2,8 +2,8 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use token_verifier::algorithm::Algorithm;
-use token_verifier::jwk::KeySet;
+use token_verifier::Algorithm;
+use token_verifier::testing::KeySet;
 
 fuzz_target!(|data: &[u8]| {
     if let Ok(set) = KeySet::parse(data, &Algorithm::ALL) {

@@ -11,7 +11,7 @@ use token_verifier::AuthorizerEvent;
 
 fuzz_target!(|data: &[u8]| {
     let text = String::from_utf8_lossy(data);
-    let _ = token_verifier::token::parse(&text, 16 * 1024);
+    let _ = token_verifier::testing::parse(&text, 16 * 1024);
     let event: AuthorizerEvent = serde_json::from_value(serde_json::json!({
         "type": "TOKEN",
         "authorizationToken": format!("Bearer {text}"),

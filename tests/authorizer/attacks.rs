@@ -7,9 +7,9 @@ use aws_lc_rs::signature::{self, EcdsaKeyPair, ParsedPublicKey};
 use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use serde_json::{Value, json};
+use token_verifier::Algorithm;
 use token_verifier::Failure;
-use token_verifier::algorithm::Algorithm;
-use token_verifier::refusal::Outcome;
+use token_verifier::Outcome;
 
 use crate::support::*;
 

@@ -4,7 +4,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use serde_json::json;
-use token_verifier::keys::KeyOrigin;
+use token_verifier::KeyOrigin;
 
 use crate::support::*;
 
@@ -51,11 +51,11 @@ async fn a_flood_of_unknown_kids_costs_one_fetch_per_cooldown() {
     let authorizer = authorizer(&server, &[]).await;
     let good = key.mint(&claims(json!({}))).unwrap();
     for i in 0..200 {
-        let forged = token_verifier::dev::SigningKey::from_pem(
+        let forged = token_verifier::tool::dev::SigningKey::from_pem(
             &std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/keys/rsa-b.pem"))
                 .unwrap(),
             &format!("random-{i}"),
-            token_verifier::algorithm::Algorithm::RS256,
+            token_verifier::Algorithm::RS256,
         )
         .unwrap()
         .mint(&claims(json!({})))
@@ -93,7 +93,7 @@ async fn concurrent_callers_share_one_fetch() {
         Reply::Delayed(
             Duration::from_millis(200),
             Box::new(Reply::Json(
-                token_verifier::dev::jwks(&[&old, &new]).to_string(),
+                token_verifier::tool::dev::jwks(&[&old, &new]).to_string(),
             )),
         ),
     );
@@ -238,7 +238,7 @@ async fn refresh_faults_after_warm_up_serve_the_last_good_keys() {
         Reply::Json("{\"keys\":{}}".into()),
         Reply::Json(format!(
             "{{\"keys\":[],\"keys\":{}}}",
-            token_verifier::dev::jwks(&[&key])["keys"]
+            token_verifier::tool::dev::jwks(&[&key])["keys"]
         )),
         Reply::Close,
     ];
@@ -357,7 +357,7 @@ async fn key_urls_from_the_token_header_are_never_fetched() {
     });
     let token = rsa_b()
         .sign_parts(
-            token_verifier::algorithm::Algorithm::RS256,
+            token_verifier::Algorithm::RS256,
             header.to_string().as_bytes(),
             claims(json!({})).to_string().as_bytes(),
         )
@@ -389,7 +389,7 @@ async fn fetch_faults_fail_within_the_deadline_and_redirects_are_not_followed() 
         Reply::Endless,
         Reply::ShortBody,
         Reply::Trickle(
-            token_verifier::dev::jwks(&[&key]).to_string(),
+            token_verifier::tool::dev::jwks(&[&key]).to_string(),
             Duration::from_millis(50),
         ),
     ];
@@ -472,7 +472,7 @@ async fn a_key_url_with_an_untrusted_certificate_fails_closed() {
         Arc::new(AtomicCount::default()),
     );
     let (h, s) = (Arc::clone(&handshakes), Arc::clone(&served));
-    let body = token_verifier::dev::jwks(&[&rsa_a()]).to_string();
+    let body = token_verifier::tool::dev::jwks(&[&rsa_a()]).to_string();
     tokio::spawn(async move {
         while let Ok((stream, _)) = listener.accept().await {
             h.add();

@@ -6,8 +6,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use serde_json::json;
+use token_verifier::Algorithm;
 use token_verifier::Authorizer;
-use token_verifier::algorithm::Algorithm;
 
 use crate::support::*;
 
@@ -53,7 +53,7 @@ async fn a_cold_environment_hit_by_100_simultaneous_requests_fetches_once() {
         Reply::Delayed(
             Duration::from_millis(200),
             Box::new(Reply::Json(
-                token_verifier::dev::jwks(&[&rsa_a()]).to_string(),
+                token_verifier::tool::dev::jwks(&[&rsa_a()]).to_string(),
             )),
         ),
     );
@@ -136,7 +136,9 @@ async fn a_slow_refresh_does_not_hold_up_requests_whose_key_is_cached() {
         "/jwks",
         Reply::Delayed(
             Duration::from_millis(1500),
-            Box::new(Reply::Json(token_verifier::dev::jwks(&[&key]).to_string())),
+            Box::new(Reply::Json(
+                token_verifier::tool::dev::jwks(&[&key]).to_string(),
+            )),
         ),
     );
     tokio::time::sleep(Duration::from_millis(1100)).await;
@@ -198,19 +200,18 @@ struct SlowWrites {
     puts: std::sync::atomic::AtomicUsize,
 }
 
-impl token_verifier::ssm::ParameterStore for SlowWrites {
+impl token_verifier::ParameterStore for SlowWrites {
     fn get<'a>(
         &'a self,
         _: &'a str,
-    ) -> token_verifier::fetch::BoxFuture<'a, Result<Option<token_verifier::ssm::Parameter>, String>>
-    {
+    ) -> token_verifier::BoxFuture<'a, Result<Option<token_verifier::Parameter>, String>> {
         Box::pin(async { Ok(None) })
     }
     fn put<'a>(
         &'a self,
         _: &'a str,
         _: String,
-    ) -> token_verifier::fetch::BoxFuture<'a, Result<(), String>> {
+    ) -> token_verifier::BoxFuture<'a, Result<(), String>> {
         Box::pin(async move {
             tokio::time::sleep(Duration::from_secs(2)).await;
             self.puts.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
@@ -225,7 +226,7 @@ async fn a_slow_snapshot_save_does_not_hold_up_a_rotation() {
     let server = JwksServer::with_keys(&[&old]).await;
     let store = Arc::new(SlowWrites::default());
     let uri = server.url("/jwks");
-    let dyn_store: Arc<dyn token_verifier::ssm::ParameterStore> = store.clone();
+    let dyn_store: Arc<dyn token_verifier::ParameterStore> = store.clone();
     let authorizer = Arc::new(
         Authorizer::load_with(
             crate::sources::env(&crate::sources::snapshotting(&uri)),
@@ -265,7 +266,7 @@ async fn saves_after_a_refetch_behind_a_waiting_save(then: Reply) -> usize {
     let uri = server.url("/jwks");
     let mut env = crate::sources::snapshotting(&uri).to_vec();
     env.push(("JWKS_CACHE_TTL_SECONDS", "1"));
-    let dyn_store: Arc<dyn token_verifier::ssm::ParameterStore> = store.clone();
+    let dyn_store: Arc<dyn token_verifier::ParameterStore> = store.clone();
     let authorizer = Arc::new(
         Authorizer::load_with(crate::sources::env(&env), Some(dyn_store))
             .await
@@ -306,7 +307,7 @@ async fn a_failed_refetch_while_a_save_waits_does_not_cancel_that_save() {
 async fn a_newer_key_set_replaces_a_save_still_waiting() {
     // The refetch publishes a third key set (the old key retired) before the rotated
     // one's turn: only the keys served are saved.
-    let third = token_verifier::dev::jwks(&[&rsa_b()]).to_string();
+    let third = token_verifier::tool::dev::jwks(&[&rsa_b()]).to_string();
     let puts = saves_after_a_refetch_behind_a_waiting_save(Reply::Json(third)).await;
     assert_eq!(
         puts, 2,
@@ -326,7 +327,9 @@ async fn a_cold_start_fetches_the_issuers_keys_at_once_not_one_after_another() {
             "/jwks",
             Reply::Delayed(
                 Duration::from_millis(800),
-                Box::new(Reply::Json(token_verifier::dev::jwks(&[key]).to_string())),
+                Box::new(Reply::Json(
+                    token_verifier::tool::dev::jwks(&[key]).to_string(),
+                )),
             ),
         );
     }
@@ -339,7 +342,7 @@ async fn a_cold_start_fetches_the_issuers_keys_at_once_not_one_after_another() {
         ]})
         .to_string(),
     );
-    let dyn_store: Arc<dyn token_verifier::ssm::ParameterStore> = store;
+    let dyn_store: Arc<dyn token_verifier::ParameterStore> = store;
     let authorizer = Authorizer::load_with(
         crate::sources::env(&[("CONFIG_PARAMETER", "/tv/config")]),
         Some(dyn_store),

@@ -1,7 +1,7 @@
 //! The README documents every configuration variable and every reason code.
 
-use token_verifier::config::VARIABLES;
-use token_verifier::refusal::Reason;
+use token_verifier::Reason;
+use token_verifier::testing::VARIABLES;
 
 const README: &str = include_str!("../../README.md");
 
@@ -35,7 +35,16 @@ fn every_test_security_md_cites_exists() {
         let (path, name) = if let Some((file, name)) = cell.split_once(".rs::") {
             (root.join("tests").join(format!("{file}.rs")), name)
         } else if let Some((module, name)) = cell.split_once("::tests::") {
-            (root.join("src").join(format!("{module}.rs")), name)
+            // `verify/checks::tests::x`: src/verify/checks.rs; `config::tests::x`: the
+            // tests of a folder, src/config/tests.rs (or its mod.rs).
+            let src = root.join("src");
+            let candidates = [
+                src.join(format!("{module}.rs")),
+                src.join(module).join("tests.rs"),
+                src.join(module).join("mod.rs"),
+            ];
+            let found = candidates.iter().find(|p| p.exists());
+            (found.unwrap_or(&candidates[0]).clone(), name)
         } else {
             continue;
         };

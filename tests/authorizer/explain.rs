@@ -6,9 +6,9 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::{Value, json};
 use token_verifier::Authorizer;
-use token_verifier::explain::{Kind, Options, Status, Verdict, explain};
-use token_verifier::refusal::Outcome;
-use token_verifier::verify::Check;
+use token_verifier::Check;
+use token_verifier::Outcome;
+use token_verifier::tool::explain::{Options, Status, TokenKind, Verdict, explain};
 
 use crate::support::*;
 
@@ -21,11 +21,11 @@ fn options() -> Options {
         offline: false,
         audience_known: true,
         arn: Some(METHOD_ARN.to_owned()),
-        now: token_verifier::verify::now(),
+        now: token_verifier::now(),
     }
 }
 
-async fn agree(authorizer: &Authorizer, token: &str) -> token_verifier::explain::Report {
+async fn agree(authorizer: &Authorizer, token: &str) -> token_verifier::tool::explain::Report {
     let decided = decide(authorizer, rest_token(&format!("Bearer {token}"))).await;
     let report = explain(Some(authorizer), token, &options()).await;
     match (&decided.record.refusal, report.verdict()) {
@@ -118,32 +118,38 @@ async fn explain_goes_on_after_a_failure_and_names_every_problem() {
         Status::Pass,
         "one issuer: its rules still apply"
     );
-    assert_eq!(report.kind, Kind::AccessToken);
+    assert_eq!(report.kind, TokenKind::AccessToken);
 }
 
 #[tokio::test]
 async fn kinds_are_named_with_their_fix() {
     let authorizer = fixed_authorizer(&[&rsa_a()], &[]);
     let cases = [
-        ("0123456789abcdefghijklmnopqrstuv".to_owned(), Kind::Opaque),
+        (
+            "0123456789abcdefghijklmnopqrstuv".to_owned(),
+            TokenKind::Opaque,
+        ),
         (
             format!(
                 "{}.a.b.c.d",
                 b64(&json!({"alg": "RSA-OAEP", "enc": "A256GCM"}))
             ),
-            Kind::Encrypted,
+            TokenKind::Encrypted,
         ),
         (
             rsa_a().mint(&claims(json!({"at_hash": "x"}))).unwrap(),
-            Kind::IdToken,
+            TokenKind::IdToken,
         ),
-        ("a.b".to_owned(), Kind::Malformed),
-        (String::new(), Kind::Empty),
+        ("a.b".to_owned(), TokenKind::Malformed),
+        (String::new(), TokenKind::Empty),
     ];
     for (token, kind) in cases {
         let report = explain(Some(&authorizer), &token, &options()).await;
         assert_eq!(report.kind, kind, "{token}");
-        if matches!(kind, Kind::Opaque | Kind::Encrypted | Kind::IdToken) {
+        if matches!(
+            kind,
+            TokenKind::Opaque | TokenKind::Encrypted | TokenKind::IdToken
+        ) {
             assert!(kind.advice().unwrap().contains("audience"), "{kind:?}");
             assert!(report.render().contains(kind.advice().unwrap()));
         }

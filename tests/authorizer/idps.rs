@@ -3,7 +3,7 @@
 //! IdP writes, asserting what the backend receives.
 
 use serde_json::{Value, json};
-use token_verifier::algorithm::Algorithm;
+use token_verifier::Algorithm;
 
 use crate::support::*;
 

@@ -1,8 +1,8 @@
 //! What a JWKS document may contain, and which of its keys are ever used.
 
 use serde_json::{Value, json};
-use token_verifier::algorithm::Algorithm;
-use token_verifier::jwk::{KeySet, Selection};
+use token_verifier::Algorithm;
+use token_verifier::testing::{KeySet, Selection};
 
 use crate::support::*;
 
@@ -135,7 +135,7 @@ fn curves_must_fit_the_algorithm() {
 fn selection_rules() {
     let (a, b, ec) = (rsa_a(), rsa_b(), ec_p256());
     let set = parse(
-        &token_verifier::dev::jwks(&[&a, &b, &ec]),
+        &token_verifier::tool::dev::jwks(&[&a, &b, &ec]),
         &[Algorithm::RS256, Algorithm::ES256],
     );
     assert!(set.select(Some("rsa-a"), Algorithm::RS256).is_ok());
@@ -197,7 +197,7 @@ fn every_algorithm_verifies_end_to_end() {
         (ec_p384(), Algorithm::ES384),
         (ed25519(), Algorithm::EdDSA),
     ] {
-        let set = parse(&token_verifier::dev::jwks(&[&key]), &Algorithm::ALL);
+        let set = parse(&token_verifier::tool::dev::jwks(&[&key]), &Algorithm::ALL);
         let token = key.mint(&json!({"sub": "x"})).unwrap();
         let (input, sig) = token.rsplit_once('.').unwrap();
         let sig =

@@ -7,11 +7,11 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
-use token_verifier::config::EnvConfig;
-use token_verifier::explain::{Options, Verdict, explain};
-use token_verifier::opaque::Lookup;
-use token_verifier::refusal::Outcome;
-use token_verifier::ssm::ParameterStore;
+use token_verifier::EnvConfig;
+use token_verifier::Lookup;
+use token_verifier::Outcome;
+use token_verifier::ParameterStore;
+use token_verifier::tool::explain::{Options, Verdict, explain};
 use token_verifier::{Authorizer, Failure};
 
 use crate::sources::MemoryStore;
@@ -201,7 +201,7 @@ async fn a_provider_that_fails_or_hangs_fails_closed_within_the_deadline_and_is_
         bearer(&authorizer, OPAQUE).await.reason(),
         "introspection_unavailable"
     );
-    tokio::time::sleep(token_verifier::opaque::FAILURE_BACKOFF).await;
+    tokio::time::sleep(token_verifier::testing::FAILURE_BACKOFF).await;
     server.set("/opaque", Reply::Json(introspected(json!({}))));
     assert_eq!(
         bearer(&authorizer, OPAQUE).await.reason(),
@@ -276,7 +276,7 @@ async fn explain_asks_the_provider_as_the_authorizer_does() {
         offline: false,
         audience_known: true,
         arn: None,
-        now: token_verifier::verify::now(),
+        now: token_verifier::now(),
     };
     let report = explain(Some(&authorizer), OPAQUE, &options).await;
     let decided = bearer(&authorizer, OPAQUE).await;
@@ -391,8 +391,7 @@ async fn only_one_issuer_can_validate_opaque_tokens_and_its_secret_must_exist() 
         {"issuer": "https://a.example/", "audiences": ["x"], "opaque_tokens": {"mode": "userinfo", "audience": "unbound"}},
         {"issuer": "https://b.example/", "audiences": ["x"], "opaque_tokens": {"mode": "userinfo", "audience": "unbound"}},
     ]});
-    let parsed =
-        token_verifier::config::ConfigDocument::parse("doc", &document.to_string()).unwrap();
+    let parsed = token_verifier::ConfigDocument::parse("doc", &document.to_string()).unwrap();
     let error = token_verifier::Config::combine(&EnvConfig::default(), Some(parsed)).unwrap_err();
     assert!(error.to_string().contains("only one issuer"), "{error}");
 
@@ -534,7 +533,7 @@ async fn after_a_failure_new_tokens_are_refused_without_asking_for_a_moment() {
         1,
         "one question during the back-off"
     );
-    tokio::time::sleep(token_verifier::opaque::FAILURE_BACKOFF).await;
+    tokio::time::sleep(token_verifier::testing::FAILURE_BACKOFF).await;
     server.set("/opaque", Reply::Json(introspected(json!({}))));
     assert_eq!(bearer(&authorizer, OPAQUE).await.reason(), "ok");
 }
@@ -615,7 +614,7 @@ async fn a_rate_limited_token_is_refused_alone_for_a_moment() {
         "ok",
         "others go on"
     );
-    tokio::time::sleep(token_verifier::opaque::FAILURE_BACKOFF).await;
+    tokio::time::sleep(token_verifier::testing::FAILURE_BACKOFF).await;
     assert_eq!(bearer(&authorizer, &limited).await.reason(), "ok");
 }
 
@@ -652,7 +651,7 @@ async fn a_credential_too_long_to_be_a_token_is_never_sent() {
         Reply::Json(json!({"sub": "auth0|7"}).to_string()),
     );
     let authorizer = load(&server, "userinfo", &[("OPAQUE_AUDIENCE", "unbound")]).await;
-    let long = "a".repeat(token_verifier::opaque::MAX_TOKEN_CHARS + 1);
+    let long = "a".repeat(token_verifier::testing::MAX_TOKEN_CHARS + 1);
     let decided = bearer(&authorizer, &long).await;
     assert_eq!(decided.reason(), "opaque_token");
     assert_eq!(decided.record.facts.opaque_lookup, Some(Lookup::NotAsked));
@@ -671,8 +670,7 @@ impl ParameterStore for SlowRereads {
     fn get<'a>(
         &'a self,
         name: &'a str,
-    ) -> token_verifier::fetch::BoxFuture<'a, Result<Option<token_verifier::ssm::Parameter>, String>>
-    {
+    ) -> token_verifier::BoxFuture<'a, Result<Option<token_verifier::Parameter>, String>> {
         Box::pin(async move {
             if self
                 .started
@@ -688,7 +686,7 @@ impl ParameterStore for SlowRereads {
         &'a self,
         name: &'a str,
         value: String,
-    ) -> token_verifier::fetch::BoxFuture<'a, Result<(), String>> {
+    ) -> token_verifier::BoxFuture<'a, Result<(), String>> {
         self.inner.put(name, value)
     }
 }
@@ -710,7 +708,7 @@ async fn a_secret_re_read_cut_short_by_the_deadline_may_be_tried_again() {
     let decided = bearer(&authorizer, OPAQUE).await;
     assert_eq!(decided.reason(), "introspection_unavailable");
     assert_eq!(reads(), 2);
-    tokio::time::sleep(token_verifier::opaque::FAILURE_BACKOFF).await;
+    tokio::time::sleep(token_verifier::testing::FAILURE_BACKOFF).await;
     // The next 401 may re-read at once, not a minute later.
     let _ = bearer(&authorizer, &format!("{OPAQUE}-2")).await;
     assert_eq!(

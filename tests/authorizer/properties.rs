@@ -3,10 +3,10 @@
 
 use proptest::prelude::*;
 use serde_json::{Value, json};
+use token_verifier::Algorithm;
 use token_verifier::Authorizer;
-use token_verifier::algorithm::Algorithm;
-use token_verifier::jwk::KeySet;
-use token_verifier::refusal::Outcome;
+use token_verifier::Outcome;
+use token_verifier::testing::KeySet;
 
 use crate::support::*;
 

@@ -5,9 +5,9 @@ use aws_lc_rs::hmac;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::{Value, json};
+use token_verifier::Algorithm;
 use token_verifier::Failure;
-use token_verifier::algorithm::Algorithm;
-use token_verifier::refusal::{Outcome, Reason};
+use token_verifier::{Outcome, Reason};
 
 use crate::support::*;
 
@@ -25,7 +25,7 @@ fn hint(decided: &Decided) -> String {
         .record
         .refusal
         .as_ref()
-        .map(token_verifier::refusal::Refusal::hint)
+        .map(token_verifier::Refusal::hint)
         .unwrap_or_default()
 }
 
@@ -298,7 +298,7 @@ async fn ambiguous_key_without_kid_or_with_a_duplicate_kid() {
         "ambiguous_key",
     );
     // Two keys published under one kid.
-    let twin = token_verifier::dev::SigningKey::from_pem(
+    let twin = token_verifier::tool::dev::SigningKey::from_pem(
         &std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/keys/rsa-b.pem"))
             .unwrap(),
         "rsa-a",

@@ -4,9 +4,9 @@
 use std::collections::HashMap;
 
 use serde_json::{Value, json};
-use token_verifier::config::{ConfigDocument, EnvConfig};
-use token_verifier::dev::jwks;
+use token_verifier::tool::dev::jwks;
 use token_verifier::{Authorizer, Config};
+use token_verifier::{ConfigDocument, EnvConfig};
 
 use crate::support::*;
 

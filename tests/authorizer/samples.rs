@@ -16,7 +16,7 @@ fn events_dir() -> PathBuf {
 }
 
 /// The configuration `sam local invoke --env-vars events/env.json` gives the function.
-pub fn sample_config() -> Config {
+pub(crate) fn sample_config() -> Config {
     let env: Value =
         serde_json::from_str(&std::fs::read_to_string(events_dir().join("env.json")).unwrap())
             .unwrap();
@@ -69,6 +69,6 @@ fn the_sample_configuration_needs_no_network() {
     let config = sample_config();
     assert!(matches!(
         config.issuers[0].keys,
-        token_verifier::config::KeySourceConfig::Inline(_)
+        token_verifier::settings::KeySource::Inline(_)
     ));
 }

@@ -8,22 +8,22 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 use token_verifier::Authorizer;
-use token_verifier::config::EnvConfig;
-use token_verifier::fetch::BoxFuture;
-use token_verifier::keys::KeyOrigin;
-use token_verifier::ssm::{Parameter, ParameterStore, snapshot_name};
+use token_verifier::BoxFuture;
+use token_verifier::EnvConfig;
+use token_verifier::KeyOrigin;
+use token_verifier::{Parameter, ParameterStore, testing::snapshot_name};
 
 use crate::support::*;
 
 /// An in-memory parameter store that counts reads.
 #[derive(Default)]
-pub struct MemoryStore {
+pub(crate) struct MemoryStore {
     parameters: Mutex<HashMap<String, Parameter>>,
     pub gets: AtomicUsize,
 }
 
 impl MemoryStore {
-    pub fn set(&self, name: &str, value: &str) {
+    pub(crate) fn set(&self, name: &str, value: &str) {
         let mut parameters = self.parameters.lock().unwrap();
         let version = parameters.get(name).map_or(1, |p| p.version + 1);
         parameters.insert(
@@ -34,7 +34,7 @@ impl MemoryStore {
             },
         );
     }
-    pub fn value(&self, name: &str) -> Option<String> {
+    pub(crate) fn value(&self, name: &str) -> Option<String> {
         self.parameters
             .lock()
             .unwrap()
@@ -55,7 +55,7 @@ impl ParameterStore for MemoryStore {
     }
 }
 
-pub fn env(vars: &[(&str, &str)]) -> EnvConfig {
+pub(crate) fn env(vars: &[(&str, &str)]) -> EnvConfig {
     let map: HashMap<String, String> = vars
         .iter()
         .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
@@ -64,10 +64,10 @@ pub fn env(vars: &[(&str, &str)]) -> EnvConfig {
 }
 
 /// The snapshot parameter's name in these tests.
-pub const SNAPSHOT: &str = "/tv/jwks";
+pub(crate) const SNAPSHOT: &str = "/tv/jwks";
 
 /// One issuer whose keys come from `jwks_uri`, snapshotted to [`SNAPSHOT`].
-pub fn snapshotting(jwks_uri: &str) -> [(&'static str, &str); 4] {
+pub(crate) fn snapshotting(jwks_uri: &str) -> [(&'static str, &str); 4] {
     [
         ("TOKEN_ISSUER", ISSUER),
         ("AUDIENCE", AUDIENCE),
@@ -284,8 +284,7 @@ async fn a_snapshot_older_than_the_stale_window_is_not_used() {
     let server = JwksServer::start().await;
     server.set("/jwks", Reply::Status(503, "down".into()));
     let store = Arc::new(MemoryStore::default());
-    let old =
-        json!({"issuer": ISSUER, "fetched_at": 1_000, "jwks": token_verifier::dev::jwks(&[&key])});
+    let old = json!({"issuer": ISSUER, "fetched_at": 1_000, "jwks": token_verifier::tool::dev::jwks(&[&key])});
     store.set(&snapshot_name(SNAPSHOT, ISSUER), &old.to_string());
     let uri = server.url("/jwks");
     let authorizer = load(&store, &snapshotting(&uri)).await;

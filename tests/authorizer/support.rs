@@ -10,46 +10,46 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use serde_json::{Map, Value, json};
-use token_verifier::algorithm::Algorithm;
-use token_verifier::authorizer::DecisionRecord;
-use token_verifier::dev::{SigningKey, jwks};
+use token_verifier::Algorithm;
+use token_verifier::DecisionRecord;
+use token_verifier::tool::dev::{SigningKey, jwks};
 use token_verifier::{Answer, Authorizer, AuthorizerEvent, Config, Failure};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
-pub const ISSUER: &str = "https://idp.example.com/";
-pub const AUDIENCE: &str = "https://api.example.com";
-pub const METHOD_ARN: &str =
+pub(crate) const ISSUER: &str = "https://idp.example.com/";
+pub(crate) const AUDIENCE: &str = "https://api.example.com";
+pub(crate) const METHOD_ARN: &str =
     "arn:aws:execute-api:us-east-1:123456789012:abcdef1234/prod/GET/messages";
-pub const STAGE_ARN: &str = "arn:aws:execute-api:us-east-1:123456789012:abcdef1234/prod/*";
+pub(crate) const STAGE_ARN: &str = "arn:aws:execute-api:us-east-1:123456789012:abcdef1234/prod/*";
 
 fn repo_path(relative: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(relative)
 }
 
 /// A test key from `tests/keys` (see its README for how each was made).
-pub fn key(file: &str, kid: &str, alg: Algorithm) -> SigningKey {
+pub(crate) fn key(file: &str, kid: &str, alg: Algorithm) -> SigningKey {
     let pem = std::fs::read_to_string(repo_path(&format!("tests/keys/{file}"))).unwrap();
     SigningKey::from_pem(&pem, kid, alg).unwrap()
 }
 
-pub fn rsa_a() -> SigningKey {
+pub(crate) fn rsa_a() -> SigningKey {
     key("rsa-a.pem", "rsa-a", Algorithm::RS256)
 }
-pub fn rsa_b() -> SigningKey {
+pub(crate) fn rsa_b() -> SigningKey {
     key("rsa-b.pem", "rsa-b", Algorithm::RS256)
 }
-pub fn ec_p256() -> SigningKey {
+pub(crate) fn ec_p256() -> SigningKey {
     key("ec-p256.pem", "ec-p256", Algorithm::ES256)
 }
-pub fn ec_p384() -> SigningKey {
+pub(crate) fn ec_p384() -> SigningKey {
     key("ec-p384.pem", "ec-p384", Algorithm::ES384)
 }
-pub fn ed25519() -> SigningKey {
+pub(crate) fn ed25519() -> SigningKey {
     key("ed25519.pem", "ed25519", Algorithm::EdDSA)
 }
 
-pub fn unix_now() -> i64 {
+pub(crate) fn unix_now() -> i64 {
     i64::try_from(
         std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
@@ -61,7 +61,7 @@ pub fn unix_now() -> i64 {
 
 /// Valid access-token claims for [`ISSUER`] and [`AUDIENCE`], merged with `extra`
 /// (a `null` in `extra` removes the claim).
-pub fn claims(extra: Value) -> Value {
+pub(crate) fn claims(extra: Value) -> Value {
     let now = unix_now();
     let mut base = json!({
         "iss": ISSUER, "sub": "user-123", "aud": AUDIENCE, "iat": now - 10, "exp": now + 600,
@@ -81,11 +81,11 @@ pub fn claims(extra: Value) -> Value {
 
 // ---------------------------------------------------------------- events
 
-pub fn rest_token(authorization: &str) -> Value {
+pub(crate) fn rest_token(authorization: &str) -> Value {
     json!({"type": "TOKEN", "authorizationToken": authorization, "methodArn": METHOD_ARN})
 }
 
-pub fn rest_request(headers: Value) -> Value {
+pub(crate) fn rest_request(headers: Value) -> Value {
     let multi: Map<String, Value> = headers
         .as_object()
         .unwrap()
@@ -102,7 +102,7 @@ pub fn rest_request(headers: Value) -> Value {
     })
 }
 
-pub fn http_v1(authorization: &str) -> Value {
+pub(crate) fn http_v1(authorization: &str) -> Value {
     json!({
         "version": "1.0", "type": "REQUEST", "methodArn": METHOD_ARN,
         "identitySource": authorization, "authorizationToken": authorization,
@@ -114,7 +114,7 @@ pub fn http_v1(authorization: &str) -> Value {
     })
 }
 
-pub fn http_v2(authorization: &str) -> Value {
+pub(crate) fn http_v2(authorization: &str) -> Value {
     json!({
         "version": "2.0", "type": "REQUEST",
         "routeArn": METHOD_ARN, "identitySource": [authorization], "routeKey": "GET /messages",
@@ -127,9 +127,10 @@ pub fn http_v2(authorization: &str) -> Value {
     })
 }
 
-pub const WS_ARN: &str = "arn:aws:execute-api:us-east-1:123456789012:wsapi12345/prod/$connect";
+pub(crate) const WS_ARN: &str =
+    "arn:aws:execute-api:us-east-1:123456789012:wsapi12345/prod/$connect";
 
-pub fn websocket(query_token: &str) -> Value {
+pub(crate) fn websocket(query_token: &str) -> Value {
     json!({
         "type": "REQUEST", "methodArn": WS_ARN,
         "headers": {"Host": "wsapi12345.execute-api.us-east-1.amazonaws.com", "Sec-WebSocket-Version": "13"},
@@ -144,7 +145,7 @@ pub fn websocket(query_token: &str) -> Value {
 
 // ---------------------------------------------------------------- authorizer
 
-pub fn config(vars: &[(&str, &str)]) -> Config {
+pub(crate) fn config(vars: &[(&str, &str)]) -> Config {
     let mut map: HashMap<String, String> = HashMap::from([
         ("TOKEN_ISSUER".to_owned(), ISSUER.to_owned()),
         ("AUDIENCE".to_owned(), AUDIENCE.to_owned()),
@@ -156,7 +157,7 @@ pub fn config(vars: &[(&str, &str)]) -> Config {
 }
 
 /// An authorizer whose keys come from `server`, prefetched.
-pub async fn authorizer(server: &JwksServer, vars: &[(&str, &str)]) -> Authorizer {
+pub(crate) async fn authorizer(server: &JwksServer, vars: &[(&str, &str)]) -> Authorizer {
     let uri = server.url("/jwks");
     let mut all = vec![("JWKS_URI", uri.as_str())];
     all.extend_from_slice(vars);
@@ -166,33 +167,33 @@ pub async fn authorizer(server: &JwksServer, vars: &[(&str, &str)]) -> Authorize
 }
 
 /// An authorizer with a fixed key set (no network).
-pub fn fixed_authorizer(keys: &[&SigningKey], vars: &[(&str, &str)]) -> Authorizer {
+pub(crate) fn fixed_authorizer(keys: &[&SigningKey], vars: &[(&str, &str)]) -> Authorizer {
     let document = jwks(keys).to_string();
     let mut all = vec![("JWKS_JSON", document.as_str())];
     all.extend_from_slice(vars);
     Authorizer::new(config(&all)).unwrap()
 }
 
-pub struct Decided {
+pub(crate) struct Decided {
     pub answer: Result<Value, Failure>,
     pub record: DecisionRecord,
 }
 
 impl Decided {
-    pub fn reason(&self) -> &'static str {
+    pub(crate) fn reason(&self) -> &'static str {
         self.record
             .refusal
             .as_ref()
             .map_or("ok", |r| r.reason.code())
     }
     /// What exactly was wrong (the refusal's detail), or "" when allowed.
-    pub fn detail(&self) -> &str {
+    pub(crate) fn detail(&self) -> &str {
         self.record
             .refusal
             .as_ref()
             .map_or("", |r| r.detail.as_str())
     }
-    pub fn allowed(&self) -> Value {
+    pub(crate) fn allowed(&self) -> Value {
         match &self.answer {
             Ok(v) => v.clone(),
             Err(e) => panic!(
@@ -203,16 +204,14 @@ impl Decided {
     }
 }
 
-pub async fn decide(authorizer: &Authorizer, event: Value) -> Decided {
+pub(crate) async fn decide(authorizer: &Authorizer, event: Value) -> Decided {
     decide_text(authorizer, &event.to_string()).await
 }
 
 /// The event's JSON text read as `lambda_runtime` reads it, then decided.
-pub async fn decide_text(authorizer: &Authorizer, event: &str) -> Decided {
-    let event: AuthorizerEvent = token_verifier::dev::lambda_event(event.as_bytes()).unwrap();
-    let (answer, record) = authorizer
-        .decide(event, token_verifier::verify::now())
-        .await;
+pub(crate) async fn decide_text(authorizer: &Authorizer, event: &str) -> Decided {
+    let event: AuthorizerEvent = token_verifier::tool::dev::lambda_event(event.as_bytes()).unwrap();
+    let (answer, record) = authorizer.decide(event, token_verifier::now()).await;
     Decided {
         answer: answer.map(|a: Answer| serde_json::to_value(a).unwrap()),
         record,
@@ -223,7 +222,7 @@ pub async fn decide_text(authorizer: &Authorizer, event: &str) -> Decided {
 
 /// How the server answers one path.
 #[derive(Clone, Debug)]
-pub enum Reply {
+pub(crate) enum Reply {
     /// 200 with this JSON body.
     Json(String),
     /// This status and body.
@@ -253,14 +252,14 @@ struct ServerState {
 /// A loopback HTTP/1.1 server that serves key sets and discovery documents, counts
 /// requests per path, and misbehaves on demand.
 #[derive(Clone)]
-pub struct JwksServer {
+pub(crate) struct JwksServer {
     pub port: u16,
     state: Arc<Mutex<ServerState>>,
     total: Arc<AtomicUsize>,
 }
 
 impl JwksServer {
-    pub async fn start() -> Self {
+    pub(crate) async fn start() -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let port = listener.local_addr().unwrap().port();
         let server = JwksServer {
@@ -279,17 +278,17 @@ impl JwksServer {
     }
 
     /// A server whose `/jwks` serves these keys.
-    pub async fn with_keys(keys: &[&SigningKey]) -> Self {
+    pub(crate) async fn with_keys(keys: &[&SigningKey]) -> Self {
         let server = Self::start().await;
         server.set_keys(keys);
         server
     }
 
-    pub fn url(&self, path: &str) -> String {
+    pub(crate) fn url(&self, path: &str) -> String {
         format!("http://127.0.0.1:{}{path}", self.port)
     }
 
-    pub fn set(&self, path: &str, reply: Reply) {
+    pub(crate) fn set(&self, path: &str, reply: Reply) {
         self.state
             .lock()
             .unwrap()
@@ -297,11 +296,11 @@ impl JwksServer {
             .insert(path.to_owned(), reply);
     }
 
-    pub fn set_keys(&self, keys: &[&SigningKey]) {
+    pub(crate) fn set_keys(&self, keys: &[&SigningKey]) {
         self.set("/jwks", Reply::Json(jwks(keys).to_string()));
     }
 
-    pub fn hits(&self, path: &str) -> usize {
+    pub(crate) fn hits(&self, path: &str) -> usize {
         self.state
             .lock()
             .unwrap()
@@ -311,7 +310,7 @@ impl JwksServer {
             .unwrap_or(0)
     }
 
-    pub fn total_hits(&self) -> usize {
+    pub(crate) fn total_hits(&self) -> usize {
         self.total.load(Ordering::SeqCst)
     }
 
@@ -404,7 +403,7 @@ fn http(code: u16, content_type: &str, body: &str, location: Option<&str>) -> St
 
 /// Moves tokio's clock forward by `by` while real I/O keeps working before and after
 /// (the clock is paused only for the jump).
-pub async fn time_travel(by: Duration) {
+pub(crate) async fn time_travel(by: Duration) {
     tokio::time::pause();
     tokio::time::advance(by).await;
     tokio::time::resume();

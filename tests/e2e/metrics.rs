@@ -121,7 +121,7 @@ async fn metrics_off_writes_none() {
             ("AUDIENCE", AUDIENCE),
             (
                 "JWKS_JSON",
-                &token_verifier::dev::jwks(&[&rsa_a()]).to_string(),
+                &token_verifier::tool::dev::jwks(&[&rsa_a()]).to_string(),
             ),
             ("METRICS", "off"),
         ],

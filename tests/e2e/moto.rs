@@ -11,7 +11,7 @@ use aws_sdk_ssm::types::ParameterType;
 
 use crate::provider::ensure_tools;
 
-pub struct Moto {
+pub(crate) struct Moto {
     child: Child,
     pub url: String,
     pub client: aws_sdk_ssm::Client,
@@ -25,7 +25,7 @@ fn tools_dir() -> PathBuf {
 }
 
 impl Moto {
-    pub async fn start(name: &str) -> Moto {
+    pub(crate) async fn start(name: &str) -> Moto {
         ensure_tools();
         let port = TcpListener::bind("127.0.0.1:0")
             .unwrap()
@@ -64,7 +64,7 @@ impl Moto {
         }
     }
 
-    pub async fn put(&self, name: &str, value: &str, secure: bool) {
+    pub(crate) async fn put(&self, name: &str, value: &str, secure: bool) {
         self.client
             .put_parameter()
             .name(name)
@@ -80,7 +80,7 @@ impl Moto {
             .unwrap();
     }
 
-    pub async fn get(&self, name: &str) -> Option<String> {
+    pub(crate) async fn get(&self, name: &str) -> Option<String> {
         let output = self
             .client
             .get_parameter()
@@ -96,7 +96,7 @@ impl Moto {
     }
 
     /// What the authorizer needs to reach this SSM API.
-    pub fn env(&self) -> Vec<(&'static str, String)> {
+    pub(crate) fn env(&self) -> Vec<(&'static str, String)> {
         vec![
             ("AWS_ENDPOINT_URL_SSM", self.url.clone()),
             ("AWS_ACCESS_KEY_ID", "testing".into()),

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 /// Installs the pinned tools (emulator, OpenID Provider) once per test process.
-pub fn ensure_tools() {
+pub(crate) fn ensure_tools() {
     static ONCE: std::sync::Once = std::sync::Once::new();
     ONCE.call_once(|| {
         let root = Path::new(env!("CARGO_MANIFEST_DIR"));
@@ -23,7 +23,7 @@ pub fn ensure_tools() {
 
 /// A running provider. Its keys are generated at start; restarting with another
 /// `generation` rotates every key (new kids).
-pub struct Provider {
+pub(crate) struct Provider {
     child: Child,
     pub port: u16,
     pub issuer: String,
@@ -32,7 +32,7 @@ pub struct Provider {
 }
 
 impl Provider {
-    pub async fn start(name: &str, port: Option<u16>, generation: &str) -> Provider {
+    pub(crate) async fn start(name: &str, port: Option<u16>, generation: &str) -> Provider {
         ensure_tools();
         let port = port.unwrap_or_else(|| {
             TcpListener::bind("127.0.0.1:0")
@@ -86,12 +86,12 @@ impl Provider {
         provider
     }
 
-    pub fn log(&self) -> String {
+    pub(crate) fn log(&self) -> String {
         std::fs::read_to_string(&self.log).unwrap_or_default()
     }
 
     /// A `client_credentials` access token; a JWT for `resource`, opaque without one.
-    pub async fn access_token(&self, resource: Option<&str>) -> String {
+    pub(crate) async fn access_token(&self, resource: Option<&str>) -> String {
         let mut body = "grant_type=client_credentials&scope=read%3Amessages".to_owned();
         if let Some(resource) = resource {
             body.push_str("&resource=");
@@ -117,13 +117,13 @@ impl Provider {
     }
 
     /// An opaque access token of `user-1` (scope `openid email`), as after a login.
-    pub async fn user_access_token(&self) -> String {
+    pub(crate) async fn user_access_token(&self) -> String {
         self.test_token("/test/user-access-token", "access_token")
             .await
     }
 
     /// An ID token the provider signs for the client `svc`.
-    pub async fn id_token(&self) -> String {
+    pub(crate) async fn id_token(&self) -> String {
         self.test_token("/test/id-token", "id_token").await
     }
 
@@ -145,7 +145,7 @@ impl Provider {
             .to_owned()
     }
 
-    pub fn stop(mut self) {
+    pub(crate) fn stop(mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }

@@ -4,8 +4,8 @@
 use std::time::Duration;
 
 use serde_json::{Value, json};
-use token_verifier::dev::jwks;
-use token_verifier::ssm::snapshot_name;
+use token_verifier::testing::snapshot_name;
+use token_verifier::tool::dev::jwks;
 
 use crate::emulator::{Emulator, allowed};
 use crate::moto::Moto;

@@ -103,9 +103,9 @@ check(function["Architectures"] == [{"Ref": "Architecture"}], "architecture para
 check(function["LoggingConfig"]["LogFormat"] == "JSON", "JSON logs")
 check(resources["AuthorizerLogGroup"]["Properties"]["RetentionInDays"] == {"Ref": "LogRetentionDays"}, "log retention")
 
-# Alarms and dashboard: on metrics the function really writes (src/metrics.rs), for this
+# Alarms and dashboard: on metrics the function really writes (src/telemetry/metrics.rs), for this
 # function, in the configured namespace.
-with open(os.path.join(ROOT, "src/metrics.rs")) as f:
+with open(os.path.join(ROOT, "src/telemetry/metrics.rs")) as f:
     written = f.read()
 for name in ("KeysUnavailableAlarm", "KeyFetchFailuresAlarm", "OpaqueUnavailableAlarm"):
     alarm = resources[name]["Properties"]

@@ -1,0 +1,265 @@
+//! One configuration, built: the verifier with its issuers' key caches, the gateway and
+//! route settings, the HTTP client. Built at init and again when the document changes,
+//! reusing what a reload leaves unchanged; read by every request.
+
+use std::sync::Arc;
+
+use super::error::InitError;
+use crate::config::{Config, ConfigError};
+use crate::decision::{CalledRoute, check_scopes};
+use crate::gateway::{Grant, Request};
+use crate::http::Http;
+use crate::keys::{JwksLocation, KeyCache, KeySet, ParameterSnapshots, RemoteJwks};
+use crate::refusal::{Reason, Refusal};
+use crate::settings::{
+    Algorithm, CacheSettings, GatewaySettings, HttpSettings, IssuerSettings, KeySource, RouteRules,
+};
+use crate::ssm::ParameterStore;
+use crate::token::Claims;
+use crate::verify::{Issuer, Opaque, OpaqueValidator, Secret, Verifier};
+
+/// One configuration, built: what a request reads.
+#[derive(Debug)]
+pub(crate) struct Active {
+    pub(crate) verifier: Verifier,
+    pub(crate) gateway: GatewaySettings,
+    pub(crate) routes: RouteRules,
+    http: Arc<Http>,
+    http_settings: HttpSettings,
+    /// The document's SSM version, when loaded from one.
+    pub(crate) version: Option<i64>,
+}
+
+impl Active {
+    /// This request's verdict and the token's policy: the issuer's required scopes, then
+    /// the route rules (every rule matching the route must hold).
+    pub(crate) fn permissions(
+        &self,
+        request: &Request,
+        claims: &Claims,
+        policy: &IssuerSettings,
+    ) -> (Result<(), Refusal>, Grant) {
+        if let Err(refusal) = check_scopes(claims, policy) {
+            return (Err(refusal), Grant::deny_all(request, &self.gateway));
+        }
+        if self.routes.is_empty() {
+            return (Ok(()), Grant::allow_all(request, &self.gateway));
+        }
+        let Some(called) = CalledRoute::from_arn(&request.arn) else {
+            let refusal = Refusal::new(
+                Reason::RouteNotAllowed,
+                "the route ARN has no stage/method/path, so no route rule can be applied",
+            );
+            return (Err(refusal), Grant::deny_all(request, &self.gateway));
+        };
+        let verdict = self.routes.check(&called, claims, &policy.scope_claims);
+        let routes = self
+            .routes
+            .policy(&called.stage_prefix, claims, &policy.scope_claims);
+        (
+            verdict,
+            Grant {
+                allow: routes.allow,
+                deny: routes.deny,
+            },
+        )
+    }
+}
+
+/// Builds one configuration. Key caches of `previous` are reused for issuers whose key
+/// source, algorithms and timing are unchanged (a reload must not refetch every key set);
+/// the returned list holds the caches that are new and need a prefetch.
+pub(crate) fn build(
+    config: Config,
+    previous: Option<&Active>,
+    snapshots: Option<&(Arc<dyn ParameterStore>, String)>,
+    version: Option<i64>,
+    secrets: &Secrets,
+    store: Option<&Arc<dyn ParameterStore>>,
+) -> Result<(Active, Vec<Arc<KeyCache>>), InitError> {
+    for warning in &config.warnings {
+        tracing::warn!(warning = %warning, "configuration warning");
+    }
+    let http = match previous {
+        Some(p) if p.http_settings == config.http => Arc::clone(&p.http),
+        _ => Arc::new(Http::new(config.http)?),
+    };
+    let mut issuers = Vec::with_capacity(config.issuers.len());
+    let mut new_caches = Vec::new();
+    for issuer in config.issuers {
+        let reusable = previous.and_then(|p| {
+            p.verifier.issuers().iter().find(|old| {
+                old.config.issuer == issuer.issuer
+                    && old.config.keys == issuer.keys
+                    && old.keys.parameters() == (issuer.algorithms.as_slice(), config.cache)
+                    && !matches!(issuer.keys, KeySource::File(_) | KeySource::Inline(_))
+            })
+        });
+        let keys = if let Some(old) = reusable {
+            Arc::clone(&old.keys)
+        } else {
+            let cache = Arc::new(key_cache(&issuer, &http, config.cache, snapshots)?);
+            new_caches.push(Arc::clone(&cache));
+            cache
+        };
+        issuers.push(Issuer {
+            config: issuer,
+            keys,
+        });
+    }
+    let opaque = opaque_validation(&issuers, &http, secrets, store)?;
+    let mut verifier = Verifier::new(issuers, config.max_token_bytes);
+    if let Some(opaque) = opaque {
+        verifier = verifier.with_opaque(opaque);
+    }
+    let active = Active {
+        verifier,
+        gateway: config.gateway,
+        routes: config.routes,
+        http,
+        http_settings: config.http,
+        version,
+    };
+    Ok((active, new_caches))
+}
+
+/// Client secrets of introspection clients, by parameter name.
+pub(crate) type Secrets = std::collections::HashMap<String, Secret>;
+
+/// Reads the client secret of every introspecting issuer from the parameter store.
+pub(crate) async fn read_secrets(
+    config: &Config,
+    store: Option<&dyn ParameterStore>,
+) -> Result<Secrets, InitError> {
+    let mut secrets = Secrets::new();
+    for issuer in &config.issuers {
+        let Some(name) = issuer
+            .opaque
+            .as_ref()
+            .and_then(|o| o.client_secret_parameter.as_ref())
+        else {
+            continue;
+        };
+        let error = |message: String| ConfigError {
+            variable: format!("INTROSPECTION_SECRET_PARAMETER {name}"),
+            message,
+        };
+        let Some(store) = store else {
+            return Err(error("no parameter store to read it from".to_owned()).into());
+        };
+        match store.get(name).await {
+            Ok(Some(parameter)) if !parameter.value.is_empty() => {
+                secrets.insert(name.clone(), Secret::new(parameter.value));
+            }
+            Ok(Some(_)) => return Err(error("is empty".to_owned()).into()),
+            Ok(None) => return Err(error("no such parameter".to_owned()).into()),
+            Err(message) => return Err(error(format!("cannot be read: {message}")).into()),
+        }
+    }
+    Ok(secrets)
+}
+
+/// The opaque-token validator of the (at most one) issuer configured for it.
+fn opaque_validation(
+    issuers: &[Issuer],
+    http: &Arc<Http>,
+    secrets: &Secrets,
+    store: Option<&Arc<dyn ParameterStore>>,
+) -> Result<Option<Opaque>, InitError> {
+    let Some((index, settings)) = issuers
+        .iter()
+        .enumerate()
+        .find_map(|(i, issuer)| issuer.config.opaque.clone().map(|o| (i, o)))
+    else {
+        return Ok(None);
+    };
+    let secret = match &settings.client_secret_parameter {
+        None => None,
+        Some(name) => Some(secrets.get(name).cloned().ok_or_else(|| ConfigError {
+            variable: format!("INTROSPECTION_SECRET_PARAMETER {name}"),
+            message: "not read (the authorizer must be loaded with a parameter store)".to_owned(),
+        })?),
+    };
+    let issuer = issuers[index].config.issuer.clone();
+    tracing::info!(
+        issuer = %issuer,
+        mode = settings.mode.as_str(),
+        cache_s = settings.cache_ttl.as_secs(),
+        "opaque tokens are validated by the identity provider"
+    );
+    Ok(Some(Opaque {
+        issuer: index,
+        validator: OpaqueValidator::new(settings, issuer, Arc::clone(http), secret, store.cloned()),
+    }))
+}
+
+fn key_cache(
+    issuer: &IssuerSettings,
+    http: &Arc<Http>,
+    cache: CacheSettings,
+    snapshots: Option<&(Arc<dyn ParameterStore>, String)>,
+) -> Result<KeyCache, InitError> {
+    let location = match &issuer.keys {
+        KeySource::Discovery => JwksLocation::Discovery {
+            issuer: issuer.issuer.clone(),
+        },
+        KeySource::Uri(url) => JwksLocation::Uri(url.clone()),
+        KeySource::File(path) => {
+            let bytes = std::fs::read(path).map_err(|e| ConfigError {
+                variable: "JWKS_FILE".into(),
+                message: format!("cannot read {}: {e}", path.display()),
+            })?;
+            return Ok(KeyCache::fixed(fixed_keys(
+                "JWKS_FILE",
+                &bytes,
+                &issuer.algorithms,
+            )?));
+        }
+        KeySource::Inline(json) => {
+            return Ok(KeyCache::fixed(fixed_keys(
+                "JWKS_JSON",
+                json.as_bytes(),
+                &issuer.algorithms,
+            )?));
+        }
+    };
+    let mut keys = KeyCache::new(
+        Arc::new(RemoteJwks::new(Arc::clone(http), location)),
+        issuer.algorithms.clone(),
+        cache,
+    );
+    if let Some((store, prefix)) = snapshots {
+        keys = keys.with_snapshots(Arc::new(ParameterSnapshots::new(
+            Arc::clone(store),
+            prefix,
+            &issuer.issuer,
+        )));
+    }
+    Ok(keys)
+}
+
+fn fixed_keys(
+    variable: &str,
+    bytes: &[u8],
+    algorithms: &[Algorithm],
+) -> Result<KeySet, ConfigError> {
+    let set = KeySet::parse(bytes, algorithms).map_err(|e| ConfigError {
+        variable: variable.into(),
+        message: e.to_string(),
+    })?;
+    if set.is_empty() {
+        let reasons: Vec<String> = set
+            .skipped()
+            .iter()
+            .map(|s| format!("{}: {}", s.kid.as_deref().unwrap_or("-"), s.reason))
+            .collect();
+        return Err(ConfigError {
+            variable: variable.into(),
+            message: format!("no usable key ({})", reasons.join("; ")),
+        });
+    }
+    for skipped in set.skipped() {
+        tracing::warn!(source = variable, kid = skipped.kid.as_deref().unwrap_or("-"), reason = %skipped.reason, "key left out of the key set");
+    }
+    Ok(set)
+}

@@ -1,0 +1,293 @@
+//! The authorizer: built once at init, then one event → one answer, one log line.
+//!
+//! [`Authorizer::handle`] is the whole request path: detect the event shape and take the
+//! credential ([`crate::gateway::event`]), verify the token ([`crate::verify`]), check the
+//! permissions ([`crate::decision`]), build the answer ([`crate::gateway::answer`]), log
+//! the decision ([`record`]). What a request reads is one built configuration
+//! ([`active`]), swapped whole when the document changes ([`reload`]).
+
+use std::sync::{Arc, RwLock};
+use std::time::Instant;
+
+pub(crate) mod active;
+pub(crate) mod error;
+pub(crate) mod record;
+pub(crate) mod reload;
+
+use active::{Active, Secrets, build, read_secrets};
+pub(crate) use error::InitError;
+pub(crate) use record::{DecisionRecord, fingerprint, log_decision};
+use reload::{Reload, read_document};
+
+use crate::config::{Config, EnvConfig};
+use crate::gateway::{self, Answer, AuthorizerEvent, Failure};
+use crate::refusal::{Outcome, Refusal};
+use crate::ssm::{ParameterStore, Ssm};
+use crate::token::UnixTime;
+use crate::verify::TokenFacts;
+
+/// Everything a request needs, built once per execution environment, and rebuilt when
+/// the configuration document changes.
+pub struct Authorizer {
+    active: RwLock<Arc<Active>>,
+    snapshots: Option<(Arc<dyn ParameterStore>, String)>,
+    reload: Option<Reload>,
+}
+
+impl std::fmt::Debug for Authorizer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Authorizer")
+            .field("active", &self.current())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Authorizer {
+    /// Builds the authorizer from a configuration, with no parameter store. Fixed key sets
+    /// (`JWKS_FILE`, `JWKS_JSON`) are read and checked here; remote ones are fetched by
+    /// [`Authorizer::prefetch`].
+    ///
+    /// # Errors
+    /// [`InitError`] for an HTTP client failure or an unusable fixed key set.
+    pub fn new(config: Config) -> Result<Self, InitError> {
+        let (active, _) = build(config, None, None, None, &Secrets::new(), None)?;
+        Ok(Authorizer {
+            active: RwLock::new(Arc::new(active)),
+            snapshots: None,
+            reload: None,
+        })
+    }
+
+    /// Builds the authorizer the way the Lambda function does: from the environment, and
+    /// from SSM when `CONFIG_PARAMETER` or `JWKS_SNAPSHOT_PARAMETER` is set.
+    ///
+    /// # Errors
+    /// [`InitError`] when the document cannot be read or is invalid, or as [`Authorizer::new`].
+    pub async fn load(env: EnvConfig) -> Result<Self, InitError> {
+        let needs_ssm = env.sources.config_parameter.is_some()
+            || env.sources.jwks_snapshot.is_some()
+            || env
+                .issuer
+                .as_ref()
+                .and_then(|i| i.opaque.as_ref())
+                .is_some_and(|o| o.client_secret_parameter.is_some());
+        let store: Option<Arc<dyn ParameterStore>> = if needs_ssm {
+            Some(Arc::new(Ssm::from_env().await))
+        } else {
+            None
+        };
+        Self::load_with(env, store).await
+    }
+
+    /// [`Authorizer::load`] with a given parameter store (tests pass an in-memory one).
+    ///
+    /// # Errors
+    /// As [`Authorizer::load`].
+    pub async fn load_with(
+        env: EnvConfig,
+        store: Option<Arc<dyn ParameterStore>>,
+    ) -> Result<Self, InitError> {
+        let snapshots = match (&store, &env.sources.jwks_snapshot) {
+            (Some(store), Some(prefix)) => Some((Arc::clone(store), prefix.clone())),
+            _ => None,
+        };
+        let (document, version, reload) = match (&store, &env.sources.config_parameter) {
+            (Some(store), Some(parameter)) => {
+                let (document, version) = read_document(store.as_ref(), parameter).await?;
+                let reload = Reload::new(&env, store, parameter);
+                (Some(document), Some(version), Some(reload))
+            }
+            _ => (None, None, None),
+        };
+        let config = Config::combine(&env, document)?;
+        let secrets = read_secrets(&config, store.as_deref()).await?;
+        let (active, _) = build(
+            config,
+            None,
+            snapshots.as_ref(),
+            version,
+            &secrets,
+            store.as_ref(),
+        )?;
+        Ok(Authorizer {
+            active: RwLock::new(Arc::new(active)),
+            snapshots,
+            reload,
+        })
+    }
+
+    /// Fetches every issuer's keys (during init, where CPU is full and unbilled).
+    pub async fn prefetch(&self) {
+        let active = self.current();
+        // At once, not one issuer after another: a cold start waits for the slowest IdP,
+        // not for the sum of them.
+        let keys = futures_util::future::join_all(
+            active.verifier.issuers().iter().map(|i| i.keys.prefetch()),
+        );
+        let opaque = async {
+            if let Some(opaque) = active.verifier.opaque() {
+                opaque.validator.prefetch().await;
+            }
+        };
+        futures_util::future::join(keys, opaque).await;
+    }
+
+    /// How many issuers the current configuration trusts (for tools and tests).
+    #[must_use]
+    pub fn issuer_count(&self) -> usize {
+        self.current().verifier.issuers().len()
+    }
+
+    /// The SSM version of the current configuration document, if any.
+    #[must_use]
+    pub fn config_version(&self) -> Option<i64> {
+        self.current().version
+    }
+
+    pub(crate) fn current(&self) -> Arc<Active> {
+        match self.active.read() {
+            Ok(guard) => Arc::clone(&guard),
+            Err(poisoned) => Arc::clone(&poisoned.into_inner()),
+        }
+    }
+
+    /// The configuration to decide with: re-reads the document once `CONFIG_TTL_SECONDS`
+    /// have passed (one caller at a time; the others go on with the current one).
+    async fn active(&self) -> Arc<Active> {
+        if let Some(reload) = &self.reload
+            && reload.due()
+            && let Ok(_guard) = reload.lock.try_lock()
+            && let Some(active) = reload
+                .refresh(&self.current(), self.snapshots.as_ref())
+                .await
+        {
+            match self.active.write() {
+                Ok(mut guard) => *guard = Arc::new(active),
+                Err(poisoned) => *poisoned.into_inner() = Arc::new(active),
+            }
+        }
+        self.current()
+    }
+
+    /// Answers one event now, and logs the decision.
+    ///
+    /// # Errors
+    /// [`Failure::Unauthorized`] (401) or [`Failure::Error`] (500).
+    pub async fn handle(&self, event: AuthorizerEvent) -> Result<Answer, Failure> {
+        let started = Instant::now();
+        let (result, record) = self.decide(event, crate::token::now()).await;
+        let latency_us = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
+        // The decision's log line and metric line leave in one write.
+        let _lines = crate::telemetry::log::Batch::open();
+        log_decision(&record, latency_us);
+        crate::telemetry::metrics::decision(&record.metrics(latency_us));
+        result
+    }
+
+    /// Answers one event at time `now`, returning the answer and the decision record
+    /// without logging.
+    pub async fn decide(
+        &self,
+        event: AuthorizerEvent,
+        now: UnixTime,
+    ) -> (Result<Answer, Failure>, DecisionRecord) {
+        let mut record = DecisionRecord {
+            outcome: Outcome::Unauthorized,
+            refusal: None,
+            facts: TokenFacts::default(),
+            principal: None,
+            fingerprint: None,
+            omitted: Vec::new(),
+            shape: None,
+        };
+        let active = self.active().await;
+        let request = match event.into_request(&active.gateway) {
+            Ok(request) => request,
+            Err(refusal) => return refuse(refusal, record),
+        };
+        record.shape = Some(request.shape.as_str());
+        let token = match &request.credential {
+            Ok(token) => token,
+            Err(refusal) => return refuse(refusal.clone(), record),
+        };
+        record.fingerprint = Some(fingerprint(token));
+        let verified = match active.verifier.verify(token, now, &mut record.facts).await {
+            Ok(verified) => verified,
+            Err(refusal) => return refuse(refusal, record),
+        };
+        record.principal = Some(verified.principal.clone());
+        let policy = &active.verifier.issuers()[verified.issuer].config;
+        let (verdict, grant) = active.permissions(&request, &verified.claims, policy);
+        let (answer, omitted) = gateway::answer::verified(
+            &request,
+            verified.principal,
+            verified.claims,
+            verdict.as_ref().map_err(|r| r.reason).copied(),
+            grant,
+            &active.gateway,
+        );
+        record.omitted = omitted.0;
+        match verdict {
+            Ok(()) => record.outcome = Outcome::Allow,
+            Err(refusal) => {
+                record.outcome = Outcome::Deny;
+                record.refusal = Some(refusal);
+            }
+        }
+        (Ok(answer), record)
+    }
+}
+
+fn refuse(
+    refusal: Refusal,
+    mut record: DecisionRecord,
+) -> (Result<Answer, Failure>, DecisionRecord) {
+    record.outcome = refusal.reason.outcome();
+    let failure = match record.outcome {
+        Outcome::Error => Failure::Error(refusal.clone()),
+        _ => Failure::Unauthorized,
+    };
+    record.refusal = Some(refusal);
+    (Err(failure), record)
+}
+
+#[cfg(test)]
+mod tests {
+    use tracing_subscriber::EnvFilter;
+
+    use super::*;
+    use crate::telemetry::log::subscriber;
+    use crate::telemetry::log::tests::Lines;
+
+    /// README: a configuration warning is a `configuration warning` line when the
+    /// authorizer is built (at init, and on reload).
+    #[test]
+    fn configuration_warnings_are_logged_when_the_authorizer_is_built() {
+        let config = Config::from_lookup(|name| match name {
+            "TOKEN_ISSUER" => Some("https://acme.us.auth0.com".into()),
+            "AUDIENCE" => Some("https://api.acme.example".into()),
+            "IDP_PRESET" => Some("auth0".into()),
+            _ => None,
+        })
+        .unwrap();
+        assert_eq!(config.warnings.len(), 1, "{:?}", config.warnings);
+        let lines = Lines::default();
+        tracing::subscriber::with_default(
+            subscriber(EnvFilter::new("info"), lines.clone()),
+            || Authorizer::new(config).unwrap(),
+        );
+        let logged = lines.parsed();
+        let warning = logged
+            .iter()
+            .find(|line| line["message"] == "configuration warning")
+            .unwrap_or_else(|| panic!("{logged:?}"));
+        assert_eq!(warning["level"], "WARN");
+        assert!(
+            warning["warning"]
+                .as_str()
+                .unwrap()
+                .starts_with("preset auth0: issuer https://acme.us.auth0.com does not look like"),
+            "{warning}"
+        );
+    }
+}

@@ -1,0 +1,442 @@
+//! The API Gateway authorizer events, detected from the event itself, reduced to what a
+//! decision needs: the shape (how to answer), the credential, and the called route's ARN.
+//!
+//! | event                         | detected by                          | answer          |
+//! |-------------------------------|--------------------------------------|-----------------|
+//! | REST TOKEN                    | `type: TOKEN`                        | IAM policy      |
+//! | REST REQUEST                  | `type: REQUEST`, no `version`        | IAM policy      |
+//! | WebSocket `$connect`          | `type: REQUEST`, `eventType: CONNECT`| IAM policy      |
+//! | HTTP API payload 1.0          | `type: REQUEST`, `version: "1.0"`    | IAM policy      |
+//! | HTTP API payload 2.0          | `version: "2.0"`                     | simple / policy |
+
+use std::borrow::Cow;
+use std::fmt;
+
+use serde::Deserialize;
+use serde_json::value::RawValue;
+
+use super::credential::{bearer, is_one_credential, is_ows};
+use crate::json::{self, Member, Str};
+use crate::refusal::{Reason, Refusal};
+use crate::settings::GatewaySettings;
+
+/// The union of the authorizer event fields this function reads. Unknown fields are
+/// ignored and every field may be absent or null, so a shape change is an
+/// `unrecognised_event`, never a deserialization panic.
+///
+/// The maps (headers, query parameters) and the request context are kept as the JSON
+/// text the event holds and read only when needed: an HTTP API 2.0 event's dozens of
+/// headers and context members are never built into maps (`event/deserialize_http_v2`
+/// in BENCHMARKS.md). `Debug` leaves out what holds the token.
+#[derive(Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct AuthorizerEvent {
+    /// `TOKEN` or `REQUEST` (REST, WebSocket, HTTP 1.0; HTTP 2.0 also sends `REQUEST`).
+    #[serde(rename = "type")]
+    pub kind: Option<String>,
+    /// `1.0` or `2.0` on HTTP API events.
+    pub version: Option<String>,
+    /// TOKEN: the identity source value.
+    pub authorization_token: Option<String>,
+    /// REST, WebSocket and HTTP 1.0: the called method's ARN.
+    pub method_arn: Option<String>,
+    /// HTTP 2.0: the called route's ARN.
+    pub route_arn: Option<String>,
+    /// Request headers (REST: as sent; HTTP 2.0: lower-cased, repeated values
+    /// comma-joined): a JSON object of strings.
+    pub headers: Option<Box<RawValue>>,
+    /// REST / HTTP 1.0: every value of every header: a JSON object of string lists.
+    pub multi_value_headers: Option<Box<RawValue>>,
+    /// Query-string parameters: a JSON object of strings.
+    pub query_string_parameters: Option<Box<RawValue>>,
+    /// REST / HTTP 1.0: every value of every query parameter: a JSON object of lists.
+    pub multi_value_query_string_parameters: Option<Box<RawValue>>,
+    /// Request context (WebSocket: `eventType`, `routeKey`): a JSON object.
+    pub request_context: Option<Box<RawValue>>,
+}
+
+impl fmt::Debug for AuthorizerEvent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AuthorizerEvent")
+            .field("kind", &self.kind)
+            .field("version", &self.version)
+            .field("method_arn", &self.method_arn)
+            .field("route_arn", &self.route_arn)
+            .finish_non_exhaustive()
+    }
+}
+
+/// How to answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shape {
+    /// REST API TOKEN authorizer.
+    RestToken,
+    /// REST API REQUEST authorizer.
+    RestRequest,
+    /// WebSocket API `$connect` REQUEST authorizer.
+    WebSocket,
+    /// HTTP API Lambda authorizer, payload format 1.0.
+    HttpV1,
+    /// HTTP API Lambda authorizer, payload format 2.0.
+    HttpV2,
+}
+
+impl Shape {
+    /// Name for logs.
+    #[must_use]
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Shape::RestToken => "rest_token",
+            Shape::RestRequest => "rest_request",
+            Shape::WebSocket => "websocket",
+            Shape::HttpV1 => "http_v1",
+            Shape::HttpV2 => "http_v2",
+        }
+    }
+}
+
+/// An event reduced to what the decision needs. `Debug` shows the token's length only.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Request {
+    /// How to answer.
+    pub shape: Shape,
+    /// The route's ARN (`methodArn` or `routeArn`).
+    pub arn: String,
+    /// The bearer token, or why there is none.
+    pub credential: Result<String, Refusal>,
+}
+
+impl fmt::Debug for Request {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let credential = self
+            .credential
+            .as_ref()
+            .map(|token| format!("{} bytes", token.len()));
+        f.debug_struct("Request")
+            .field("shape", &self.shape)
+            .field("arn", &self.arn)
+            .field("credential", &credential)
+            .finish()
+    }
+}
+
+impl AuthorizerEvent {
+    /// Detects the shape and extracts the credential.
+    ///
+    /// # Errors
+    /// An `unrecognised_event` refusal when the event is no authorizer event.
+    pub fn into_request(mut self, settings: &GatewaySettings) -> Result<Request, Refusal> {
+        let shape = self.shape()?;
+        let arn = match shape {
+            Shape::HttpV2 => self.route_arn.take(),
+            _ => self.method_arn.take(),
+        }
+        .filter(|arn| !arn.is_empty())
+        .ok_or_else(|| unrecognised(format!("{} event without its route ARN", shape.as_str())))?;
+        let credential = match shape {
+            // The event's own string, cut down to the token: no copy of it is made.
+            Shape::RestToken => {
+                let mut value = self.authorization_token.take().unwrap_or_default();
+                bearer(&value)
+                    .map(|token| {
+                        (
+                            token.as_ptr() as usize - value.as_ptr() as usize,
+                            token.len(),
+                        )
+                    })
+                    .map(|(start, len)| {
+                        value.truncate(start + len);
+                        value.replace_range(..start, "");
+                        value
+                    })
+            }
+            _ => self.request_credential(settings),
+        };
+        Ok(Request {
+            shape,
+            arn,
+            credential,
+        })
+    }
+
+    fn shape(&self) -> Result<Shape, Refusal> {
+        let kind = self.kind.as_deref().unwrap_or_default();
+        match (self.version.as_deref(), kind) {
+            (Some("2.0"), _) => Ok(Shape::HttpV2),
+            (Some("1.0"), "REQUEST") => Ok(Shape::HttpV1),
+            (_, "REQUEST") if self.websocket()? => Ok(Shape::WebSocket),
+            (None, "TOKEN") => Ok(Shape::RestToken),
+            (None, "REQUEST") => Ok(Shape::RestRequest),
+            (version, _) => Err(unrecognised(format!(
+                "type {:?}, version {:?}",
+                self.kind.as_deref().unwrap_or("absent"),
+                version.unwrap_or("absent")
+            ))),
+        }
+    }
+
+    /// A WebSocket `$connect`: `requestContext.eventType` is `CONNECT` or its `routeKey`
+    /// is `$connect`.
+    fn websocket(&self) -> Result<bool, Refusal> {
+        let Some(context) = Object::read(self.request_context.as_deref(), "requestContext")? else {
+            return Ok(false);
+        };
+        Ok(context.string("eventType")?.as_deref() == Some("CONNECT")
+            || context.string("routeKey")?.as_deref() == Some("$connect"))
+    }
+
+    fn request_credential(&self, settings: &GatewaySettings) -> Result<String, Refusal> {
+        let name = settings.token_header.as_str();
+        let headers = (
+            (self.multi_value_headers.as_deref(), "multiValueHeaders"),
+            (self.headers.as_deref(), "headers"),
+        );
+        match values(headers, name)? {
+            Values::One(value) => return bearer(&value).map(str::to_owned),
+            Values::Several(n) => {
+                return Err(Refusal::new(
+                    Reason::MissingToken,
+                    format!("{n} {name} headers; send exactly one credential"),
+                ));
+            }
+            Values::None => {}
+        }
+        if let Some(param) = settings.token_query.as_deref() {
+            let parameters = (
+                (
+                    self.multi_value_query_string_parameters.as_deref(),
+                    "multiValueQueryStringParameters",
+                ),
+                (
+                    self.query_string_parameters.as_deref(),
+                    "queryStringParameters",
+                ),
+            );
+            match values(parameters, param)? {
+                Values::One(value) => {
+                    // The header's rules, with the `Bearer ` scheme optional: spaces and
+                    // tabs around the value tolerated, nothing else trimmed away.
+                    let value = value.trim_matches(is_ows);
+                    let scheme = value.split_once(is_ows).map_or(value, |(scheme, _)| scheme);
+                    return if scheme.eq_ignore_ascii_case("bearer") {
+                        bearer(value).map(str::to_owned)
+                    } else if value.is_empty() || !is_one_credential(value) {
+                        Err(Refusal::new(
+                            Reason::MissingToken,
+                            format!(
+                                "query parameter {param} is empty, holds several values, or holds whitespace or control characters"
+                            ),
+                        ))
+                    } else {
+                        Ok(value.to_owned())
+                    };
+                }
+                Values::Several(n) => {
+                    return Err(Refusal::new(
+                        Reason::MissingToken,
+                        format!("{n} {param} query parameters; send exactly one credential"),
+                    ));
+                }
+                Values::None => {}
+            }
+        }
+        Err(Refusal::new(
+            Reason::MissingToken,
+            match settings.token_query.as_deref() {
+                Some(param) => format!("no {name} header and no {param} query parameter"),
+                None => format!("no {name} header"),
+            },
+        ))
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Reading the event's JSON text: the maps and the request context, kept as serde_json
+// handed them over.
+
+/// A JSON object of the event kept as text (headers, parameters, request context), with
+/// its members' spans.
+struct Object<'t> {
+    what: &'static str,
+    text: &'t str,
+    members: Vec<Member>,
+}
+
+impl<'t> Object<'t> {
+    /// `None` when the event has no such member (or null).
+    ///
+    /// # Errors
+    /// `unrecognised_event` when it is not an object.
+    fn read(raw: Option<&'t RawValue>, what: &'static str) -> Result<Option<Self>, Refusal> {
+        let Some(raw) = raw else {
+            return Ok(None);
+        };
+        let text = raw.get();
+        let members = json::skim_members(text, 0).ok_or_else(|| {
+            unrecognised(format!(
+                "{what} is {}, not an object",
+                json::Kind::of(text).name()
+            ))
+        })?;
+        // A name whose escapes spell no Unicode text (serde_json lets `\udc00` through)
+        // may or may not have been the header asked for: refused, not guessed at.
+        if members
+            .iter()
+            .any(|m| m.name.escaped && m.name.try_value(text).is_none())
+        {
+            return Err(unrecognised(format!(
+                "{what} has a member name holding an unpaired surrogate escape (\\ud800-\\udfff alone), which is no Unicode text"
+            )));
+        }
+        Ok(Some(Object {
+            what,
+            text,
+            members,
+        }))
+    }
+
+    fn raw(&self, value: (u32, u32)) -> &'t str {
+        self.text
+            .get(value.0 as usize..value.1 as usize)
+            .unwrap_or_default()
+    }
+
+    /// The string member `name` (`None` when absent or null).
+    ///
+    /// # Errors
+    /// `unrecognised_event` when the member is there twice or is not a string.
+    fn string(&self, name: &str) -> Result<Option<Cow<'t, str>>, Refusal> {
+        let mut named = self.members.iter().filter(|m| m.name.is(self.text, name));
+        match (named.next(), named.next()) {
+            (None, _) => Ok(None),
+            (Some(member), None) => self.string_value(member.value, member.escaped, || {
+                format!("{}.{name}", self.what)
+            }),
+            (Some(_), Some(_)) => Err(unrecognised(format!("{} has {name} twice", self.what))),
+        }
+    }
+
+    /// The string at `value` (`None` for null); `path` names it in a refusal
+    /// (`multiValueHeaders.Authorization[1]`).
+    fn string_value(
+        &self,
+        value: (u32, u32),
+        escaped: bool,
+        path: impl FnOnce() -> String,
+    ) -> Result<Option<Cow<'t, str>>, Refusal> {
+        let raw = self.raw(value);
+        match raw.as_bytes().first() {
+            Some(b'n') => Ok(None),
+            Some(b'"') if raw.len() >= 2 => Str::quoted(value, escaped)
+                .try_value(self.text)
+                .map(Some)
+                .ok_or_else(|| {
+                    unrecognised(format!(
+                        "{} holds an unpaired surrogate escape (\\ud800-\\udfff alone), which is no Unicode text",
+                        path()
+                    ))
+                }),
+            _ => Err(unrecognised(format!(
+                "{} is {}, not a string",
+                path(),
+                json::Kind::of(raw).name()
+            ))),
+        }
+    }
+}
+
+/// `unrecognised_event`, naming what was found.
+fn unrecognised(detail: String) -> Refusal {
+    Refusal::new(Reason::UnrecognisedEvent, detail)
+}
+
+enum Values<'a> {
+    None,
+    One(Cow<'a, str>),
+    Several(usize),
+}
+
+/// A map of the event as text, and its member name.
+type Map<'a> = (Option<&'a RawValue>, &'static str);
+
+/// Finds a header or parameter case-insensitively, preferring the multi-value map (which
+/// reveals repeats) over the single-value one (which keeps only the last, and is not
+/// read at all when the multi-value map has the name). Nulls are no values.
+///
+/// # Errors
+/// `unrecognised_event` when a value found is not a string (or, in the multi-value map,
+/// not a list of them).
+fn values<'a>((multi, single): (Map<'a>, Map<'a>), name: &str) -> Result<Values<'a>, Refusal> {
+    let mut found: Vec<Cow<'a, str>> = Vec::new();
+    let named = |map: &Object<'a>, m: &Member| m.name.value(map.text).eq_ignore_ascii_case(name);
+    if let Some(map) = &Object::read(multi.0, multi.1)? {
+        for m in map.members.iter().filter(|m| named(map, m)) {
+            let raw = map.raw(m.value);
+            if raw == "null" {
+                continue;
+            }
+            let shown = m.name.value(map.text);
+            let items = json::skim_items(map.text, m.value.0).ok_or_else(|| {
+                unrecognised(format!(
+                    "{}.{shown} is {}, not an array",
+                    map.what,
+                    json::Kind::of(raw).name()
+                ))
+            })?;
+            for (at, (item, escaped)) in items.into_iter().enumerate() {
+                found.extend(
+                    map.string_value(item, escaped, || format!("{}.{shown}[{at}]", map.what))?,
+                );
+            }
+        }
+    }
+    if found.is_empty()
+        && let Some(map) = &Object::read(single.0, single.1)?
+    {
+        for m in map.members.iter().filter(|m| named(map, m)) {
+            found.extend(map.string_value(m.value, m.escaped, || {
+                format!("{}.{}", map.what, m.name.value(map.text))
+            })?);
+        }
+    }
+    Ok(match found.len() {
+        0 => Values::None,
+        1 => Values::One(found.swap_remove(0)),
+        several => Values::Several(several),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_output_never_shows_the_token() {
+        let token = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJl";
+        for event in [
+            serde_json::json!({"type": "TOKEN", "authorizationToken": format!("Bearer {token}"), "methodArn": "arn:aws:execute-api:r:1:a/s/GET/x"}),
+            serde_json::json!({"type": "REQUEST", "headers": {"Authorization": format!("Bearer {token}")}, "methodArn": "arn:aws:execute-api:r:1:a/s/GET/x"}),
+        ] {
+            let event: AuthorizerEvent = serde_json::from_value(event).unwrap();
+            assert!(!format!("{event:?}").contains("eyJ"), "{event:?}");
+            let request = event
+                .into_request(&GatewaySettings {
+                    token_header: "authorization".into(),
+                    token_query: None,
+                    http_api_response: crate::settings::HttpApiResponse::Simple,
+                    policy_resource: crate::settings::PolicyResource::Stage,
+                    context: crate::settings::ContextSettings {
+                        claims: None,
+                        max_bytes: 4096,
+                    },
+                })
+                .unwrap();
+            assert_eq!(request.credential.as_deref(), Ok(token));
+            let shown = format!("{request:?}");
+            assert!(
+                !shown.contains("eyJ") && shown.contains(&format!("{} bytes", token.len())),
+                "{shown}"
+            );
+        }
+    }
+}

@@ -1,0 +1,52 @@
+//! How the API Gateway front door finds the token in an event and shapes its answer.
+
+/// Default for `TOKEN_HEADER`.
+pub const DEFAULT_TOKEN_HEADER: &str = "Authorization";
+
+/// Default for `CONTEXT_MAX_BYTES`: 4 KiB of claims in the authorizer context. WebSocket
+/// authorizer results are capped at 8 KB and every byte is copied to each integration.
+pub const DEFAULT_CONTEXT_MAX_BYTES: usize = 4096;
+
+/// HTTP API answer shape.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HttpApiResponse {
+    /// `{isAuthorized, context}` (payload 2.0 with simple responses enabled).
+    Simple,
+    /// An IAM policy.
+    Policy,
+}
+
+/// What an Allow policy covers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PolicyResource {
+    /// Every route of the stage (`{api}/{stage}/*`): correct under result caching.
+    Stage,
+    /// Every stage and route of the API (`{api}/*`).
+    Api,
+    /// Only the called route: correct only with result caching off.
+    Route,
+}
+
+/// Which claims reach the backend.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ContextSettings {
+    /// `None`: every claim; otherwise only these.
+    pub claims: Option<Vec<String>>,
+    /// Upper bound of the serialised context.
+    pub max_bytes: usize,
+}
+
+/// Event and answer settings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GatewaySettings {
+    /// Header holding `Bearer <token>` in REQUEST and HTTP API events.
+    pub token_header: String,
+    /// Query-string parameter holding the bare token (WebSocket `$connect`), if any.
+    pub token_query: Option<String>,
+    /// HTTP API 2.0 answer shape.
+    pub http_api_response: HttpApiResponse,
+    /// Allow/Deny policy resource scope.
+    pub policy_resource: PolicyResource,
+    /// Claims in the context.
+    pub context: ContextSettings,
+}

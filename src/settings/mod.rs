@@ -1,0 +1,26 @@
+//! The validated settings every part of the verifier reads, and their defaults: a leaf,
+//! so nothing on the request path imports the configuration loader (`config`), which
+//! builds these from the environment, a document and presets.
+//!
+//! Every type here is plain data, checked once when it is built; every default is a named
+//! constant whose doc comment says its value and why.
+
+pub mod algorithm;
+pub mod gateway;
+pub mod http;
+pub mod issuer;
+pub mod keys;
+pub mod metrics;
+pub mod opaque;
+pub mod routes;
+
+pub use algorithm::{Algorithm, AlgorithmNameError, KeyType};
+pub use gateway::{ContextSettings, GatewaySettings, HttpApiResponse, PolicyResource};
+pub use http::{ClientAuth, HttpSettings, TlsRoots};
+pub use issuer::{IssuerSettings, KeySource, ScopeMatch, TokenTypes};
+pub use keys::CacheSettings;
+pub use metrics::MetricsSettings;
+pub use opaque::{OpaqueAudience, OpaqueMode, OpaqueSettings};
+pub use routes::{
+    ClaimCondition, DefaultRoute, Expected, RoutePattern, RouteRule, RouteRules, RuleError,
+};

@@ -1,0 +1,30 @@
+//! Internals the crate's own tests, benches and fuzz targets reach into: **not part of the
+//! API**, no promise of stability. Everything a user of the library needs is re-exported
+//! at the crate root (and in [`crate::settings`] and [`crate::gateway`]).
+#![doc(hidden)]
+
+pub use crate::authorizer::record::fingerprint;
+pub use crate::config::variables::VARIABLES;
+pub use crate::gateway::answer::resource;
+pub use crate::gateway::context::{RESERVED_KEYS, flat, native};
+pub use crate::gateway::credential::bearer;
+pub use crate::gateway::event::{Request, Shape};
+pub use crate::http::client::FetchError;
+pub use crate::json::value::parse_object;
+pub use crate::keys::cache::KeyCache;
+pub use crate::keys::jwk::{KeySet, Selection, VerificationKey};
+pub use crate::keys::snapshot::snapshot_name;
+pub use crate::keys::source::JwksSource;
+pub use crate::refusal::sanitize;
+pub use crate::telemetry::log::{filter_for, subscriber};
+pub use crate::telemetry::metrics::{DecisionMetrics, OpaqueMetric, decision_line};
+pub use crate::token::jws::parse;
+pub use crate::verify::opaque::{FAILURE_BACKOFF, MAX_TOKEN_CHARS};
+pub use crate::verify::verifier::{Issuer, Verifier};
+
+/// The JSON scanner, skimmer and writer (`tests/json_scanner.rs`, the ceiling bench).
+pub mod json {
+    pub use crate::json::scan::{items, object_members, scan};
+    pub use crate::json::skim::{skim_items, skim_members};
+    pub use crate::json::{Kind, Member, Str, number, quote_or_backslash};
+}
