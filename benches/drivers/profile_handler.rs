@@ -1,7 +1,7 @@
 //! Runs the warm request path in a loop, for profilers (`valgrind --tool=callgrind`,
 //! `perf`): `cargo build --release --example profile_handler`. With `PROFILE_LOGGED=1`,
 //! through `Authorizer::handle` with the decision log line written (to a sink) by the
-//! subscriber `main` installs.
+//! subscriber `main` installs; with `PROFILE_EVENT=http_v2`, on the HTTP API 2.0 event.
 
 #![allow(clippy::unwrap_used, missing_docs, clippy::pedantic)]
 
@@ -21,7 +21,12 @@ fn main() {
         .unwrap();
     let key = SigningKey::from_pem(&pem, "rsa-a", Algorithm::RS256).unwrap();
     let token = key.mint(&workload::claims()).unwrap();
-    let event = workload::event(&token);
+    // PROFILE_EVENT=http_v2: the HTTP API payload 2.0 REQUEST event (simple response).
+    let event = if std::env::var("PROFILE_EVENT").as_deref() == Ok("http_v2") {
+        workload::http_v2_event(&token)
+    } else {
+        workload::event(&token)
+    };
     let document = jwks(&[&key]).to_string();
     let config = Config::from_lookup(|name| match name {
         "TOKEN_ISSUER" => Some(ISSUER.into()),
