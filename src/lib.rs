@@ -58,7 +58,7 @@ pub mod tool;
 pub mod testing;
 
 pub use authorizer::Authorizer;
-pub use authorizer::error::InitError;
+pub use authorizer::error::{InitError, report_init_error};
 pub use authorizer::record::DecisionRecord;
 pub use config::combine::Config;
 pub use config::document::ConfigDocument;

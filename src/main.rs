@@ -45,7 +45,9 @@ async fn serve(started: std::time::Instant, concurrency: u32) -> Result<(), lamb
     let authorizer = match loaded {
         Ok(authorizer) => Arc::new(authorizer),
         Err(error) => {
-            tracing::error!(error = %error, "cannot start");
+            tracing::error!(error = %error, error_type = %error.error_type(), "cannot start");
+            // The same line to Lambda's Runtime API, so its Init report says why.
+            token_verifier::report_init_error(&error).await;
             return Err(error.into());
         }
     };
