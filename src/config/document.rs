@@ -147,7 +147,19 @@ impl ConfigDocument {
                 let path = e.path().to_string();
                 let inner = e.into_inner();
                 let what = inner.to_string();
-                if path == "." {
+                if matches!(
+                    inner.classify(),
+                    serde_json::error::Category::Syntax | serde_json::error::Category::Eof
+                ) {
+                    // Not JSON at all: where in the text, not a member path it never reached.
+                    let (line, column) = (inner.line(), inner.column());
+                    let what = what
+                        .strip_suffix(&format!(" at line {line} column {column}"))
+                        .unwrap_or(&what);
+                    error(format!(
+                        "not valid JSON at line {line}, column {column}: {what}"
+                    ))
+                } else if path == "." {
                     error(format!("not a valid document: {what}"))
                 } else {
                     error(format!("{path}: {what}"))

@@ -308,6 +308,14 @@ fn document_errors_name_the_path() {
     }
     let error = ConfigDocument::parse("f", "{not json").unwrap_err();
     assert!(error.message.contains("line 1"), "{error}");
+    // A document cut short: where the text ends, not a member path it never reached.
+    let error =
+        ConfigDocument::parse("f", "{\"issuers\": [\n  {\"issuer\": \"https://x/\",").unwrap_err();
+    assert_eq!(
+        error.message,
+        "not valid JSON at line 2, column 26: EOF while parsing a value"
+    );
+    assert_eq!(error.setting(), "f");
 }
 
 #[test]
