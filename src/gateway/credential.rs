@@ -18,6 +18,53 @@ const KNOWN_SCHEMES: [&str; 10] = [
     "Token",
 ];
 
+/// What a client sends when it has no token: a variable that was never set, printed.
+/// Refused as what they are (`missing_token`, "the client sent no token"), not as an
+/// opaque token its identity provider issued.
+const PLACEHOLDERS: [&str; 14] = [
+    "undefined",
+    "null",
+    "nil",
+    "none",
+    "nan",
+    "false",
+    "[object object]",
+    "[object promise]",
+    "<token>",
+    "<access_token>",
+    "{token}",
+    "${token}",
+    "{{token}}",
+    "your_token_here",
+];
+
+/// The placeholder `value` is, if it is one (compared without case): they are short, so
+/// a real token is told apart by its length alone.
+fn placeholder(value: &str) -> Option<&'static str> {
+    if value.len() > 20 {
+        return None;
+    }
+    PLACEHOLDERS
+        .iter()
+        .find(|p| value.eq_ignore_ascii_case(p))
+        .copied()
+}
+
+/// `Err` when `value` is a placeholder rather than a credential (see [`PLACEHOLDERS`]).
+pub(crate) fn not_a_placeholder(value: &str) -> Result<(), Refusal> {
+    placeholder(value).map_or(Ok(()), |p| Err(no_token_sent(p)))
+}
+
+/// The refusal of a placeholder: it may be named, it is no secret.
+fn no_token_sent(placeholder: &str) -> Refusal {
+    Refusal::new(
+        Reason::MissingToken,
+        format!(
+            "the credential is `{placeholder}`, a placeholder: the client sent no token at all (a variable that was never set, or a sign-in that had not finished), not a token the identity provider issued"
+        ),
+    )
+}
+
 /// Extracts the token from `Bearer <token>`: the scheme matched case-insensitively,
 /// spaces and tabs around it tolerated (HTTP's optional whitespace), exactly one
 /// credential (RFC 6750 §2.1). Any other whitespace or control character is refused.
@@ -29,6 +76,9 @@ pub fn bearer(value: &str) -> Result<&str, Refusal> {
     let value = value.trim_matches(is_ows);
     if value.is_empty() {
         return Err(missing("the credential is empty"));
+    }
+    if let Some(placeholder) = placeholder(value) {
+        return Err(no_token_sent(placeholder));
     }
     let Some((scheme, rest)) = value.split_once(is_ows) else {
         return Err(if value.eq_ignore_ascii_case("bearer") {
@@ -49,6 +99,9 @@ pub fn bearer(value: &str) -> Result<&str, Refusal> {
         ));
     }
     let token = rest.trim_start_matches(is_ows);
+    if let Some(placeholder) = placeholder(token) {
+        return Err(no_token_sent(placeholder));
+    }
     if !is_one_credential(token) {
         return Err(missing(
             "more than one credential, or whitespace or control characters, after Bearer",
@@ -122,5 +175,31 @@ mod tests {
                 .detail
                 .contains("Basic")
         );
+    }
+
+    #[test]
+    fn a_placeholder_is_no_token_and_is_named_as_one() {
+        for value in [
+            "Bearer undefined",
+            "Bearer null",
+            "bearer [object Object]",
+            "Bearer NaN",
+            "Bearer ${token}",
+            "undefined",
+            "Bearer  None ",
+        ] {
+            let refusal = bearer(value).unwrap_err();
+            assert_eq!(refusal.reason, Reason::MissingToken, "{value:?}");
+            assert!(
+                refusal
+                    .detail
+                    .contains("a placeholder: the client sent no token at all"),
+                "{value:?}: {}",
+                refusal.detail
+            );
+        }
+        // A real credential that merely starts like one is a credential.
+        assert_eq!(bearer("Bearer nullish0123456789"), Ok("nullish0123456789"));
+        assert_eq!(bearer("Bearer undefinedX"), Ok("undefinedX"));
     }
 }

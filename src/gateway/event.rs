@@ -15,7 +15,7 @@ use std::fmt;
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
-use super::credential::{bearer, is_one_credential, is_ows};
+use super::credential::{bearer, is_one_credential, is_ows, not_a_placeholder};
 use crate::json::{self, Member, Str};
 use crate::refusal::{Reason, Refusal};
 use crate::settings::GatewaySettings;
@@ -228,7 +228,7 @@ impl AuthorizerEvent {
                             ),
                         ))
                     } else {
-                        Ok(value.to_owned())
+                        not_a_placeholder(value).map(|()| value.to_owned())
                     };
                 }
                 Values::Several(n) => {

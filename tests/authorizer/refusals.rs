@@ -62,6 +62,23 @@ async fn missing_token() {
     }
 }
 
+/// `undefined`, `null`, `[object Object]`: a client that sent no token at all, said so —
+/// not an opaque token "because the app asked for no API audience".
+#[tokio::test]
+async fn a_placeholder_is_a_missing_token_and_the_hint_says_so() {
+    let authorizer = fixed_authorizer(&[&rsa_a()], &[]);
+    for value in ["Bearer undefined", "Bearer null", "Bearer [object Object]"] {
+        let decided = decide(&authorizer, rest_token(value)).await;
+        assert_401(&decided, "missing_token");
+        let hint = decided.record.refusal.as_ref().unwrap().hint();
+        assert!(
+            hint.contains("the client sent no token at all"),
+            "{value}: {hint}"
+        );
+        assert!(!hint.contains("audience"), "{value}: {hint}");
+    }
+}
+
 #[tokio::test]
 async fn token_too_large() {
     let big = format!("{}.{}.{}", "a".repeat(10_000), "b".repeat(10_000), "c");
