@@ -4,6 +4,7 @@
 #![doc(hidden)]
 
 pub use crate::authorizer::record::fingerprint;
+pub use crate::authorizer::reload::RELOAD_TIMEOUT;
 pub use crate::config::variables::VARIABLES;
 pub use crate::gateway::answer::resource;
 pub use crate::gateway::context::{RESERVED_KEYS, flat, native};

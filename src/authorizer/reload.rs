@@ -1,6 +1,13 @@
 //! Re-reading the configuration document after `CONFIG_TTL_SECONDS`: a changed, valid
 //! document is built (keeping the key caches it leaves unchanged) and swapped in; a
 //! broken or unreadable one is logged and the last good configuration kept.
+//!
+//! A reload is optional — a good configuration is in hand — so it never holds the request
+//! that starts it for long: reading the document (and any introspection secret it names)
+//! may take [`RELOAD_TIMEOUT`], far less than init's [`crate::ssm::CALL_TIMEOUT`]; and after
+//! a read that failed the next waits longer each time ([`backoff`]), so an SSM outage
+//! costs one short wait per back-off, not one per TTL. Only the request holding
+//! [`Reload::lock`] waits; concurrent ones go on with the current configuration.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -11,13 +18,35 @@ use super::active::{Active, build, read_secrets};
 use crate::config::{Config, ConfigDocument, ConfigError, EnvConfig};
 use crate::ssm::ParameterStore;
 
+/// The longest a reload waits for SSM (the document, then the secrets it names): half a
+/// second, against init's 4 s, because the last good configuration can serve meanwhile.
+pub const RELOAD_TIMEOUT: Duration = Duration::from_millis(500);
+
+/// The longest wait between reloads after failed reads: 15 minutes (or the TTL, if longer).
+pub(crate) const MAX_RELOAD_BACKOFF: Duration = Duration::from_secs(15 * 60);
+
+/// The wait before the next reload after `failures` reads in a row failed: the TTL, doubled
+/// per failure beyond the first, at most [`MAX_RELOAD_BACKOFF`] (or the TTL, if longer).
+#[must_use]
+pub(crate) fn backoff(ttl: Duration, failures: u32) -> Duration {
+    let doubled = ttl.saturating_mul(1 << failures.saturating_sub(1).min(16));
+    doubled.min(MAX_RELOAD_BACKOFF.max(ttl))
+}
+
+/// When the next check is due, and how many reads in a row failed.
+#[derive(Clone, Copy)]
+struct Schedule {
+    next: TokioInstant,
+    failures: u32,
+}
+
 /// Re-reading the configuration document after `CONFIG_TTL_SECONDS`.
 pub(crate) struct Reload {
     env: EnvConfig,
     store: Arc<dyn ParameterStore>,
     parameter: String,
     ttl: Duration,
-    last_check: std::sync::Mutex<TokioInstant>,
+    schedule: std::sync::Mutex<Schedule>,
     /// Held by the one caller re-reading; the others go on with the current configuration.
     pub(crate) lock: tokio::sync::Mutex<()>,
 }
@@ -30,16 +59,46 @@ impl Reload {
             store: Arc::clone(store),
             parameter: parameter.to_owned(),
             ttl: env.sources.config_ttl,
-            last_check: std::sync::Mutex::new(TokioInstant::now()),
+            schedule: std::sync::Mutex::new(Schedule {
+                next: TokioInstant::now() + env.sources.config_ttl,
+                failures: 0,
+            }),
             lock: tokio::sync::Mutex::new(()),
         }
     }
 
-    /// Whether `CONFIG_TTL_SECONDS` have passed since the last check.
+    /// Whether the next check is due: `CONFIG_TTL_SECONDS` after the last one, or the
+    /// back-off after failed reads.
     pub(crate) fn due(&self) -> bool {
-        self.last_check
+        self.schedule
             .lock()
-            .map_or(true, |t| t.elapsed() >= self.ttl)
+            .map_or(true, |s| TokioInstant::now() >= s.next)
+    }
+
+    /// Seconds until the next check (for the log line of a failed read).
+    fn retry_s(&self) -> u64 {
+        self.schedule.lock().map_or(0, |s| {
+            s.next
+                .saturating_duration_since(TokioInstant::now())
+                .as_secs()
+        })
+    }
+
+    /// Schedules the next check after a read that succeeded (`ok`) or failed.
+    fn reschedule(&self, ok: bool) {
+        if let Ok(mut schedule) = self.schedule.lock() {
+            schedule.failures = if ok {
+                0
+            } else {
+                schedule.failures.saturating_add(1)
+            };
+            let wait = if ok {
+                self.ttl
+            } else {
+                backoff(self.ttl, schedule.failures)
+            };
+            schedule.next = TokioInstant::now() + wait;
+        }
     }
 
     /// Checks the document now (the caller holds [`Reload::lock`]): the configuration to
@@ -49,21 +108,37 @@ impl Reload {
         current: &Active,
         snapshots: Option<&(Arc<dyn ParameterStore>, String)>,
     ) -> Option<Active> {
-        if let Ok(mut last) = self.last_check.lock() {
-            *last = TokioInstant::now();
+        // Not due again before the TTL while this read runs (a failure below pushes the next
+        // read further out; a success starts the schedule over).
+        if let Ok(mut schedule) = self.schedule.lock() {
+            schedule.next = TokioInstant::now() + self.ttl;
         }
         let label = format!("CONFIG_PARAMETER {}", self.parameter);
-        let parameter = match self.store.get(&self.parameter).await {
-            Ok(Some(parameter)) => parameter,
-            Ok(None) => {
+        let read = tokio::time::timeout(RELOAD_TIMEOUT, self.store.get(&self.parameter)).await;
+        let parameter = match read {
+            Ok(Ok(Some(parameter))) => parameter,
+            Ok(Ok(None)) => {
+                self.reschedule(false);
                 tracing::error!(parameter = %self.parameter, "configuration parameter not found; keeping the last good configuration");
                 return None;
             }
-            Err(error) => {
-                tracing::warn!(parameter = %self.parameter, error = %error, "configuration not re-read; keeping the last good configuration");
+            Ok(Err(error)) => {
+                self.reschedule(false);
+                tracing::warn!(parameter = %self.parameter, error = %error, retry_s = self.retry_s(), "configuration not re-read; keeping the last good configuration");
+                return None;
+            }
+            Err(_) => {
+                self.reschedule(false);
+                tracing::warn!(
+                    parameter = %self.parameter,
+                    timeout_ms = u64::try_from(RELOAD_TIMEOUT.as_millis()).unwrap_or(u64::MAX),
+                    retry_s = self.retry_s(),
+                    "configuration not re-read: SSM did not answer in time; keeping the last good configuration"
+                );
                 return None;
             }
         };
+        self.reschedule(true);
         if current.version == Some(parameter.version) {
             return None;
         }
@@ -80,7 +155,19 @@ impl Reload {
                 return None;
             }
         };
-        let built = match read_secrets(&config, Some(self.store.as_ref())).await {
+        let secrets = tokio::time::timeout(
+            RELOAD_TIMEOUT,
+            read_secrets(&config, Some(self.store.as_ref())),
+        )
+        .await
+        .unwrap_or_else(|_| {
+            Err(ConfigError {
+                variable: "INTROSPECTION_SECRET_PARAMETER".to_owned(),
+                message: format!("not read within {} ms", RELOAD_TIMEOUT.as_millis()),
+            }
+            .into())
+        });
+        let built = match secrets {
             Ok(secrets) => build(
                 config,
                 Some(current),
@@ -93,7 +180,8 @@ impl Reload {
         };
         match built {
             Ok((active, new_caches)) => {
-                futures_util::future::join_all(new_caches.iter().map(|c| c.prefetch())).await;
+                futures_util::future::join_all(new_caches.iter().map(|c| c.prefetch_on_reload()))
+                    .await;
                 tracing::info!(
                     parameter = %self.parameter,
                     version = parameter.version,
@@ -138,4 +226,22 @@ pub(crate) async fn read_document(
         "configuration document loaded"
     );
     Ok((document, found.version))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn failed_reads_back_off_from_the_ttl_to_fifteen_minutes() {
+        let minute = Duration::from_secs(60);
+        let waits: Vec<u64> = (1..=6).map(|n| backoff(minute, n).as_secs()).collect();
+        assert_eq!(waits, [60, 120, 240, 480, 900, 900]);
+        // A TTL longer than the cap is the wait: never more often than configured.
+        assert_eq!(
+            backoff(Duration::from_secs(3600), 4),
+            Duration::from_secs(3600)
+        );
+        assert_eq!(backoff(Duration::from_secs(1), 40), MAX_RELOAD_BACKOFF);
+    }
 }

@@ -118,6 +118,8 @@ struct State {
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Trigger {
     Init,
+    /// A key cache a configuration reload created (an issuer added or changed).
+    Reload,
     Expired,
     UnknownKid,
 }
@@ -242,11 +244,21 @@ impl KeyCache {
     /// then retry after `JWKS_RETRY_SECONDS`. With a snapshot store, a failure falls back
     /// to the last-known-good snapshot when it is within the stale window.
     pub async fn prefetch(&self) {
+        self.prefetch_for(Trigger::Init).await;
+    }
+
+    /// [`KeyCache::prefetch`] for a cache a configuration reload created: the fetch is
+    /// logged and counted with the trigger `reload`.
+    pub(crate) async fn prefetch_on_reload(&self) {
+        self.prefetch_for(Trigger::Reload).await;
+    }
+
+    async fn prefetch_for(&self, trigger: Trigger) {
         if self.source.is_none() {
             return;
         }
         let generation = self.snapshot().generation;
-        if self.refresh(generation, Trigger::Init).await == Refreshed::Failed {
+        if self.refresh(generation, trigger).await == Refreshed::Failed {
             self.restore_snapshot().await;
         }
     }
@@ -451,6 +463,7 @@ impl KeyCache {
         let now = Instant::now();
         let trigger_name = match trigger {
             Trigger::Init => "init",
+            Trigger::Reload => "reload",
             Trigger::Expired => "ttl",
             Trigger::UnknownKid => "unknown_kid",
         };

@@ -17,6 +17,7 @@ mod keysets;
 mod opaque;
 mod properties;
 mod refusals;
+mod reloads;
 mod routes;
 mod samples;
 mod shapes;

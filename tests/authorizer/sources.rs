@@ -2,7 +2,7 @@
 //! here; `tests/e2e/ssm.rs` runs the same against a real SSM API served by moto).
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -15,11 +15,13 @@ use token_verifier::{Parameter, ParameterStore, testing::snapshot_name};
 
 use crate::support::*;
 
-/// An in-memory parameter store that counts reads.
+/// An in-memory parameter store that counts reads, and hangs (never answers) while
+/// `hang` is set: an SSM that accepted the call and went quiet.
 #[derive(Default)]
 pub(crate) struct MemoryStore {
     parameters: Mutex<HashMap<String, Parameter>>,
     pub gets: AtomicUsize,
+    pub hang: AtomicBool,
 }
 
 impl MemoryStore {
@@ -46,6 +48,9 @@ impl MemoryStore {
 impl ParameterStore for MemoryStore {
     fn get<'a>(&'a self, name: &'a str) -> BoxFuture<'a, Result<Option<Parameter>, String>> {
         self.gets.fetch_add(1, Ordering::SeqCst);
+        if self.hang.load(Ordering::SeqCst) {
+            return Box::pin(std::future::pending());
+        }
         let found = self.parameters.lock().unwrap().get(name).cloned();
         Box::pin(async move { Ok(found) })
     }
@@ -76,18 +81,18 @@ pub(crate) fn snapshotting(jwks_uri: &str) -> [(&'static str, &str); 4] {
     ]
 }
 
-fn document(server: &JwksServer, audience: &str) -> String {
+pub(crate) fn document(server: &JwksServer, audience: &str) -> String {
     json!({"issuers": [{"issuer": ISSUER, "audiences": [audience], "jwks_uri": server.url("/jwks")}]}).to_string()
 }
 
-async fn load(store: &Arc<MemoryStore>, vars: &[(&str, &str)]) -> Authorizer {
+pub(crate) async fn load(store: &Arc<MemoryStore>, vars: &[(&str, &str)]) -> Authorizer {
     let store: Arc<dyn ParameterStore> = Arc::clone(store) as Arc<dyn ParameterStore>;
     let authorizer = Authorizer::load_with(env(vars), Some(store)).await.unwrap();
     authorizer.prefetch().await;
     authorizer
 }
 
-fn bearer(token: &str) -> Value {
+pub(crate) fn bearer(token: &str) -> Value {
     rest_token(&format!("Bearer {token}"))
 }
 

@@ -1,7 +1,12 @@
 //! The configuration document and key snapshots through a real SSM API (moto), with the
 //! built authorizer under the Lambda emulator.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
+
+use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+use tokio::net::{TcpListener, TcpStream};
 
 use serde_json::{Value, json};
 use token_verifier::testing::snapshot_name;
@@ -226,4 +231,149 @@ async fn a_key_snapshot_carries_a_cold_start_through_an_idp_outage() {
         .find(|l| l["message"] == "the IdP is unreachable: using the last-known-good key snapshot")
         .unwrap();
     assert!(used["age_s"].is_u64());
+}
+
+/// A TCP proxy in front of moto that can go quiet: while `quiet` is set, what the function
+/// sends (on new connections and on the ones it keeps) is read and never answered — an SSM
+/// endpoint that accepted the call and hangs.
+struct QuietableProxy {
+    url: String,
+    quiet: Arc<AtomicBool>,
+}
+
+impl QuietableProxy {
+    async fn start(upstream: &str) -> QuietableProxy {
+        let upstream = upstream
+            .trim_start_matches("http://")
+            .trim_end_matches('/')
+            .to_owned();
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let quiet = Arc::new(AtomicBool::new(false));
+        let flag = Arc::clone(&quiet);
+        tokio::spawn(async move {
+            while let Ok((client, _)) = listener.accept().await {
+                let upstream = upstream.clone();
+                let quiet = Arc::clone(&flag);
+                tokio::spawn(async move {
+                    let Ok(server) = TcpStream::connect(&upstream).await else {
+                        return;
+                    };
+                    let (mut client_read, mut client_write) = client.into_split();
+                    let (mut server_read, mut server_write) = server.into_split();
+                    let requests = async {
+                        let mut buffer = vec![0; 16 * 1024];
+                        loop {
+                            let n = client_read.read(&mut buffer).await.unwrap_or(0);
+                            if n == 0 {
+                                break;
+                            }
+                            if !quiet.load(Ordering::SeqCst) {
+                                let _ = server_write.write_all(&buffer[..n]).await;
+                            }
+                        }
+                    };
+                    let answers = tokio::io::copy(&mut server_read, &mut client_write);
+                    let _ = tokio::join!(requests, answers);
+                });
+            }
+        });
+        QuietableProxy { url, quiet }
+    }
+}
+
+/// A reload against an SSM that stops answering holds the request that starts it for at
+/// most half a second, answered with the last good configuration; the next read waits for
+/// the back-off. An issuer a reload adds has its keys fetched with the trigger `reload`.
+#[tokio::test]
+#[ignore = "needs the Lambda emulator and moto; run scripts/test"]
+async fn a_reload_against_a_hanging_ssm_is_bounded_and_an_added_issuer_is_fetched_on_reload() {
+    let moto = Moto::start("hang").await;
+    let proxy = QuietableProxy::start(&moto.url).await;
+    let key = rsa_a();
+    let server = JwksServer::with_keys(&[&key]).await;
+    let other = JwksServer::with_keys(&[&key]).await;
+    moto.put("/tv/config", &doc(AUDIENCE, &server), false).await;
+    let vars: Vec<(&str, String)> = moto
+        .env()
+        .into_iter()
+        .map(|(k, v)| {
+            if k == "AWS_ENDPOINT_URL_SSM" {
+                (k, proxy.url.clone())
+            } else {
+                (k, v)
+            }
+        })
+        .collect();
+    let mut all: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    all.extend([
+        ("CONFIG_PARAMETER", "/tv/config"),
+        ("CONFIG_TTL_SECONDS", "1"),
+    ]);
+    let emulator = Emulator::start("ssm-hang", &all).await;
+    let token = key.mint(&claims(json!({}))).unwrap();
+    assert!(allowed(&emulator.bearer(&token).await));
+
+    // A second issuer: the reload fetches its keys, labelled as a reload's.
+    let added = json!({"issuers": [
+        {"issuer": ISSUER, "audiences": [AUDIENCE], "jwks_uri": server.url("/jwks")},
+        {"issuer": "https://second.example/", "audiences": [AUDIENCE], "jwks_uri": other.url("/jwks")},
+    ]});
+    moto.put("/tv/config", &added.to_string(), false).await;
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    assert!(allowed(&emulator.bearer(&token).await));
+    assert_eq!(other.hits("/jwks"), 1, "{}", emulator.log());
+
+    // SSM goes quiet: one request waits for it, at most the bound, and is allowed.
+    proxy.quiet.store(true, Ordering::SeqCst);
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    assert!(allowed(&emulator.bearer(&token).await));
+    assert!(
+        allowed(&emulator.bearer(&token).await),
+        "not due again at once"
+    );
+    let lines = emulator.json_lines();
+    let fetches: Vec<&Value> = lines
+        .iter()
+        .filter(|l| l["message"] == "key set fetched")
+        .map(|l| &l["trigger"])
+        .collect();
+    assert_eq!(
+        fetches,
+        [&json!("init"), &json!("reload")],
+        "{}",
+        emulator.log()
+    );
+    let metric_triggers: Vec<&Value> = lines
+        .iter()
+        .filter(|l| l.get("KeyFetches").is_some())
+        .map(|l| &l["Trigger"])
+        .collect();
+    assert_eq!(metric_triggers, [&json!("init"), &json!("reload")]);
+    let slow = lines
+        .iter()
+        .find(|l| {
+            l["message"]
+                .as_str()
+                .is_some_and(|m| m.starts_with("configuration not re-read"))
+        })
+        .unwrap_or_else(|| panic!("no failed reload in {}", emulator.log()));
+    assert!(
+        slow["message"]
+            .as_str()
+            .unwrap()
+            .contains("did not answer in time"),
+        "{slow}"
+    );
+    let latencies: Vec<u64> = emulator
+        .decisions()
+        .iter()
+        .map(|d| d["latency_us"].as_u64().unwrap())
+        .collect();
+    let held = latencies.iter().filter(|l| **l >= 400_000).count();
+    assert_eq!(held, 1, "one request waited for SSM: {latencies:?}");
+    assert!(
+        latencies.iter().all(|l| *l < 1_500_000),
+        "bounded: {latencies:?}"
+    );
 }
