@@ -3,6 +3,7 @@
 //! The codes are part of the product: they appear in the decision log line, in the
 //! README's reason table and (later) in metrics. Never rename one; add a new variant.
 
+use std::borrow::Cow;
 use std::fmt;
 
 /// What API Gateway makes of a decision.
@@ -274,6 +275,9 @@ pub struct Refusal {
     /// What was found, e.g. `aud is ["https://a"], expected https://b`. Never holds
     /// the token or its signature; attacker-controlled values are truncated.
     pub detail: String,
+    /// The fix in the terms of the token's identity provider and of the configuration its
+    /// issuer came from, when they differ from the reason's general [`Reason::advice`].
+    pub advice: Option<Cow<'static, str>>,
 }
 
 impl Refusal {
@@ -282,16 +286,30 @@ impl Refusal {
         Refusal {
             reason,
             detail: detail.into(),
+            advice: None,
         }
     }
 
-    /// The line a user reads: the specifics, then the general fix.
+    /// This refusal with its own fix instead of the reason's general one.
+    #[must_use]
+    pub fn advising(mut self, advice: impl Into<Cow<'static, str>>) -> Self {
+        self.advice = Some(advice.into());
+        self
+    }
+
+    /// The fix: this refusal's own, or the reason's general one.
+    #[must_use]
+    pub fn advice(&self) -> &str {
+        self.advice.as_deref().unwrap_or(self.reason.advice())
+    }
+
+    /// The line a user reads: the specifics, then the fix.
     #[must_use]
     pub fn hint(&self) -> String {
         if self.detail.is_empty() {
-            self.reason.advice().to_owned()
+            self.advice().to_owned()
         } else {
-            format!("{}: {}", self.detail, self.reason.advice())
+            format!("{}: {}", self.detail, self.advice())
         }
     }
 }

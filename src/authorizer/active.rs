@@ -16,6 +16,7 @@ use crate::settings::{
 };
 use crate::ssm::ParameterStore;
 use crate::token::Claims;
+use crate::verify::advice::tailor;
 use crate::verify::{Issuer, Opaque, OpaqueValidator, Secret, Verifier};
 
 /// One configuration, built: what a request reads.
@@ -40,7 +41,10 @@ impl Active {
         policy: &IssuerSettings,
     ) -> (Result<(), Refusal>, Grant) {
         if let Err(refusal) = check_scopes(claims, policy) {
-            return (Err(refusal), Grant::deny_all(request, &self.gateway));
+            return (
+                Err(tailor(refusal, policy)),
+                Grant::deny_all(request, &self.gateway),
+            );
         }
         if self.routes.is_empty() {
             return (Ok(()), Grant::allow_all(request, &self.gateway));

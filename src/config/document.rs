@@ -16,13 +16,13 @@ use super::layers::{GlobalLayer, IssuerLayer};
 use super::parse::{self, key_source_for};
 use super::presets::Preset;
 use super::spec::IssuerSpec;
-use crate::settings::KeySource;
 use crate::settings::http::MAX_HTTP_TIMEOUT;
 use crate::settings::issuer::MAX_LEEWAY;
 use crate::settings::keys::MAX_STALE;
 use crate::settings::routes::{
     ClaimCondition, DefaultRoute, Expected, RoutePattern, RouteRule, RouteRules,
 };
+use crate::settings::{IssuerSource, KeySource};
 
 /// A parsed, validated document: the parts that override the environment.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -172,7 +172,7 @@ impl ConfigDocument {
                     .enumerate()
                     .map(|(i, issuer)| {
                         issuer
-                            .into_spec()
+                            .into_spec(i)
                             .map_err(|m| error(format!("issuers[{i}].{m}")))
                     })
                     .collect::<Result<Vec<_>, _>>()?,
@@ -255,7 +255,7 @@ impl ConfigDocument {
 }
 
 impl RawIssuer {
-    fn into_spec(self) -> Result<IssuerSpec, String> {
+    fn into_spec(self, index: usize) -> Result<IssuerSpec, String> {
         if self.issuer.trim().is_empty() {
             return Err("issuer: must not be empty".to_owned());
         }
@@ -316,6 +316,7 @@ impl RawIssuer {
             keys,
             preset,
             opaque,
+            source: IssuerSource::Document { index },
             layer: IssuerLayer {
                 audience_fallback_claim: self.audience_fallback_claim,
                 algorithms,

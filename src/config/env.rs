@@ -12,11 +12,11 @@ use super::parse::{
 };
 use super::presets::Preset;
 use super::spec::IssuerSpec;
-use crate::settings::KeySource;
 use crate::settings::http::MAX_HTTP_TIMEOUT;
 use crate::settings::issuer::MAX_LEEWAY;
 use crate::settings::keys::MAX_STALE;
 use crate::settings::metrics::{MetricsSettings, check_namespace};
+use crate::settings::{IssuerSource, KeySource};
 
 /// Where configuration and key snapshots live besides the environment.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -155,6 +155,7 @@ impl EnvConfig {
                     // they win over the preset, as a document issuer's do over its preset.
                     layer: issuer_layer.clone(),
                     opaque,
+                    source: IssuerSource::Environment,
                 })
             }
         };

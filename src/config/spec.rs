@@ -8,7 +8,9 @@ use crate::settings::issuer::{
     DEFAULT_ALGORITHMS, DEFAULT_LEEWAY, DEFAULT_PRINCIPAL_CLAIMS, DEFAULT_SCOPE_CLAIMS,
     DEFAULT_TOKEN_TYPES,
 };
-use crate::settings::{IssuerSettings, KeySource, OpaqueSettings, ScopeMatch, TokenTypes};
+use crate::settings::{
+    IssuerSettings, IssuerSource, KeySource, OpaqueSettings, ScopeMatch, TokenTypes,
+};
 
 /// One issuer as a source describes it, before layering.
 #[derive(Debug, Clone, PartialEq)]
@@ -25,6 +27,8 @@ pub struct IssuerSpec {
     pub layer: IssuerLayer,
     /// Opaque-token validation, if asked for.
     pub opaque: Option<OpaqueSettings>,
+    /// Where it is written (the environment, or a document's issuer entry).
+    pub source: IssuerSource,
 }
 
 impl IssuerSpec {
@@ -67,6 +71,8 @@ impl IssuerSpec {
             required_claims: layer.required_claims.unwrap_or_default(),
             max_token_age: layer.max_token_age,
             opaque: self.opaque,
+            preset: self.preset,
+            source: self.source,
         }
     }
 }

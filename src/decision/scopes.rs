@@ -118,6 +118,8 @@ mod tests {
             required_claims: vec![],
             max_token_age: None,
             opaque: None,
+            preset: None,
+            source: crate::settings::IssuerSource::Environment,
         }
     }
 

@@ -1,6 +1,7 @@
 //! One issuer's validated rules: which tokens it signs, for whom, and what they must
 //! carry. What the verifier and the decision read; built by `config` from its sources.
 
+use std::borrow::Cow;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -8,6 +9,7 @@ use url::Url;
 
 use super::algorithm::Algorithm;
 use super::opaque::OpaqueSettings;
+use super::preset::Preset;
 
 /// Default for `LEEWAY_SECONDS`: 60 s of clock skew tolerated on `exp`, `nbf` and `iat`.
 pub const DEFAULT_LEEWAY: Duration = Duration::from_secs(60);
@@ -126,4 +128,135 @@ pub struct IssuerSettings {
     pub max_token_age: Option<Duration>,
     /// How its opaque tokens are validated; `None`: they are refused (`opaque_token`).
     pub opaque: Option<OpaqueSettings>,
+    /// Its identity provider, when a preset names it: refusals advise in its terms.
+    pub preset: Option<Preset>,
+    /// Where its settings are written: refusals name them as written there.
+    pub source: IssuerSource,
+}
+
+/// Where an issuer's settings are written, and so what a hint calls them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum IssuerSource {
+    /// `TOKEN_ISSUER`, `AUDIENCE` and the variables set beside them.
+    #[default]
+    Environment,
+    /// An entry of a configuration document's `issuers`.
+    Document {
+        /// Its position in `issuers`.
+        index: usize,
+    },
+}
+
+/// A per-issuer setting a refusal's hint may name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Setting {
+    /// `TOKEN_ISSUER` / `issuer`.
+    Issuer,
+    /// `AUDIENCE` / `audiences`.
+    Audiences,
+    /// `ALLOWED_ALGORITHMS` / `algorithms`.
+    Algorithms,
+    /// `REQUIRED_SCOPES` / `required_scopes`.
+    RequiredScopes,
+    /// `PRINCIPAL_CLAIMS` / `principal_claims`.
+    PrincipalClaims,
+    /// `REQUIRED_CLAIMS` / `required_claims`.
+    RequiredClaims,
+    /// `MAX_TOKEN_AGE_SECONDS` / `max_token_age_seconds`.
+    MaxTokenAge,
+    /// `REQUIRE_TOKEN_TYPE` / `require_token_type`.
+    RequireTokenType,
+    /// `JWKS_URI` / `jwks_uri`.
+    JwksUri,
+    /// `OPAQUE_ENDPOINT` / `opaque_tokens.endpoint`.
+    OpaqueEndpoint,
+    /// `OPAQUE_AUDIENCE` / `opaque_tokens.audience`.
+    OpaqueAudience,
+}
+
+impl Setting {
+    /// Its environment variable.
+    #[must_use]
+    pub const fn variable(self) -> &'static str {
+        match self {
+            Setting::Issuer => "TOKEN_ISSUER",
+            Setting::Audiences => "AUDIENCE",
+            Setting::Algorithms => "ALLOWED_ALGORITHMS",
+            Setting::RequiredScopes => "REQUIRED_SCOPES",
+            Setting::PrincipalClaims => "PRINCIPAL_CLAIMS",
+            Setting::RequiredClaims => "REQUIRED_CLAIMS",
+            Setting::MaxTokenAge => "MAX_TOKEN_AGE_SECONDS",
+            Setting::RequireTokenType => "REQUIRE_TOKEN_TYPE",
+            Setting::JwksUri => "JWKS_URI",
+            Setting::OpaqueEndpoint => "OPAQUE_ENDPOINT",
+            Setting::OpaqueAudience => "OPAQUE_AUDIENCE",
+        }
+    }
+
+    /// Its member in a document's issuer entry.
+    #[must_use]
+    pub const fn member(self) -> &'static str {
+        match self {
+            Setting::Issuer => "issuer",
+            Setting::Audiences => "audiences",
+            Setting::Algorithms => "algorithms",
+            Setting::RequiredScopes => "required_scopes",
+            Setting::PrincipalClaims => "principal_claims",
+            Setting::RequiredClaims => "required_claims",
+            Setting::MaxTokenAge => "max_token_age_seconds",
+            Setting::RequireTokenType => "require_token_type",
+            Setting::JwksUri => "jwks_uri",
+            Setting::OpaqueEndpoint => "opaque_tokens.endpoint",
+            Setting::OpaqueAudience => "opaque_tokens.audience",
+        }
+    }
+}
+
+impl IssuerSource {
+    /// What `setting` is called where this issuer is written: `AUDIENCE`, or
+    /// `issuers[1].audiences`.
+    #[must_use]
+    pub fn name(self, setting: Setting) -> Cow<'static, str> {
+        match self {
+            IssuerSource::Environment => Cow::Borrowed(setting.variable()),
+            IssuerSource::Document { index } => {
+                Cow::Owned(format!("issuers[{index}].{}", setting.member()))
+            }
+        }
+    }
+}
+
+impl IssuerSettings {
+    /// An issuer as the defaults make it (`https://idp.example.com/` for
+    /// `https://api.example.com`, discovery, RS256), for unit tests.
+    #[cfg(test)]
+    pub(crate) fn example() -> IssuerSettings {
+        IssuerSettings {
+            issuer: "https://idp.example.com/".into(),
+            audiences: vec!["https://api.example.com".into()],
+            audience_fallback_claim: None,
+            keys: KeySource::Discovery,
+            algorithms: DEFAULT_ALGORITHMS.to_vec(),
+            leeway: DEFAULT_LEEWAY,
+            token_types: TokenTypes {
+                allowed: vec!["at+jwt".into(), "jwt".into()],
+                required: false,
+            },
+            principal_claims: vec![DEFAULT_PRINCIPAL_CLAIMS.into()],
+            required_scopes: vec![],
+            scope_match: ScopeMatch::All,
+            scope_claims: vec!["scope".into()],
+            required_claims: vec![],
+            max_token_age: None,
+            opaque: None,
+            preset: None,
+            source: IssuerSource::Environment,
+        }
+    }
+
+    /// What `setting` is called where this issuer is written (see [`IssuerSource::name`]).
+    #[must_use]
+    pub fn name(&self, setting: Setting) -> Cow<'static, str> {
+        self.source.name(setting)
+    }
 }

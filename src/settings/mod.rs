@@ -12,15 +12,17 @@ pub mod issuer;
 pub mod keys;
 pub mod metrics;
 pub mod opaque;
+pub mod preset;
 pub mod routes;
 
 pub use algorithm::{Algorithm, AlgorithmNameError, KeyType};
 pub use gateway::{ContextSettings, GatewaySettings, HttpApiResponse, PolicyResource};
 pub use http::{ClientAuth, HttpSettings, TlsRoots};
-pub use issuer::{IssuerSettings, KeySource, ScopeMatch, TokenTypes};
+pub use issuer::{IssuerSettings, IssuerSource, KeySource, ScopeMatch, Setting, TokenTypes};
 pub use keys::CacheSettings;
 pub use metrics::MetricsSettings;
 pub use opaque::{OpaqueAudience, OpaqueMode, OpaqueSettings};
+pub use preset::Preset;
 pub use routes::{
     ClaimCondition, DefaultRoute, Expected, RoutePattern, RouteRule, RouteRules, RuleError,
 };

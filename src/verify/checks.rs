@@ -3,8 +3,8 @@
 //! runs exactly these and a report cannot disagree with the authorizer.
 
 use crate::refusal::{Reason, Refusal, sanitize};
-use crate::settings::IssuerSettings;
 use crate::settings::opaque::OpaqueAudience;
+use crate::settings::{IssuerSettings, Setting};
 use crate::token::{Claim, Claims, Kind, UnixTime, ago, claim};
 
 /// Every check the authorizer runs on a token, in its order. `Verifier::verify` stops
@@ -200,7 +200,10 @@ fn check_answer_audience(
         Some(OpaqueAudience::Unbound) => Ok(()),
         _ => Err(Refusal::new(
             Reason::WrongAudience,
-            "the identity provider's answer names no audience, so nothing says this token is for this API (OPAQUE_AUDIENCE=unbound accepts that)",
+            format!(
+                "the identity provider's answer names no audience, so nothing says this token is for this API ({}=unbound accepts that)",
+                policy.name(Setting::OpaqueAudience)
+            ),
         )),
     }
 }
@@ -326,15 +329,19 @@ fn check_issued_at(claims: &Claims, policy: &IssuerSettings, now: UnixTime) -> R
             Err(Refusal::new(
                 Reason::TokenTooOld,
                 format!(
-                    "issued {} ago, MAX_TOKEN_AGE_SECONDS is {}",
+                    "issued {} ago, {} is {}",
                     ago(now - iat),
+                    policy.name(Setting::MaxTokenAge),
                     max_age.as_secs()
                 ),
             ))
         }
         (None, Some(_)) => Err(Refusal::new(
             Reason::MissingClaim,
-            "the token has no iat and MAX_TOKEN_AGE_SECONDS is set",
+            format!(
+                "the token has no iat and {} is set",
+                policy.name(Setting::MaxTokenAge)
+            ),
         )),
         _ => Ok(()),
     }
@@ -349,7 +356,11 @@ fn check_required_claims(
         if claim(claims, name).is_none_or(|c| c.is_null()) {
             return Err(Refusal::new(
                 Reason::MissingClaim,
-                format!("the token has no {} (REQUIRED_CLAIMS)", sanitize(name, 64)),
+                format!(
+                    "the token has no {} ({})",
+                    sanitize(name, 64),
+                    policy.name(Setting::RequiredClaims)
+                ),
             ));
         }
     }
@@ -495,11 +506,13 @@ fn id_token_suspicion(claims: &Claims) -> &'static str {
     }
 }
 
-/// The principal id: the first claim of `chain` that is a non-empty string or a number.
+/// The principal id: the first claim of the issuer's `principal_claims` that is a
+/// non-empty string or a number.
 ///
 /// # Errors
 /// `missing_claim` when none is.
-pub(crate) fn principal(claims: &Claims, chain: &[String]) -> Result<String, Refusal> {
+pub(crate) fn principal(claims: &Claims, policy: &IssuerSettings) -> Result<String, Refusal> {
+    let chain = &policy.principal_claims;
     for name in chain {
         match claim(claims, name) {
             Some(s) if s.as_str().is_some_and(|s| !s.is_empty()) => {
@@ -513,7 +526,8 @@ pub(crate) fn principal(claims: &Claims, chain: &[String]) -> Result<String, Ref
     Err(Refusal::new(
         Reason::MissingClaim,
         format!(
-            "none of PRINCIPAL_CLAIMS ({}) is a non-empty string or a number",
+            "none of {} ({}) is a non-empty string or a number",
+            policy.name(Setting::PrincipalClaims),
             chain.join(", ")
         ),
     ))
@@ -549,6 +563,8 @@ mod tests {
             required_claims: vec![],
             max_token_age: None,
             opaque: None,
+            preset: None,
+            source: crate::settings::IssuerSource::Environment,
         }
     }
 
@@ -757,7 +773,10 @@ mod tests {
     /// user ids are numbers; a boolean, object or empty string never is one.
     #[test]
     fn a_numeric_principal_claim_is_written_as_its_number() {
-        let chain = vec!["sub".to_owned()];
+        let chain = IssuerSettings {
+            principal_claims: vec!["sub".to_owned()],
+            ..policy()
+        };
         assert_eq!(
             principal(&claims(json!({"sub": 123})), &chain).unwrap(),
             "123"
@@ -779,7 +798,10 @@ mod tests {
 
     #[test]
     fn the_principal_is_the_first_present_claim_of_the_chain() {
-        let chain = vec!["email".to_owned(), "sub".to_owned()];
+        let chain = IssuerSettings {
+            principal_claims: vec!["email".to_owned(), "sub".to_owned()],
+            ..policy()
+        };
         assert_eq!(principal(&claims(json!({})), &chain).unwrap(), "user-1");
         assert_eq!(
             principal(&claims(json!({"email": "a@b"})), &chain).unwrap(),

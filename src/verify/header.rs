@@ -3,7 +3,7 @@
 
 use crate::keys::{KeyCache, KeyError, Refetch, VerificationKey};
 use crate::refusal::{Reason, Refusal, sanitize};
-use crate::settings::{Algorithm, IssuerSettings};
+use crate::settings::{Algorithm, IssuerSettings, Setting};
 use crate::token::{Claims, Header, Jws};
 
 use super::checks::id_token_marker;
@@ -12,7 +12,8 @@ use super::checks::id_token_marker;
 ///
 /// # Errors
 /// `algorithm_not_allowed`, saying why (unknown, `none`, symmetric, or not listed).
-pub(crate) fn allowed_algorithm(alg: &str, allowed: &[Algorithm]) -> Result<Algorithm, Refusal> {
+pub(crate) fn allowed_algorithm(alg: &str, policy: &IssuerSettings) -> Result<Algorithm, Refusal> {
+    let allowed = policy.algorithms.as_slice();
     if let Some(a) = Algorithm::from_name(alg).filter(|a| allowed.contains(a)) {
         return Ok(a);
     }
@@ -23,7 +24,10 @@ pub(crate) fn allowed_algorithm(alg: &str, allowed: &[Algorithm]) -> Result<Algo
         .collect::<Vec<_>>()
         .join(", ");
     let detail = if Algorithm::from_name(alg).is_some() {
-        format!("alg {shown} is not in ALLOWED_ALGORITHMS ({allowed_names})")
+        format!(
+            "alg {shown} is not in {} ({allowed_names})",
+            policy.name(Setting::Algorithms)
+        )
     } else if alg.eq_ignore_ascii_case("none") {
         format!("alg {shown} means an unsigned token and is never accepted")
     } else if crate::settings::algorithm::is_hmac_name(alg) {
@@ -114,7 +118,10 @@ pub(crate) fn check_token_type(
                 sanitize(typ, 32),
                 policy.token_types.allowed.join(", ")
             ),
-            None => "the token has no typ and REQUIRE_TOKEN_TYPE is on".to_owned(),
+            None => format!(
+                "the token has no typ and {} is on",
+                policy.name(Setting::RequireTokenType)
+            ),
         },
     ))
 }
@@ -146,7 +153,10 @@ mod tests {
 
     #[test]
     fn algorithms_outside_the_allow_list_are_refused_with_the_reason() {
-        let allowed = [Algorithm::RS256];
+        let allowed = IssuerSettings {
+            algorithms: vec![Algorithm::RS256],
+            ..IssuerSettings::example()
+        };
         assert_eq!(allowed_algorithm("RS256", &allowed), Ok(Algorithm::RS256));
         for alg in [
             "none", "None", "NONE", "nOnE", "HS256", "RS384", "ES256", "RS256 ", "", "RS257", "é",

@@ -5,6 +5,7 @@
 //! configured for them, asks the identity provider ([`opaque`]); it fills the log line's
 //! [`TokenFacts`] as it goes.
 
+pub(crate) mod advice;
 pub(crate) mod checks;
 pub(crate) mod facts;
 pub(crate) mod header;

@@ -6,9 +6,10 @@
 
 use crate::keys::{KeyCache, KeyError, Refetch};
 use crate::refusal::{Reason, Refusal, sanitize};
-use crate::settings::{Algorithm, IssuerSettings};
+use crate::settings::{Algorithm, IssuerSettings, Setting};
 use crate::token::{self, Claims, UnixTime};
 
+use super::advice::{tailor, tailor_unrouted};
 use super::checks::{LOG_VALUE_CHARS, check_claims, loggable, opaque_claim_checks, principal};
 use super::facts::TokenFacts;
 use super::header::{allowed_algorithm, check_signature, check_token_type, key_refusal};
@@ -104,7 +105,7 @@ impl Verifier {
             Err(refusal) if goes_to_provider(&refusal, token) && self.opaque.is_some() => {
                 return self.verify_opaque(token, now, facts).await;
             }
-            Err(refusal) => return Err(refusal),
+            Err(refusal) => return Err(self.advising_unrouted(refusal)),
         };
         facts.alg = Some(sanitize(&jws.header.alg, 32));
         facts.kid = jws.header.kid.as_deref().map(|k| sanitize(k, 64));
@@ -113,10 +114,25 @@ impl Verifier {
         facts.aud = jws.claims.get("aud").map(loggable);
         facts.sub = jws.claims.get("sub").map(loggable);
 
-        let index = self.route(&jws.claims)?;
+        let index = self
+            .route(&jws.claims)
+            .map_err(|r| self.advising_unrouted(r))?;
+        self.verify_routed(index, jws, now, facts)
+            .await
+            .map_err(|refusal| tailor(refusal, &self.issuers[index].config))
+    }
+
+    /// The checks of a token routed to the issuer at `index`.
+    async fn verify_routed(
+        &self,
+        index: usize,
+        jws: token::Jws<'_>,
+        now: UnixTime,
+        facts: &mut TokenFacts,
+    ) -> Result<Verified, Refusal> {
         let issuer = &self.issuers[index];
         let policy = &issuer.config;
-        let alg = allowed_algorithm(&jws.header.alg, &policy.algorithms)?;
+        let alg = allowed_algorithm(&jws.header.alg, policy)?;
         check_token_type(&jws.header, &jws.claims, policy)?;
 
         let kid = jws.header.kid.as_deref();
@@ -128,7 +144,7 @@ impl Verifier {
         check_signature(&hit.key, alg, &jws)?;
 
         check_claims(&jws.claims, policy, now)?;
-        let principal = principal(&jws.claims, &policy.principal_claims)?;
+        let principal = principal(&jws.claims, policy)?;
         Ok(Verified {
             claims: jws.claims,
             principal,
@@ -154,21 +170,42 @@ impl Verifier {
         facts.opaque = Some(opaque.validator.mode().as_str());
         let (answer, lookup) = opaque.validator.validate(token, now).await;
         facts.opaque_lookup = Some(lookup);
+        let policy = &self.issuers[opaque.issuer].config;
+        self.check_answer(answer, opaque.issuer, now, facts)
+            .map_err(|refusal| tailor(refusal, policy))
+    }
+
+    /// The identity provider's answer about an opaque token, checked like a token's claims.
+    fn check_answer(
+        &self,
+        answer: Result<Claims, Refusal>,
+        index: usize,
+        now: UnixTime,
+        facts: &mut TokenFacts,
+    ) -> Result<Verified, Refusal> {
         let claims = answer?;
         facts.iss = claims.get("iss").map(loggable);
         facts.aud = claims.get("aud").map(loggable);
         facts.sub = claims.get("sub").map(loggable);
-        let policy = &self.issuers[opaque.issuer].config;
+        let policy = &self.issuers[index].config;
         for (_, check) in opaque_claim_checks(&claims) {
             check(&claims, policy, now)?;
         }
-        let principal = principal(&claims, &policy.principal_claims)?;
+        let principal = principal(&claims, policy)?;
         Ok(Verified {
             claims,
             principal,
-            issuer: opaque.issuer,
+            issuer: index,
             alg: None,
         })
+    }
+
+    /// A refusal before the token's issuer is known, advising in the terms of the issuers
+    /// there are (see [`tailor_unrouted`]).
+    #[must_use]
+    pub(crate) fn advising_unrouted(&self, refusal: Refusal) -> Refusal {
+        let issuers: Vec<&IssuerSettings> = self.issuers.iter().map(|i| &i.config).collect();
+        tailor_unrouted(refusal, &issuers)
     }
 
     /// Finds the issuer whose `iss` is exactly the token's.
@@ -193,13 +230,16 @@ impl Verifier {
             .iter()
             .map(|i| i.config.issuer.as_str())
             .collect();
-        let near = expected
+        let near = self
+            .issuers
             .iter()
-            .find(|e| e.trim_end_matches('/') == iss.trim_end_matches('/'));
+            .find(|i| i.config.issuer.trim_end_matches('/') == iss.trim_end_matches('/'));
         let detail = match near {
-            Some(e) => format!(
-                "iss is {} but TOKEN_ISSUER is {e}: they differ only by a trailing slash; set TOKEN_ISSUER to exactly the token's iss",
-                sanitize(&iss, LOG_VALUE_CHARS)
+            Some(near) => format!(
+                "iss is {} but {name} is {}: they differ only by a trailing slash; set {name} to exactly the token's iss",
+                sanitize(&iss, LOG_VALUE_CHARS),
+                near.config.issuer,
+                name = near.config.name(Setting::Issuer),
             ),
             None => format!(
                 "iss is {}, expected {}",

@@ -466,3 +466,160 @@ async fn variables_set_beside_a_preset_win_over_it() {
         decided.record.refusal
     );
 }
+
+/// Each preset's users are told the fix in their IdP's own terms, in the decision (what the
+/// log line's `hint` carries) and in `explain` alike: a token for another audience, an ID
+/// token, an opaque token.
+#[tokio::test]
+async fn every_preset_advises_in_its_idps_own_terms() {
+    use token_verifier::tool::explain::{Options, Status, explain};
+    let now = unix_now();
+    // preset, issuer, audience, what its wrong_audience, id_token and opaque_token hints say
+    let cases: [(&str, &str, &str, [&str; 3]); 5] = [
+        (
+            "auth0",
+            "https://acme.us.auth0.com/",
+            "https://api.acme.example",
+            [
+                "authorizationParams.audience",
+                "Auth0 ID token",
+                "opaque Auth0 access token",
+            ],
+        ),
+        (
+            "cognito",
+            "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbCdEf123",
+            "4k2ls0m1qvq7hq6r2vbq0l5c1a",
+            [
+                "no audience to request, only the app client id",
+                "Cognito ID token (token_use: id)",
+                "Cognito issues only JWT access tokens",
+            ],
+        ),
+        (
+            "okta",
+            "https://dev-1.okta.com/oauth2/default",
+            "api://default",
+            [
+                "Okta authorization server's audience",
+                "okta-auth-js",
+                "custom authorization server",
+            ],
+        ),
+        (
+            "keycloak",
+            "https://sso.acme.example/realms/acme",
+            "messages-api",
+            ["Audience mapper", "keycloak.token", "keycloak.token"],
+        ),
+        (
+            "entra",
+            "https://login.microsoftonline.com/72f988bf-86f1-41af-91ab-2d7cd011db47/v2.0",
+            "6e74172b-be56-4843-9ff4-e66a39bb12e3",
+            [
+                "Application ID URI",
+                "acquireTokenSilent",
+                "this is an opaque token",
+            ],
+        ),
+    ];
+    let header = json!({"alg": "RS256", "typ": "JWT", "kid": "rsa-a"});
+    for (preset, iss, audience, [wrong_audience, id_token, opaque]) in cases {
+        let vars = [
+            ("TOKEN_ISSUER", iss),
+            ("AUDIENCE", audience),
+            ("IDP_PRESET", preset),
+        ];
+        let authorizer = fixed_authorizer(&[&rsa_a()], &vars);
+        let base = json!({"iss": iss, "sub": "user-1", "iat": now - 10, "exp": now + 600,
+            "scope": "openid", "token_use": "access"});
+        let mut other_audience = base.clone();
+        if preset == "cognito" {
+            other_audience["client_id"] = json!("another-app-client");
+        } else {
+            other_audience["aud"] = json!("https://another-api.example");
+        }
+        let mut id = base.clone();
+        id["aud"] = json!(audience);
+        id["at_hash"] = json!("h4sh");
+        id["token_use"] = json!("id");
+        let credentials = [
+            (
+                "wrong_audience",
+                token(&header, &other_audience),
+                wrong_audience,
+            ),
+            ("id_token", token(&header, &id), id_token),
+            (
+                "opaque_token",
+                "LR7c_Q_yzswhQm0RFjydd96UtHyaglMUpKaHAFtU1KW".to_owned(),
+                opaque,
+            ),
+        ];
+        for (reason, credential, says) in credentials {
+            let decided = decide(&authorizer, rest_token(&format!("Bearer {credential}"))).await;
+            assert_eq!(decided.reason(), reason, "{preset}");
+            let hint = decided.record.refusal.as_ref().unwrap().hint();
+            assert!(hint.contains(says), "{preset} {reason}: {hint}");
+            let options = Options {
+                offline: true,
+                audience_known: true,
+                arn: None,
+                now: token_verifier::now(),
+            };
+            let report = explain(Some(&authorizer), &credential, &options).await;
+            let failed = report
+                .steps
+                .iter()
+                .find_map(|step| match &step.status {
+                    Status::Fail(refusal) if refusal.reason.code() == reason => {
+                        Some(refusal.hint())
+                    }
+                    _ => None,
+                })
+                .unwrap_or_else(|| panic!("{preset} {reason}: {}", report.render()));
+            assert_eq!(
+                failed, hint,
+                "{preset} {reason}: explain says what the log line says"
+            );
+        }
+    }
+}
+
+/// Issuers from a configuration document are advised with the document's members.
+#[tokio::test]
+async fn a_document_issuer_is_advised_with_its_members() {
+    let now = unix_now();
+    let document = token_verifier::ConfigDocument::parse(
+        "doc",
+        &json!({"issuers": [
+            {"issuer": "https://first.example/", "audiences": ["a"], "jwks": token_verifier::tool::dev::jwks(&[&rsa_a()])},
+            {"issuer": "https://second.example/", "audiences": ["b"], "jwks": token_verifier::tool::dev::jwks(&[&rsa_a()])},
+        ]})
+        .to_string(),
+    )
+    .unwrap();
+    let config =
+        token_verifier::Config::combine(&token_verifier::EnvConfig::default(), Some(document))
+            .unwrap();
+    let authorizer = token_verifier::Authorizer::new(config).unwrap();
+    let header = json!({"alg": "RS256", "typ": "JWT", "kid": "rsa-a"});
+    let wrong = token(
+        &header,
+        &json!({"iss": "https://second.example/", "sub": "u", "aud": "a", "exp": now + 600}),
+    );
+    let decided = decide(&authorizer, rest_token(&format!("Bearer {wrong}"))).await;
+    assert_eq!(decided.reason(), "wrong_audience");
+    let hint = decided.record.refusal.as_ref().unwrap().hint();
+    assert!(hint.contains("issuers[1].audiences"), "{hint}");
+    assert!(!hint.contains("AUDIENCE"), "{hint}");
+    let stranger = token(
+        &header,
+        &json!({"iss": "https://third.example/", "sub": "u", "aud": "a", "exp": now + 600}),
+    );
+    let decided = decide(&authorizer, rest_token(&format!("Bearer {stranger}"))).await;
+    assert_eq!(decided.reason(), "wrong_issuer");
+    let hint = decided.record.refusal.as_ref().unwrap().hint();
+    assert!(hint.contains("issuers[].issuer"), "{hint}");
+    assert!(!hint.contains("TOKEN_ISSUER"), "{hint}");
+}

@@ -30,6 +30,7 @@ use crate::refusal::{Reason, Refusal, sanitize};
 use crate::settings::issuer::DEFAULT_MAX_TOKEN_BYTES;
 use crate::settings::{Algorithm, IssuerSettings};
 use crate::token::{self, Claims, Jws, UnixTime, claim};
+use crate::verify::advice::tailor;
 use crate::verify::checks::{CLAIM_CHECKS, Check, id_token_marker, opaque_claim_checks, principal};
 use crate::verify::header::{allowed_algorithm, check_signature, check_token_type, key_refusal};
 use crate::verify::verifier::goes_to_provider;
@@ -66,8 +67,54 @@ pub fn credential(input: &str) -> &str {
 }
 
 /// Explains `input` (a token, as pasted) against the authorizer's configuration, or, with
-/// `None`, against nothing but the rules that need no configuration.
+/// `None`, against nothing but the rules that need no configuration. Refusals advise as
+/// the authorizer's do: in the terms of the token's issuer (its preset, its configuration).
 pub async fn explain(authorizer: Option<&Authorizer>, input: &str, options: &Options) -> Report {
+    let mut report = explained(authorizer, input, options).await;
+    if let Some(authorizer) = authorizer {
+        advise(&authorizer.current(), &mut report);
+    }
+    report
+}
+
+/// The report's refusals and its advice in the terms of the issuer the token names (an
+/// opaque token's: the issuer that validates them), or of the one issuer there is.
+fn advise(active: &Active, report: &mut Report) {
+    let verifier = &active.verifier;
+    let routed = if matches!(report.kind, TokenKind::Opaque | TokenKind::Encrypted) {
+        verifier.opaque().map(|o| o.issuer)
+    } else {
+        report
+            .claims
+            .as_ref()
+            .and_then(|claims| claims.get("iss"))
+            .and_then(Value::as_str)
+            .and_then(|iss| {
+                verifier
+                    .issuers()
+                    .iter()
+                    .position(|i| i.config.issuer == iss)
+            })
+    };
+    let advised = |refusal: Refusal| match routed {
+        Some(index) => tailor(refusal, &verifier.issuers()[index].config),
+        None => verifier.advising_unrouted(refusal),
+    };
+    for step in &mut report.steps {
+        if let Status::Fail(refusal) = &mut step.status {
+            *refusal = advised(refusal.clone());
+        }
+    }
+    let reason = match report.kind {
+        TokenKind::Opaque => Reason::OpaqueToken,
+        TokenKind::Encrypted => Reason::EncryptedToken,
+        TokenKind::IdToken => Reason::IdToken,
+        _ => return,
+    };
+    report.kind_advice = advised(Refusal::new(reason, "")).advice;
+}
+
+async fn explained(authorizer: Option<&Authorizer>, input: &str, options: &Options) -> Report {
     let token = credential(input);
     let active = authorizer.map(Authorizer::current);
     let max_bytes = active
@@ -81,6 +128,7 @@ pub async fn explain(authorizer: Option<&Authorizer>, input: &str, options: &Opt
         claims: None,
         steps: Vec::new(),
         now: options.now,
+        kind_advice: None,
     };
     // What the authorizer's event layer refuses before any parsing: several credentials,
     // whitespace or control characters inside one.
@@ -272,7 +320,7 @@ async fn configured(active: &Active, jws: &Jws<'_>, options: &Options, steps: &m
     };
     let issuer = &issuers[index];
     let policy = &issuer.config;
-    let alg = match allowed_algorithm(&jws.header.alg, &policy.algorithms) {
+    let alg = match allowed_algorithm(&jws.header.alg, policy) {
         Ok(alg) => {
             steps.push(pass(
                 Check::Algorithm,
@@ -366,7 +414,7 @@ fn permission_steps(
 ) {
     steps.push(outcome_of(
         Check::Principal,
-        principal(claims, &policy.principal_claims).map(|_| ()),
+        principal(claims, policy).map(|_| ()),
         || principal_detail(claims, policy),
     ));
     steps.push(outcome_of(
@@ -428,7 +476,7 @@ fn unconfigured(jws: &Jws<'_>, options: &Options, steps: &mut Vec<Step>) {
     claim_checks(&jws.claims, &policy, &options, steps);
     steps.push(outcome_of(
         Check::Principal,
-        principal(&jws.claims, &policy.principal_claims).map(|_| ()),
+        principal(&jws.claims, &policy).map(|_| ()),
         || principal_detail(&jws.claims, &policy),
     ));
     steps.push(not_checked(Check::Scopes, WHY));
@@ -552,7 +600,11 @@ fn principal_detail(claims: &Claims, policy: &IssuerSettings) -> String {
         .principal_claims
         .iter()
         .find_map(|name| {
-            principal(claims, std::slice::from_ref(name))
+            let one = IssuerSettings {
+                principal_claims: vec![name.clone()],
+                ..policy.clone()
+            };
+            principal(claims, &one)
                 .ok()
                 .map(|id| format!("principalId {} (from {name})", sanitize(&id, 128)))
         })

@@ -1,6 +1,7 @@
 //! An explanation: what the credential is, each check and how it went, the verdict;
 //! rendered for people or as JSON.
 
+use std::borrow::Cow;
 use std::fmt::Write as _;
 
 use serde_json::{Map, Value, json};
@@ -129,6 +130,9 @@ pub struct Report {
     pub steps: Vec<Step>,
     /// The time the checks were judged at.
     pub now: UnixTime,
+    /// The fix for a wrong kind of token in the terms of the issuer's identity provider
+    /// and configuration, when they have their own (see [`Report::advice`]).
+    pub kind_advice: Option<Cow<'static, str>>,
 }
 
 /// What the authorizer would answer.
@@ -165,18 +169,25 @@ impl Report {
         }
     }
 
-    /// The fix for a wrong kind of token, when the authorizer refuses it for being one.
+    /// The fix for a wrong kind of token, when the authorizer refuses it for being one: in
+    /// the issuer's terms when it has its own, otherwise [`TokenKind::advice`].
     #[must_use]
-    pub fn advice(&self) -> Option<&'static str> {
+    pub fn advice(&self) -> Option<Cow<'static, str>> {
         let framing_failed = self
             .steps
             .first()
             .is_some_and(|s| matches!(s.status, Status::Fail(_)));
-        match self.kind {
-            TokenKind::Opaque | TokenKind::Encrypted if framing_failed => self.kind.advice(),
-            TokenKind::IdToken => self.kind.advice(),
-            _ => None,
+        let applies = match self.kind {
+            TokenKind::Opaque | TokenKind::Encrypted => framing_failed,
+            TokenKind::IdToken => true,
+            _ => false,
+        };
+        if !applies {
+            return None;
         }
+        self.kind_advice
+            .clone()
+            .or_else(|| self.kind.advice().map(Cow::Borrowed))
     }
 
     /// 0 when the authorizer would allow the token, 1 otherwise (refused, or not every
