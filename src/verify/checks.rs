@@ -540,31 +540,16 @@ mod tests {
     use serde_json::{Map, Value, json};
 
     use super::*;
-    use crate::settings::{Algorithm, KeySource, ScopeMatch, TokenTypes};
+    use crate::settings::Algorithm;
 
     const NOW: f64 = 1_800_000_000.0;
 
     fn policy() -> IssuerSettings {
         IssuerSettings {
-            issuer: "https://idp.example.com/".into(),
-            audiences: vec!["https://api.example.com".into()],
-            audience_fallback_claim: None,
-            keys: KeySource::Discovery,
             algorithms: vec![Algorithm::RS256],
             leeway: Duration::from_secs(60),
-            token_types: TokenTypes {
-                allowed: vec!["at+jwt".into(), "jwt".into()],
-                required: false,
-            },
             principal_claims: vec!["sub".into()],
-            required_scopes: vec![],
-            scope_match: ScopeMatch::All,
-            scope_claims: vec!["scope".into()],
-            required_claims: vec![],
-            max_token_age: None,
-            opaque: None,
-            preset: None,
-            source: crate::settings::IssuerSource::Environment,
+            ..IssuerSettings::example()
         }
     }
 

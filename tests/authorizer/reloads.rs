@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use serde_json::json;
 use token_verifier::testing::RELOAD_TIMEOUT;
 
-use crate::sources::{MemoryStore, bearer, document, load};
+use crate::sources::{MemoryStore, bearer, document, load_document};
 use crate::support::*;
 
 /// Decides one request and says how long it took, in real time.
@@ -34,15 +34,7 @@ async fn a_hanging_ssm_holds_one_request_for_the_bound_then_backs_off() {
     let key = rsa_a();
     let server = JwksServer::with_keys(&[&key]).await;
     let store = Arc::new(MemoryStore::default());
-    store.set("/tv/config", &document(&server, AUDIENCE));
-    let authorizer = load(
-        &store,
-        &[
-            ("CONFIG_PARAMETER", "/tv/config"),
-            ("CONFIG_TTL_SECONDS", "10"),
-        ],
-    )
-    .await;
+    let authorizer = load_document(&store, &server, "10").await;
     let token = key.mint(&claims(json!({}))).unwrap();
     let reads = || store.gets.load(Ordering::SeqCst);
     store.hang.store(true, Ordering::SeqCst);
@@ -91,15 +83,7 @@ async fn concurrent_requests_go_on_while_one_waits_for_the_reload() {
     let key = rsa_a();
     let server = JwksServer::with_keys(&[&key]).await;
     let store = Arc::new(MemoryStore::default());
-    store.set("/tv/config", &document(&server, AUDIENCE));
-    let authorizer = load(
-        &store,
-        &[
-            ("CONFIG_PARAMETER", "/tv/config"),
-            ("CONFIG_TTL_SECONDS", "10"),
-        ],
-    )
-    .await;
+    let authorizer = load_document(&store, &server, "10").await;
     let token = key.mint(&claims(json!({}))).unwrap();
     store.hang.store(true, Ordering::SeqCst);
     time_travel(Duration::from_secs(11)).await;

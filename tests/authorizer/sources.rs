@@ -92,6 +92,24 @@ pub(crate) async fn load(store: &Arc<MemoryStore>, vars: &[(&str, &str)]) -> Aut
     authorizer
 }
 
+/// An authorizer whose one issuer (keys from `server`) comes from the document
+/// `/tv/config` in `store`, re-read every `ttl_seconds`.
+pub(crate) async fn load_document(
+    store: &Arc<MemoryStore>,
+    server: &JwksServer,
+    ttl_seconds: &str,
+) -> Authorizer {
+    store.set("/tv/config", &document(server, AUDIENCE));
+    load(
+        store,
+        &[
+            ("CONFIG_PARAMETER", "/tv/config"),
+            ("CONFIG_TTL_SECONDS", ttl_seconds),
+        ],
+    )
+    .await
+}
+
 pub(crate) fn bearer(token: &str) -> Value {
     rest_token(&format!("Bearer {token}"))
 }
@@ -155,15 +173,7 @@ async fn a_bad_new_document_is_logged_and_the_last_good_one_kept() {
     let key = rsa_a();
     let server = JwksServer::with_keys(&[&key]).await;
     let store = Arc::new(MemoryStore::default());
-    store.set("/tv/config", &document(&server, AUDIENCE));
-    let authorizer = load(
-        &store,
-        &[
-            ("CONFIG_PARAMETER", "/tv/config"),
-            ("CONFIG_TTL_SECONDS", "60"),
-        ],
-    )
-    .await;
+    let authorizer = load_document(&store, &server, "60").await;
     let token = key.mint(&claims(json!({}))).unwrap();
     for bad in [
         "{not json".to_owned(),
