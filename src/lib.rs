@@ -52,6 +52,9 @@ pub mod gateway;
 // Init: the configuration, and the authorizer built from it.
 mod config;
 mod authorizer;
+// More front doors, on the same authorizer: a tower layer (`tower` feature).
+#[cfg(feature = "tower")]
+pub mod layer;
 // The developer tools (`tools` feature), and the internals the crate's own tests use.
 #[cfg(feature = "tools")]
 pub mod tool;

@@ -1,10 +1,18 @@
-//! A sample API behind token-verifier.
+//! A sample API behind token-verifier, in both of its forms.
 //!
-//! It never sees or checks a token: API Gateway called the authorizer first, and the
-//! verified claims arrive in the request context (REST: `requestContext.authorizer.*`,
-//! every value a string; HTTP API: `requestContext.authorizer.lambda.*`, native JSON).
-//! The API trusts them and decides with them, with no call to the identity provider's
-//! `/userinfo` per request.
+//! - **Behind the authorizer** (API Gateway calls it first): the API never sees or checks
+//!   a token; the verified claims arrive in the request context (REST:
+//!   `requestContext.authorizer.*`, every value a string; HTTP API:
+//!   `requestContext.authorizer.lambda.*`, native JSON).
+//! - **Verifying itself**, when the function has the authorizer's configuration
+//!   (`TOKEN_ISSUER` or `CONFIG_PARAMETER`): token-verifier's tower layer wraps the
+//!   handler, for the front doors that have no authorizer — a Function URL with
+//!   `AuthType: NONE`, an ALB, an API Gateway proxy integration without an authorizer.
+//!   Refusals are answered by the layer (401/403/503 with `WWW-Authenticate`); the
+//!   handler sees the verified token in the request's extensions.
+//!
+//! Either way the API trusts the claims and decides with them, with no call to the
+//! identity provider's `/userinfo` per request.
 //!
 //! - `GET /me`: who the caller is and what they may do.
 //! - `GET /messages`: needs the `read:messages` permission (scope or `permissions` claim).
@@ -12,8 +20,10 @@
 use std::collections::HashMap;
 
 use lambda_http::request::RequestContext;
+use lambda_http::tower::ServiceBuilder;
 use lambda_http::{Body, Error, Request, RequestExt, Response, run, service_fn};
 use serde_json::{Value, json};
+use token_verifier::layer::{Verified, VerifyLayer};
 
 /// The permission `GET /messages` requires.
 const READ_MESSAGES: &str = "read:messages";
@@ -34,6 +44,37 @@ impl Caller {
             .iter()
             .chain(&self.permissions)
             .any(|p| p == permission)
+    }
+}
+
+/// The caller the layer verified in this function.
+fn verified_caller(verified: &Verified) -> Caller {
+    let permissions = verified
+        .claim("permissions")
+        .and_then(|c| c.items())
+        .map(|items| {
+            items
+                .iter()
+                .filter_map(token_verifier::Claim::as_str)
+                .map(std::borrow::Cow::into_owned)
+                .collect()
+        })
+        .unwrap_or_default();
+    Caller {
+        principal: verified.principal().to_owned(),
+        scopes: verified
+            .claim("scope")
+            .and_then(|c| c.as_str())
+            .map(|s| {
+                s.split(' ')
+                    .filter(|w| !w.is_empty())
+                    .map(str::to_owned)
+                    .collect()
+            })
+            .unwrap_or_default(),
+        permissions,
+        via: "layer",
+        claims: verified.claims().to_map().into_iter().collect(),
     }
 }
 
@@ -132,17 +173,63 @@ fn respond(method: &str, path: &str, caller: Option<&Caller>) -> Result<Response
 }
 
 async fn handle(request: Request) -> Result<Response<Body>, Error> {
-    let caller = caller(request.request_context_ref());
+    let caller = match request.extensions().get::<Verified>() {
+        Some(verified) => Some(verified_caller(verified)),
+        None => caller(request.request_context_ref()),
+    };
     respond(
         request.method().as_str(),
-        request.raw_http_path(),
+        &api_path(&request),
         caller.as_ref(),
     )
 }
 
+/// The path relative to the API: the event's own (`lambda_http` puts the stage in front
+/// of the URI's), without the `/{stage}` an HTTP API puts in `rawPath` for a named stage.
+fn api_path(request: &Request) -> String {
+    let raw = match request.raw_http_path() {
+        "" => request.uri().path(),
+        raw => raw,
+    };
+    if let Some(RequestContext::ApiGatewayV2(http)) = request.request_context_ref()
+        && let Some(stage) = http.stage.as_deref().filter(|s| *s != "$default")
+        && let Some(rest) = raw.strip_prefix('/').and_then(|r| r.strip_prefix(stage))
+        && (rest.is_empty() || rest.starts_with('/'))
+    {
+        return if rest.is_empty() {
+            "/".to_owned()
+        } else {
+            rest.to_owned()
+        };
+    }
+    raw.to_owned()
+}
+
+/// Whether this function verifies tokens itself: it has the authorizer's configuration.
+fn verifies_here() -> bool {
+    ["TOKEN_ISSUER", "CONFIG_PARAMETER"]
+        .iter()
+        .any(|name| std::env::var_os(name).is_some())
+}
+
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
-    run(service_fn(handle)).await
+    if !verifies_here() {
+        return run(service_fn(handle)).await;
+    }
+    token_verifier::init_logging();
+    let layer = match VerifyLayer::from_env().await {
+        Ok(layer) => layer,
+        Err(error) => {
+            tracing::error!(error = %error, error_type = %error.error_type(), "cannot start");
+            token_verifier::report_init_error(&error).await;
+            return Err(error.into());
+        }
+    };
+    run(ServiceBuilder::new()
+        .layer(layer.realm("messages"))
+        .service(service_fn(handle)))
+    .await
 }
 
 #[cfg(test)]

@@ -68,6 +68,34 @@ impl Active {
             },
         )
     }
+
+    /// One route's verdict, for front doors that decide per request (no policy): the
+    /// issuer's required scopes, then every route rule matching it.
+    pub(crate) fn verdict(
+        &self,
+        route: &CalledRoute,
+        claims: &Claims,
+        policy: &IssuerSettings,
+    ) -> Result<(), Refusal> {
+        check_scopes(claims, policy).map_err(|refusal| tailor(refusal, policy))?;
+        self.routes.check(route, claims, &policy.scope_claims)
+    }
+
+    /// The scopes a route needs: the issuer's required ones and those of the route rules
+    /// matching it.
+    pub(crate) fn scopes_needed(
+        &self,
+        route: &CalledRoute,
+        policy: &IssuerSettings,
+    ) -> Vec<String> {
+        let mut scopes = policy.required_scopes.clone();
+        for scope in self.routes.scopes_for(route) {
+            if !scopes.iter().any(|s| s == scope) {
+                scopes.push(scope.to_owned());
+            }
+        }
+        scopes
+    }
 }
 
 /// Builds one configuration. Key caches of `previous` are reused for issuers whose key

@@ -20,11 +20,11 @@ pub(crate) use record::{DecisionRecord, fingerprint, log_decision};
 use reload::{Reload, read_document};
 
 use crate::config::{Config, EnvConfig};
+use crate::decision::{CalledRoute, granted_scopes};
 use crate::gateway::{self, Answer, AuthorizerEvent, Failure};
 use crate::refusal::{Outcome, Refusal};
 use crate::ssm::{ParameterStore, Ssm};
 use crate::token::UnixTime;
-use crate::verify::TokenFacts;
 
 /// Everything a request needs, built once per execution environment, and rebuilt when
 /// the configuration document changes.
@@ -176,11 +176,7 @@ impl Authorizer {
     pub async fn handle(&self, event: AuthorizerEvent) -> Result<Answer, Failure> {
         let started = Instant::now();
         let (result, record) = self.decide(event, crate::token::now()).await;
-        let latency_us = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
-        // The decision's log line and metric line leave in one write.
-        let _lines = crate::telemetry::log::Batch::open();
-        log_decision(&record, latency_us);
-        crate::telemetry::metrics::decision(&record.metrics(latency_us));
+        log(&record, started);
         result
     }
 
@@ -191,15 +187,7 @@ impl Authorizer {
         event: AuthorizerEvent,
         now: UnixTime,
     ) -> (Result<Answer, Failure>, DecisionRecord) {
-        let mut record = DecisionRecord {
-            outcome: Outcome::Unauthorized,
-            refusal: None,
-            facts: TokenFacts::default(),
-            principal: None,
-            fingerprint: None,
-            omitted: Vec::new(),
-            shape: None,
-        };
+        let mut record = DecisionRecord::new();
         let active = self.active().await;
         let request = match event.into_request(&active.gateway) {
             Ok(request) => request,
@@ -210,12 +198,10 @@ impl Authorizer {
             Ok(token) => token,
             Err(refusal) => return refuse(refusal.clone(), record),
         };
-        record.fingerprint = Some(fingerprint(token));
-        let verified = match active.verifier.verify(token, now, &mut record.facts).await {
+        let verified = match verify(&active, token, now, &mut record).await {
             Ok(verified) => verified,
             Err(refusal) => return refuse(refusal, record),
         };
-        record.principal = Some(verified.principal.clone());
         let policy = &active.verifier.issuers()[verified.issuer].config;
         let (verdict, grant) = active.permissions(&request, &verified.claims, policy);
         let (answer, omitted) = gateway::answer::verified(
@@ -236,6 +222,122 @@ impl Authorizer {
         }
         (Ok(answer), record)
     }
+
+    /// Decides one HTTP request of a front door that is not an API Gateway authorizer
+    /// (the tower layer): the token, then the issuer's scopes and the route rules for
+    /// the request's own method and path. Logged like [`Authorizer::handle`].
+    pub(crate) async fn admit(&self, call: Call<'_>) -> Result<Admitted, Refused> {
+        let started = Instant::now();
+        let (result, record) = self.decide_call(call, crate::token::now()).await;
+        log(&record, started);
+        result
+    }
+
+    /// [`Authorizer::admit`] at time `now`, without logging.
+    pub(crate) async fn decide_call(
+        &self,
+        call: Call<'_>,
+        now: UnixTime,
+    ) -> (Result<Admitted, Refused>, DecisionRecord) {
+        let mut record = DecisionRecord::new();
+        record.shape = Some(call.shape);
+        let refused = |refusal: Refusal, mut record: DecisionRecord| {
+            record.outcome = refusal.reason.outcome();
+            record.refusal = Some(refusal.clone());
+            (
+                Err(Refused {
+                    refusal,
+                    scopes: Vec::new(),
+                }),
+                record,
+            )
+        };
+        let token = match call.credential {
+            Ok(token) => token,
+            Err(refusal) => return refused(refusal, record),
+        };
+        let active = self.active().await;
+        let verified = match verify(&active, token, now, &mut record).await {
+            Ok(verified) => verified,
+            Err(refusal) => return refused(refusal, record),
+        };
+        let policy = &active.verifier.issuers()[verified.issuer].config;
+        let route = CalledRoute::from_request(call.method, call.path);
+        if let Err(refusal) = active.verdict(&route, &verified.claims, policy) {
+            let scopes = active.scopes_needed(&route, policy);
+            let (result, mut record) = refused(refusal, record);
+            record.outcome = Outcome::Deny;
+            return (
+                result.map_err(|refused| Refused { scopes, ..refused }),
+                record,
+            );
+        }
+        record.outcome = Outcome::Allow;
+        let scopes = granted_scopes(&verified.claims, &policy.scope_claims);
+        (
+            Ok(Admitted {
+                principal: verified.principal,
+                issuer: policy.issuer.clone(),
+                scopes,
+                claims: verified.claims,
+            }),
+            record,
+        )
+    }
+}
+
+/// One request of a front door without API Gateway's authorizer (the tower layer).
+#[derive(Debug)]
+pub(crate) struct Call<'a> {
+    /// The HTTP method, as the request line has it (`GET`).
+    pub(crate) method: &'a str,
+    /// The path relative to the API (no stage), as the request carries it.
+    pub(crate) path: &'a str,
+    /// The bearer token, or why there is none.
+    pub(crate) credential: Result<&'a str, Refusal>,
+    /// The front door, for the log line (`function_url`, `alb`, `http`, ...).
+    pub(crate) shape: &'static str,
+}
+
+/// A request let through: the verified token and what it grants.
+#[derive(Debug)]
+pub(crate) struct Admitted {
+    pub(crate) principal: String,
+    pub(crate) issuer: String,
+    pub(crate) scopes: Vec<String>,
+    pub(crate) claims: crate::token::Claims,
+}
+
+/// A request refused, with the scopes the route needs when the token lacks a permission
+/// (for a 403's `WWW-Authenticate: Bearer error="insufficient_scope", scope="..."`).
+#[derive(Debug)]
+pub(crate) struct Refused {
+    pub(crate) refusal: Refusal,
+    pub(crate) scopes: Vec<String>,
+}
+
+/// The token verified, its fingerprint and principal recorded.
+async fn verify(
+    active: &Active,
+    token: &str,
+    now: UnixTime,
+    record: &mut DecisionRecord,
+) -> Result<crate::verify::Verified, Refusal> {
+    record.fingerprint = Some(fingerprint(token));
+    let verified = active
+        .verifier
+        .verify(token, now, &mut record.facts)
+        .await?;
+    record.principal = Some(verified.principal.clone());
+    Ok(verified)
+}
+
+/// The decision's log line and metric line, in one write.
+fn log(record: &DecisionRecord, started: Instant) {
+    let latency_us = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
+    let _lines = crate::telemetry::log::Batch::open();
+    log_decision(record, latency_us);
+    crate::telemetry::metrics::decision(&record.metrics(latency_us));
 }
 
 fn refuse(

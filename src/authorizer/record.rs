@@ -80,6 +80,19 @@ pub(crate) fn log_decision(record: &DecisionRecord, latency_us: u64) {
 }
 
 impl DecisionRecord {
+    /// The record of a decision just begun: unauthorized until something is known.
+    pub(crate) fn new() -> Self {
+        DecisionRecord {
+            outcome: Outcome::Unauthorized,
+            refusal: None,
+            facts: TokenFacts::default(),
+            principal: None,
+            fingerprint: None,
+            omitted: Vec::new(),
+            shape: None,
+        }
+    }
+
     /// What this decision contributes to the metrics.
     #[must_use]
     pub fn metrics(&self, latency_us: u64) -> DecisionMetrics<'_> {

@@ -55,6 +55,22 @@ impl CalledRoute {
         })
     }
 
+    /// A route from an HTTP request's method and its path relative to the API (the tower
+    /// layer: no ARN, no stage). The path is taken as the request carries it, neither
+    /// percent-decoded nor normalised, as the ARN carries it and routers match it.
+    #[must_use]
+    pub fn from_request(method: &str, path: &str) -> Self {
+        CalledRoute {
+            stage_prefix: String::new(),
+            method: method.to_owned(),
+            segments: path
+                .split('/')
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+                .collect(),
+        }
+    }
+
     /// `METHOD /path` for logs.
     #[must_use]
     pub fn key(&self) -> String {
@@ -279,6 +295,22 @@ impl RouteRules {
             ));
         }
         Ok(())
+    }
+
+    /// The scopes the rules matching `route` need (for a 403's `scope` attribute).
+    #[must_use]
+    pub fn scopes_for(&self, route: &CalledRoute) -> Vec<&str> {
+        let mut scopes: Vec<&str> = Vec::new();
+        for rule in &self.rules {
+            if rule.pattern.captures(route).is_some() {
+                for scope in &rule.scopes {
+                    if !scopes.contains(&scope.as_str()) {
+                        scopes.push(scope);
+                    }
+                }
+            }
+        }
+        scopes
     }
 
     /// The token's whole policy for the stage: what it may and may not call.

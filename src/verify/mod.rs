@@ -14,4 +14,4 @@ pub(crate) mod verifier;
 
 pub(crate) use facts::TokenFacts;
 pub(crate) use opaque::{Lookup, OpaqueValidator, Secret};
-pub(crate) use verifier::{Issuer, Opaque, Verifier};
+pub(crate) use verifier::{Issuer, Opaque, Verified, Verifier};

@@ -14,6 +14,7 @@ mod docs;
 mod explain;
 mod idps;
 mod keysets;
+mod layer;
 mod opaque;
 mod properties;
 mod refusals;

@@ -1,0 +1,240 @@
+//! The HTTP side of a decision: the bearer credential from the request's headers, and a
+//! refusal as RFC 6750 answers it — status, `WWW-Authenticate` challenge, JSON body.
+
+use ::http::header::{AUTHORIZATION, CONTENT_TYPE, HeaderMap, HeaderValue, WWW_AUTHENTICATE};
+use ::http::{Response, StatusCode};
+
+use crate::authorizer::Refused;
+use crate::gateway::credential::bearer;
+use crate::refusal::{Outcome, Reason, Refusal};
+
+/// The bearer token of a request: exactly one `Authorization` header, `Bearer <token>`
+/// by RFC 6750's rules (the same reading as the authorizer's).
+pub(crate) fn credential(headers: &HeaderMap) -> Result<String, Refusal> {
+    let mut values = headers.get_all(AUTHORIZATION).iter();
+    let Some(value) = values.next() else {
+        return Err(Refusal::new(
+            Reason::MissingToken,
+            "no Authorization header",
+        ));
+    };
+    if values.next().is_some() {
+        return Err(Refusal::new(
+            Reason::MissingToken,
+            "more than one Authorization header",
+        ));
+    }
+    let Ok(value) = value.to_str() else {
+        return Err(Refusal::new(
+            Reason::MalformedToken,
+            "the Authorization header holds bytes that are not visible ASCII",
+        ));
+    };
+    bearer(value).map(str::to_owned)
+}
+
+/// The status a refusal answers with: 401 for the token, 403 for a permission, 503 when
+/// the keys or the identity provider cannot be had (the request may succeed later), 500
+/// for anything else that fails closed.
+pub(crate) fn status(reason: Reason) -> StatusCode {
+    match reason.outcome() {
+        Outcome::Allow => StatusCode::OK,
+        Outcome::Unauthorized => StatusCode::UNAUTHORIZED,
+        Outcome::Deny => StatusCode::FORBIDDEN,
+        Outcome::Error => match reason {
+            Reason::JwksUnavailable | Reason::IntrospectionUnavailable => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
+            _ => StatusCode::INTERNAL_SERVER_ERROR,
+        },
+    }
+}
+
+/// The `WWW-Authenticate` challenge of a refusal, if its status has one (RFC 6750 §3):
+/// no error code when the request carried no bearer credential at all; `invalid_token`
+/// with the reason code for a token refused; `insufficient_scope` with the scopes the
+/// route needs for a permission missing.
+pub(crate) fn challenge(refused: &Refused, realm: &str) -> Option<String> {
+    let reason = refused.refusal.reason;
+    match reason.outcome() {
+        Outcome::Unauthorized if reason == Reason::MissingToken => {
+            Some(format!("Bearer realm=\"{realm}\""))
+        }
+        Outcome::Unauthorized => Some(format!(
+            "Bearer realm=\"{realm}\", error=\"invalid_token\", error_description=\"{}\"",
+            reason.code()
+        )),
+        Outcome::Deny => {
+            let mut value = format!(
+                "Bearer realm=\"{realm}\", error=\"insufficient_scope\", error_description=\"{}\"",
+                reason.code()
+            );
+            // Scope tokens are visible ASCII without `"` or `\` (RFC 6749 §3.3); any
+            // other scope is left out rather than break the header.
+            let scopes: Vec<&str> = refused
+                .scopes
+                .iter()
+                .map(String::as_str)
+                .filter(|s| {
+                    s.bytes()
+                        .all(|b| (0x21..=0x7e).contains(&b) && b != b'"' && b != b'\\')
+                })
+                .collect();
+            if !scopes.is_empty() {
+                value.push_str(", scope=\"");
+                value.push_str(&scopes.join(" "));
+                value.push('"');
+            }
+            Some(value)
+        }
+        Outcome::Allow | Outcome::Error => None,
+    }
+}
+
+/// The body of a refusal: `{"error": "<reason code>", "message": "<the reason's fix>"}`
+/// (the general fix, never the token's own details: those are in the log line).
+pub(crate) fn body(reason: Reason) -> String {
+    serde_json::json!({
+        "error": reason.code(),
+        "message": match reason.outcome() {
+            Outcome::Error => "the token could not be verified now; try again later",
+            _ => reason.advice(),
+        },
+    })
+    .to_string()
+}
+
+/// The whole answer to a refused request.
+pub(crate) fn response<R: From<String>>(refused: &Refused, realm: &str) -> Response<R> {
+    let reason = refused.refusal.reason;
+    let mut response = Response::new(R::from(body(reason)));
+    *response.status_mut() = status(reason);
+    let headers = response.headers_mut();
+    headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    if let Some(value) = challenge(refused, realm).and_then(|v| HeaderValue::from_str(&v).ok()) {
+        headers.insert(WWW_AUTHENTICATE, value);
+    }
+    if reason.outcome() == Outcome::Error {
+        headers.insert(::http::header::RETRY_AFTER, HeaderValue::from_static("5"));
+    }
+    headers.insert(
+        ::http::header::CACHE_CONTROL,
+        HeaderValue::from_static("no-store"),
+    );
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn refused(reason: Reason, scopes: &[&str]) -> Refused {
+        Refused {
+            refusal: Refusal::new(reason, "detail"),
+            scopes: scopes.iter().map(|s| (*s).to_owned()).collect(),
+        }
+    }
+
+    fn headers(values: &[&str]) -> HeaderMap {
+        let mut map = HeaderMap::new();
+        for value in values {
+            map.append(AUTHORIZATION, HeaderValue::from_str(value).unwrap());
+        }
+        map
+    }
+
+    /// RFC 6750 §2.1: one `Authorization: Bearer <token>`; none, two, or another scheme
+    /// is no bearer credential.
+    #[test]
+    fn the_credential_is_one_bearer_authorization_header() {
+        assert_eq!(
+            credential(&headers(&["Bearer abc.def.ghi"])).unwrap(),
+            "abc.def.ghi"
+        );
+        assert_eq!(credential(&headers(&["bearer  abc"])).unwrap(), "abc");
+        for (sent, detail) in [
+            (&[][..], "no Authorization header"),
+            (
+                &["Bearer a", "Bearer b"][..],
+                "more than one Authorization header",
+            ),
+            (
+                &["Basic dXNlcjpwYXNz"][..],
+                "the credential uses Basic, not Bearer",
+            ),
+            (&["Bearer"][..], "Bearer without a token"),
+        ] {
+            let refusal = credential(&headers(sent)).unwrap_err();
+            assert_eq!(
+                (refusal.reason, refusal.detail.as_str()),
+                (Reason::MissingToken, detail)
+            );
+        }
+        let mut map = HeaderMap::new();
+        map.insert(
+            AUTHORIZATION,
+            HeaderValue::from_bytes(b"Bearer \xff").unwrap(),
+        );
+        assert_eq!(credential(&map).unwrap_err().reason, Reason::MalformedToken);
+    }
+
+    /// RFC 6750 §3: a bare challenge without a credential, `invalid_token` for a refused
+    /// token, `insufficient_scope` with the needed scopes for a permission, none for 503.
+    #[test]
+    fn each_refusal_has_its_status_and_challenge() {
+        let cases = [
+            (
+                Reason::MissingToken,
+                &[][..],
+                401,
+                Some("Bearer realm=\"api\""),
+            ),
+            (
+                Reason::Expired,
+                &[][..],
+                401,
+                Some(
+                    "Bearer realm=\"api\", error=\"invalid_token\", error_description=\"expired\"",
+                ),
+            ),
+            (
+                Reason::InsufficientScope,
+                &["read:messages", "bad\"scope"][..],
+                403,
+                Some(
+                    "Bearer realm=\"api\", error=\"insufficient_scope\", error_description=\"insufficient_scope\", scope=\"read:messages\"",
+                ),
+            ),
+            (
+                Reason::ClaimMismatch,
+                &[][..],
+                403,
+                Some(
+                    "Bearer realm=\"api\", error=\"insufficient_scope\", error_description=\"claim_mismatch\"",
+                ),
+            ),
+            (Reason::JwksUnavailable, &[][..], 503, None),
+            (Reason::UnrecognisedEvent, &[][..], 500, None),
+        ];
+        for (reason, scopes, code, expected) in cases {
+            let refused = refused(reason, scopes);
+            let answer: Response<String> = response(&refused, "api");
+            assert_eq!(answer.status().as_u16(), code, "{reason:?}");
+            assert_eq!(
+                answer
+                    .headers()
+                    .get(WWW_AUTHENTICATE)
+                    .map(|v| v.to_str().unwrap()),
+                expected,
+                "{reason:?}"
+            );
+            let body: serde_json::Value = serde_json::from_str(answer.body()).unwrap();
+            assert_eq!(body["error"], reason.code());
+            assert!(
+                !answer.body().contains("detail"),
+                "{reason:?}: {}",
+                answer.body()
+            );
+        }
+    }
+}
