@@ -179,6 +179,59 @@ fn bench(c: &mut Criterion) {
         }
     }
 
+    // The same token through the tower layer (src/layer): an HTTP request as lambda_http or
+    // axum hands it over, verified, the route judged, `Verified` put in its extensions,
+    // the inner service called. Against bare_verify as the handler is.
+    {
+        use tower::{Service as _, ServiceExt as _};
+        let shared = Authorizer::new(workload_config(&keys, Some("read:messages")).0).unwrap();
+        let layer = token_verifier::layer::VerifyLayer::new(std::sync::Arc::new(shared));
+        let mut service = tower::ServiceBuilder::new()
+            .layer(layer)
+            .service(tower::service_fn(
+                |request: http::Request<String>| async move {
+                    let verified = request
+                        .extensions()
+                        .get::<token_verifier::layer::Verified>()
+                        .is_some();
+                    Ok::<_, std::convert::Infallible>(http::Response::new(if verified {
+                        String::new()
+                    } else {
+                        "refused".to_owned()
+                    }))
+                },
+            ));
+        let bearer = format!("Bearer {}", cases[0].token);
+        let request = || {
+            http::Request::get("/messages")
+                .header("host", "abcdef1234.execute-api.us-east-1.amazonaws.com")
+                .header("user-agent", "curl/8.5.0")
+                .header("authorization", black_box(bearer.as_str()))
+                .body(String::new())
+                .unwrap()
+        };
+        let first = runtime
+            .block_on(async { service.ready().await.unwrap().call(request()).await })
+            .unwrap();
+        assert_eq!(
+            (first.status().as_u16(), first.body().as_str()),
+            (200, ""),
+            "the layer allows"
+        );
+        c.bench_function("layer/RS256", |b| {
+            b.iter_custom(|n| {
+                runtime.block_on(async {
+                    let started = std::time::Instant::now();
+                    for _ in 0..n {
+                        let response = service.ready().await.unwrap().call(request()).await;
+                        black_box(response.unwrap());
+                    }
+                    started.elapsed()
+                })
+            });
+        });
+    }
+
     // The same token in an HTTP API payload 2.0 REQUEST event (simple response): the
     // bigger event most new HTTP APIs send.
     let http_v2 = workload::http_v2_event(&cases[0].token);

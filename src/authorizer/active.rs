@@ -77,7 +77,7 @@ impl Active {
         claims: &Claims,
         policy: &IssuerSettings,
     ) -> Result<(), Refusal> {
-        check_scopes(claims, policy).map_err(|refusal| tailor(refusal, policy))?;
+        api_verdict(claims, policy)?;
         self.routes.check(route, claims, &policy.scope_claims)
     }
 
@@ -96,6 +96,11 @@ impl Active {
         }
         scopes
     }
+}
+
+/// The verdict for a whole API (AppSync): the issuer's required scopes.
+pub(crate) fn api_verdict(claims: &Claims, policy: &IssuerSettings) -> Result<(), Refusal> {
+    check_scopes(claims, policy).map_err(|refusal| tailor(refusal, policy))
 }
 
 /// Builds one configuration. Key caches of `previous` are reused for issuers whose key

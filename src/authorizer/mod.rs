@@ -21,6 +21,7 @@ use reload::{Reload, read_document};
 
 use crate::config::{Config, EnvConfig};
 use crate::decision::{CalledRoute, granted_scopes};
+use crate::gateway::event::Shape;
 use crate::gateway::{self, Answer, AuthorizerEvent, Failure};
 use crate::refusal::{Outcome, Refusal};
 use crate::ssm::{ParameterStore, Ssm};
@@ -191,18 +192,45 @@ impl Authorizer {
         let active = self.active().await;
         let request = match event.into_request(&active.gateway) {
             Ok(request) => request,
-            Err(refusal) => return refuse(refusal, record),
+            Err(refusal) => return refuse(refusal, record, None),
         };
-        record.shape = Some(request.shape.as_str());
+        let shape = request.shape;
+        record.shape = Some(shape.as_str());
         let token = match &request.credential {
             Ok(token) => token,
-            Err(refusal) => return refuse(refusal.clone(), record),
+            Err(refusal) => return refuse(refusal.clone(), record, Some(shape)),
         };
         let verified = match verify(&active, token, now, &mut record).await {
             Ok(verified) => verified,
-            Err(refusal) => return refuse(refusal, record),
+            Err(refusal) => return refuse(refusal, record, Some(shape)),
         };
         let policy = &active.verifier.issuers()[verified.issuer].config;
+        if shape.is_appsync() {
+            // One answer for every operation of the token: the fields it may not resolve.
+            let verdict = active::api_verdict(&verified.claims, policy);
+            let denied = active
+                .routes
+                .denied_fields(&verified.claims, &policy.scope_claims);
+            let ttl = appsync_ttl(&verified.claims, now, active.gateway.appsync_ttl);
+            let (answer, omitted) = gateway::answer::appsync(
+                shape,
+                verified.principal,
+                verified.claims,
+                verdict.as_ref().map_err(|r| r.reason).copied(),
+                denied,
+                ttl,
+                &active.gateway,
+            );
+            record.omitted = omitted.0;
+            match verdict {
+                Ok(()) => record.outcome = Outcome::Allow,
+                Err(refusal) => {
+                    record.outcome = Outcome::Deny;
+                    record.refusal = Some(refusal);
+                }
+            }
+            return (Ok(answer), record);
+        }
         let (verdict, grant) = active.permissions(&request, &verified.claims, policy);
         let (answer, omitted) = gateway::answer::verified(
             &request,
@@ -340,17 +368,36 @@ fn log(record: &DecisionRecord, started: Instant) {
     crate::telemetry::metrics::decision(&record.metrics(latency_us));
 }
 
+/// A refusal as the event's shape answers it: a Lambda error for API Gateway
+/// (`Unauthorized` → 401, anything else → 500), `isAuthorized: false` for AppSync.
 fn refuse(
     refusal: Refusal,
     mut record: DecisionRecord,
+    shape: Option<Shape>,
 ) -> (Result<Answer, Failure>, DecisionRecord) {
     record.outcome = refusal.reason.outcome();
-    let failure = match record.outcome {
-        Outcome::Error => Failure::Error(refusal.clone()),
-        _ => Failure::Unauthorized,
+    let answer = match (shape, record.outcome) {
+        (Some(shape), _) if shape.is_appsync() => Ok(Answer::appsync_refusal(shape)),
+        (_, Outcome::Error) => Err(Failure::Error(refusal.clone())),
+        _ => Err(Failure::Unauthorized),
     };
     record.refusal = Some(refusal);
-    (Err(failure), record)
+    (answer, record)
+}
+
+/// How long AppSync may reuse an answer: the configured bound, never past the token's
+/// `exp` (whole seconds left, rounded down).
+fn appsync_ttl(claims: &crate::token::Claims, now: UnixTime, bound: u32) -> u32 {
+    let left = claims
+        .get("exp")
+        .and_then(|exp| exp.as_f64())
+        .map_or(0.0, |exp| (exp - now).floor())
+        .clamp(0.0, f64::from(bound));
+    // A whole number of seconds within 0..=bound (NaN, impossible for a verified `exp`,
+    // becomes 0).
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+    let ttl = left as u32;
+    ttl
 }
 
 #[cfg(test)]

@@ -7,7 +7,9 @@ use super::env::EnvConfig;
 use super::error::ConfigError;
 use super::spec::IssuerSpec;
 use super::warnings::hidden_by_preset;
-use crate::settings::gateway::{DEFAULT_CONTEXT_MAX_BYTES, DEFAULT_TOKEN_HEADER};
+use crate::settings::gateway::{
+    DEFAULT_APPSYNC_TTL_SECONDS, DEFAULT_CONTEXT_MAX_BYTES, DEFAULT_TOKEN_HEADER,
+};
 use crate::settings::http::{DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_BYTES, DEFAULT_TIMEOUT};
 use crate::settings::issuer::DEFAULT_MAX_TOKEN_BYTES;
 use crate::settings::keys::{DEFAULT_COOLDOWN, DEFAULT_RETRY, DEFAULT_STALE, DEFAULT_TTL};
@@ -163,6 +165,7 @@ impl Config {
                     .context_max_bytes
                     .unwrap_or(DEFAULT_CONTEXT_MAX_BYTES),
             },
+            appsync_ttl: global.appsync_ttl.unwrap_or(DEFAULT_APPSYNC_TTL_SECONDS),
         };
         let routes = document.routes.unwrap_or_default();
         routes

@@ -16,6 +16,7 @@ use super::layers::{GlobalLayer, IssuerLayer};
 use super::parse::{self, key_source_for};
 use super::presets::Preset;
 use super::spec::IssuerSpec;
+use crate::settings::gateway::MAX_APPSYNC_TTL_SECONDS;
 use crate::settings::http::MAX_HTTP_TIMEOUT;
 use crate::settings::issuer::MAX_LEEWAY;
 use crate::settings::keys::MAX_STALE;
@@ -109,6 +110,7 @@ struct RawGateway {
     policy_resource: Option<String>,
     context_claims: Option<Vec<String>>,
     context_max_bytes: Option<usize>,
+    appsync_ttl_seconds: Option<u32>,
 }
 
 #[derive(Deserialize)]
@@ -210,6 +212,14 @@ impl ConfigDocument {
                 }
             });
             global.context_max_bytes = g.context_max_bytes;
+            if let Some(ttl) = g.appsync_ttl_seconds
+                && ttl > MAX_APPSYNC_TTL_SECONDS
+            {
+                return Err(error(format!(
+                    "gateway.appsync_ttl_seconds: is at most {MAX_APPSYNC_TTL_SECONDS} (AppSync's own bound)"
+                )));
+            }
+            global.appsync_ttl = g.appsync_ttl_seconds;
         }
         if let Some(c) = raw.cache {
             if c.ttl_seconds == Some(0) {

@@ -12,6 +12,7 @@ use super::parse::{
 };
 use super::presets::Preset;
 use super::spec::IssuerSpec;
+use crate::settings::gateway::MAX_APPSYNC_TTL_SECONDS;
 use crate::settings::http::MAX_HTTP_TIMEOUT;
 use crate::settings::issuer::MAX_LEEWAY;
 use crate::settings::keys::MAX_STALE;
@@ -197,6 +198,15 @@ impl EnvConfig {
                 Some(_) => Some(Some(env.list("CONTEXT_CLAIMS"))),
             },
             context_max_bytes: env.optional_number("CONTEXT_MAX_BYTES", 256)?,
+            appsync_ttl: match env.optional_seconds("APPSYNC_TTL_SECONDS", 0)? {
+                Some(ttl) if ttl.as_secs() > u64::from(MAX_APPSYNC_TTL_SECONDS) => {
+                    return Err(ConfigError::new(
+                        "APPSYNC_TTL_SECONDS",
+                        format!("is at most {MAX_APPSYNC_TTL_SECONDS} (AppSync's own bound)"),
+                    ));
+                }
+                ttl => ttl.map(|t| u32::try_from(t.as_secs()).unwrap_or(MAX_APPSYNC_TTL_SECONDS)),
+            },
             max_token_bytes: env.optional_number("MAX_TOKEN_BYTES", 256)?,
             cache_ttl: env.optional_seconds("JWKS_CACHE_TTL_SECONDS", 1)?,
             cache_stale: env.optional_seconds("JWKS_STALE_SECONDS", 0)?,

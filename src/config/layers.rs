@@ -123,6 +123,8 @@ pub struct GlobalLayer {
     pub context_claims: Option<Option<Vec<String>>>,
     /// `CONTEXT_MAX_BYTES`.
     pub context_max_bytes: Option<usize>,
+    /// `APPSYNC_TTL_SECONDS`.
+    pub appsync_ttl: Option<u32>,
     /// `MAX_TOKEN_BYTES`.
     pub max_token_bytes: Option<usize>,
     /// `JWKS_CACHE_TTL_SECONDS`.
@@ -154,6 +156,7 @@ impl GlobalLayer {
             policy_resource: self.policy_resource.or(lower.policy_resource),
             context_claims: self.context_claims.or(lower.context_claims),
             context_max_bytes: self.context_max_bytes.or(lower.context_max_bytes),
+            appsync_ttl: self.appsync_ttl.or(lower.appsync_ttl),
             max_token_bytes: self.max_token_bytes.or(lower.max_token_bytes),
             cache_ttl: self.cache_ttl.or(lower.cache_ttl),
             cache_stale: self.cache_stale.or(lower.cache_stale),

@@ -2,7 +2,7 @@
 //! and a test holds the two lists together.
 
 /// Every environment variable this module reads (the README documents each).
-pub const VARIABLES: [&str; 44] = [
+pub const VARIABLES: [&str; 45] = [
     "TOKEN_ISSUER",
     "AUDIENCE",
     "IDP_PRESET",
@@ -29,6 +29,7 @@ pub const VARIABLES: [&str; 44] = [
     "POLICY_RESOURCE",
     "CONTEXT_CLAIMS",
     "CONTEXT_MAX_BYTES",
+    "APPSYNC_TTL_SECONDS",
     "MAX_TOKEN_BYTES",
     "JWKS_CACHE_TTL_SECONDS",
     "JWKS_STALE_SECONDS",

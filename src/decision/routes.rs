@@ -82,7 +82,7 @@ impl RoutePattern {
     /// Matches a called route, returning the captured parameters.
     #[must_use]
     pub fn captures<'a>(&self, route: &'a CalledRoute) -> Option<Vec<(&str, &'a str)>> {
-        if self.method.as_ref().is_some_and(|m| *m != route.method) {
+        if self.field.is_some() || self.method.as_ref().is_some_and(|m| *m != route.method) {
             return None;
         }
         let mut captured = Vec::new();
@@ -297,6 +297,24 @@ impl RouteRules {
         Ok(())
     }
 
+    /// The GraphQL fields (`Type.field`) a token may not resolve: those of every field
+    /// rule whose scopes or claims it does not meet (AppSync's `deniedFields`). The same
+    /// for every operation of the token, so AppSync may cache it per token.
+    #[must_use]
+    pub fn denied_fields(&self, claims: &Claims, scope_claims: &[String]) -> Vec<String> {
+        let mut denied: Vec<String> = Vec::new();
+        for rule in &self.rules {
+            let Some(field) = rule.pattern.field.as_deref() else {
+                continue;
+            };
+            if rule.check(claims, scope_claims, &[]).is_err() && !denied.iter().any(|d| d == field)
+            {
+                denied.push(field.to_owned());
+            }
+        }
+        denied
+    }
+
     /// The scopes the rules matching `route` need (for a 403's `scope` attribute).
     #[must_use]
     pub fn scopes_for(&self, route: &CalledRoute) -> Vec<&str> {
@@ -325,7 +343,7 @@ impl RouteRules {
         if self.default == DefaultRoute::Allow {
             policy.allow.push(format!("{stage_prefix}/*"));
         }
-        for rule in &self.rules {
+        for rule in self.rules.iter().filter(|r| r.pattern.field.is_none()) {
             let (allow, deny) = rule.statements(claims, scope_claims, stage_prefix);
             for resource in allow {
                 if !policy.allow.contains(&resource) {

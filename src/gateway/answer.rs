@@ -22,6 +22,98 @@ pub enum Answer {
     Policy(PolicyAnswer),
     /// `{isAuthorized, context}` (HTTP 2.0 simple responses).
     Simple(SimpleAnswer),
+    /// `{isAuthorized, resolverContext, deniedFields, ttlOverride}` (AppSync GraphQL).
+    AppSync(AppSyncAnswer),
+    /// `{isAuthorized, handlerContext, ttlOverride}` (AppSync Events).
+    AppSyncEvents(AppSyncEventsAnswer),
+}
+
+/// An AppSync GraphQL authorizer's answer. AppSync caches it per token for `ttlOverride`
+/// seconds and applies it to every operation of the token: `deniedFields` lists every
+/// field the token may not resolve, whatever this operation asks for.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AppSyncAnswer {
+    /// Allow or deny (`UnauthorizedException`).
+    pub is_authorized: bool,
+    /// The claims, flat (AppSync accepts no nested keys): `$ctx.identity.resolverContext`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub resolver_context: Option<FlatContext>,
+    /// Fields resolved to `null` for this token, as `Type.field`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub denied_fields: Vec<String>,
+    /// How long AppSync may reuse this answer: never past the token's `exp`; 0 for a refusal.
+    pub ttl_override: u32,
+}
+
+/// An AppSync Events authorizer's answer.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AppSyncEventsAnswer {
+    /// Allow or deny.
+    pub is_authorized: bool,
+    /// The claims, flat: the handlers' `ctx.identity.handlerContext`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub handler_context: Option<FlatContext>,
+    /// How long AppSync may reuse this answer: never past the token's `exp`; 0 for a refusal.
+    pub ttl_override: u32,
+}
+
+impl Answer {
+    /// AppSync's refusal (`isAuthorized: false`, not cached): AppSync answers the client
+    /// `UnauthorizedException`; the reason is in the log line.
+    #[must_use]
+    pub(crate) fn appsync_refusal(shape: Shape) -> Answer {
+        if shape == Shape::AppSyncEvents {
+            Answer::AppSyncEvents(AppSyncEventsAnswer {
+                is_authorized: false,
+                handler_context: None,
+                ttl_override: 0,
+            })
+        } else {
+            Answer::AppSync(AppSyncAnswer {
+                is_authorized: false,
+                resolver_context: None,
+                denied_fields: Vec::new(),
+                ttl_override: 0,
+            })
+        }
+    }
+}
+
+/// The answer to AppSync for a verified caller: its claims as the flat context, the
+/// fields it may not resolve, cached for `ttl` seconds; or the refusal when `verdict`
+/// (the issuer's required scopes) fails.
+#[must_use]
+pub(crate) fn appsync(
+    shape: Shape,
+    principal: String,
+    claims: Claims,
+    verdict: Result<(), Reason>,
+    denied_fields: Vec<String>,
+    ttl: u32,
+    settings: &GatewaySettings,
+) -> (Answer, Omitted) {
+    if verdict.is_err() {
+        return (Answer::appsync_refusal(shape), Omitted::default());
+    }
+    let (mut flat, omitted) = context::flat(claims, &settings.context);
+    flat.insert("principalId", Scalar::Str(principal));
+    let answer = if shape == Shape::AppSyncEvents {
+        Answer::AppSyncEvents(AppSyncEventsAnswer {
+            is_authorized: true,
+            handler_context: Some(flat),
+            ttl_override: ttl,
+        })
+    } else {
+        Answer::AppSync(AppSyncAnswer {
+            is_authorized: true,
+            resolver_context: Some(flat),
+            denied_fields,
+            ttl_override: ttl,
+        })
+    };
+    (answer, omitted)
 }
 
 /// An IAM policy answer.

@@ -8,6 +8,11 @@
 //! | WebSocket `$connect`          | `type: REQUEST`, `eventType: CONNECT`| IAM policy      |
 //! | HTTP API payload 1.0          | `type: REQUEST`, `version: "1.0"`    | IAM policy      |
 //! | HTTP API payload 2.0          | `version: "2.0"`                     | simple / policy |
+//! | AppSync GraphQL               | no `type`, `requestContext.queryString` | `isAuthorized`, `resolverContext`, `deniedFields` |
+//! | AppSync Events                | no `type`, `requestContext.operation` `EVENT_*` | `isAuthorized`, `handlerContext` |
+//!
+//! AppSync passes the `Authorization` header's value as `authorizationToken`, as the
+//! client sent it: a bare token or `Bearer <token>`, both accepted.
 
 use std::borrow::Cow;
 use std::fmt;
@@ -79,6 +84,10 @@ pub enum Shape {
     HttpV1,
     /// HTTP API Lambda authorizer, payload format 2.0.
     HttpV2,
+    /// AppSync GraphQL API Lambda authorizer.
+    AppSyncGraphql,
+    /// AppSync Events API Lambda authorizer.
+    AppSyncEvents,
 }
 
 impl Shape {
@@ -91,7 +100,15 @@ impl Shape {
             Shape::WebSocket => "websocket",
             Shape::HttpV1 => "http_v1",
             Shape::HttpV2 => "http_v2",
+            Shape::AppSyncGraphql => "appsync_graphql",
+            Shape::AppSyncEvents => "appsync_events",
         }
+    }
+
+    /// Whether AppSync asks (its answer is `isAuthorized`, never a Lambda error).
+    #[must_use]
+    pub const fn is_appsync(self) -> bool {
+        matches!(self, Shape::AppSyncGraphql | Shape::AppSyncEvents)
     }
 }
 
@@ -127,6 +144,21 @@ impl AuthorizerEvent {
     /// An `unrecognised_event` refusal when the event is no authorizer event.
     pub fn into_request(mut self, settings: &GatewaySettings) -> Result<Request, Refusal> {
         let shape = self.shape()?;
+        if shape.is_appsync() {
+            // No route ARN: the API's id, for the record. The token as the client sent it.
+            let api = Object::read(self.request_context.as_deref(), "requestContext")?
+                .map(|context| context.string("apiId"))
+                .transpose()?
+                .flatten()
+                .unwrap_or_default()
+                .into_owned();
+            let value = self.authorization_token.take().unwrap_or_default();
+            return Ok(Request {
+                shape,
+                arn: api,
+                credential: bare_or_bearer(&value, "authorizationToken"),
+            });
+        }
         let arn = match shape {
             Shape::HttpV2 => self.route_arn.take(),
             _ => self.method_arn.take(),
@@ -160,6 +192,12 @@ impl AuthorizerEvent {
     }
 
     fn shape(&self) -> Result<Shape, Refusal> {
+        if self.kind.is_none()
+            && self.version.is_none()
+            && let Some(shape) = self.appsync()?
+        {
+            return Ok(shape);
+        }
         let kind = self.kind.as_deref().unwrap_or_default();
         match (self.version.as_deref(), kind) {
             (Some("2.0"), _) => Ok(Shape::HttpV2),
@@ -183,6 +221,25 @@ impl AuthorizerEvent {
         };
         Ok(context.string("eventType")?.as_deref() == Some("CONNECT")
             || context.string("routeKey")?.as_deref() == Some("$connect"))
+    }
+
+    /// An AppSync authorizer event: no `type`, and a request context with the API's id and
+    /// either the GraphQL `queryString` or an Events `operation` (`EVENT_CONNECT`,
+    /// `EVENT_SUBSCRIBE`, `EVENT_PUBLISH`).
+    fn appsync(&self) -> Result<Option<Shape>, Refusal> {
+        let Some(context) = Object::read(self.request_context.as_deref(), "requestContext")? else {
+            return Ok(None);
+        };
+        if context.string("apiId")?.is_none() {
+            return Ok(None);
+        }
+        if context.string("queryString")?.is_some() {
+            return Ok(Some(Shape::AppSyncGraphql));
+        }
+        Ok(context
+            .string("operation")?
+            .is_some_and(|op| op.starts_with("EVENT_"))
+            .then_some(Shape::AppSyncEvents))
     }
 
     fn request_credential(&self, settings: &GatewaySettings) -> Result<String, Refusal> {
@@ -214,22 +271,7 @@ impl AuthorizerEvent {
             );
             match values(parameters, param)? {
                 Values::One(value) => {
-                    // The header's rules, with the `Bearer ` scheme optional: spaces and
-                    // tabs around the value tolerated, nothing else trimmed away.
-                    let value = value.trim_matches(is_ows);
-                    let scheme = value.split_once(is_ows).map_or(value, |(scheme, _)| scheme);
-                    return if scheme.eq_ignore_ascii_case("bearer") {
-                        bearer(value).map(str::to_owned)
-                    } else if value.is_empty() || !is_one_credential(value) {
-                        Err(Refusal::new(
-                            Reason::MissingToken,
-                            format!(
-                                "query parameter {param} is empty, holds several values, or holds whitespace or control characters"
-                            ),
-                        ))
-                    } else {
-                        not_a_placeholder(value).map(|()| value.to_owned())
-                    };
+                    return bare_or_bearer(&value, &format!("query parameter {param}"));
                 }
                 Values::Several(n) => {
                     return Err(Refusal::new(
@@ -247,6 +289,26 @@ impl AuthorizerEvent {
                 None => format!("no {name} header"),
             },
         ))
+    }
+}
+
+/// A credential that may come with or without the `Bearer ` scheme (a WebSocket query
+/// parameter, AppSync's `authorizationToken`): the header's rules, the scheme optional,
+/// spaces and tabs around the value tolerated, nothing else trimmed away.
+fn bare_or_bearer(value: &str, what: &str) -> Result<String, Refusal> {
+    let value = value.trim_matches(is_ows);
+    let scheme = value.split_once(is_ows).map_or(value, |(scheme, _)| scheme);
+    if scheme.eq_ignore_ascii_case("bearer") {
+        bearer(value).map(str::to_owned)
+    } else if value.is_empty() || !is_one_credential(value) {
+        Err(Refusal::new(
+            Reason::MissingToken,
+            format!(
+                "{what} is empty, holds several values, or holds whitespace or control characters"
+            ),
+        ))
+    } else {
+        not_a_placeholder(value).map(|()| value.to_owned())
     }
 }
 
@@ -429,6 +491,7 @@ mod tests {
                         claims: None,
                         max_bytes: 4096,
                     },
+                    appsync_ttl: 300,
                 })
                 .unwrap();
             assert_eq!(request.credential.as_deref(), Ok(token));

@@ -1,5 +1,5 @@
-//! The first front door: API Gateway's Lambda authorizer events in, the exact answer each
-//! shape wants out.
+//! The Lambda authorizer front doors: API Gateway's and AppSync's authorizer events in,
+//! the exact answer each shape wants out.
 //!
 //! `event` detects the shape ([`AuthorizerEvent`]) and takes the credential (`credential`)
 //! and the route's ARN; after the decision, `answer` builds the policy or simple response
@@ -13,7 +13,10 @@ pub(crate) mod credential;
 mod error;
 pub(crate) mod event;
 
-pub use answer::{Answer, Context, PolicyAnswer, PolicyDocument, SimpleAnswer, Statement};
+pub use answer::{
+    Answer, AppSyncAnswer, AppSyncEventsAnswer, Context, PolicyAnswer, PolicyDocument,
+    SimpleAnswer, Statement,
+};
 pub use context::{FlatContext, NativeContext, Scalar};
 pub use error::Failure;
 pub use event::AuthorizerEvent;

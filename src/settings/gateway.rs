@@ -7,6 +7,13 @@ pub const DEFAULT_TOKEN_HEADER: &str = "Authorization";
 /// authorizer results are capped at 8 KB and every byte is copied to each integration.
 pub const DEFAULT_CONTEXT_MAX_BYTES: usize = 4096;
 
+/// Default for `APPSYNC_TTL_SECONDS`: how long AppSync may reuse an answer (never past the
+/// token's `exp`); the AppSync console's own default.
+pub const DEFAULT_APPSYNC_TTL_SECONDS: u32 = 300;
+
+/// AppSync's upper bound on a cached authorizer answer.
+pub const MAX_APPSYNC_TTL_SECONDS: u32 = 3600;
+
 /// HTTP API answer shape.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum HttpApiResponse {
@@ -49,4 +56,6 @@ pub struct GatewaySettings {
     pub policy_resource: PolicyResource,
     /// Claims in the context.
     pub context: ContextSettings,
+    /// AppSync answers' `ttlOverride` bound, seconds (the token's `exp` bounds it too).
+    pub appsync_ttl: u32,
 }

@@ -7,6 +7,11 @@
 //! `**` / `{name+}` (the rest of the path). A claim condition compares a claim (name or
 //! JSON Pointer) with a literal or with a captured segment: `{"tenant_id": "{tenant}"}`
 //! lets a token call `/tenants/acme/...` only when its `tenant_id` is `acme`.
+//!
+//! For AppSync GraphQL APIs a rule names a field instead, `Type.field`
+//! (`Mutation.deleteMessage`, `Query.auditLog`): a token that does not meet it gets the
+//! field in the answer's `deniedFields`. Field rules never match an HTTP route, and HTTP rules
+//! never apply to AppSync.
 
 use std::fmt;
 
@@ -21,12 +26,14 @@ pub(crate) enum Segment {
     Rest,
 }
 
-/// A parsed `METHOD /path` pattern.
+/// A parsed `METHOD /path` pattern, or a GraphQL field `Type.field`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RoutePattern {
     /// `None`: any method.
     pub(crate) method: Option<String>,
     pub(crate) segments: Vec<Segment>,
+    /// `Some("Type.field")` for an AppSync GraphQL field (then no method, no segments).
+    pub(crate) field: Option<String>,
     pub(crate) text: String,
 }
 
@@ -115,8 +122,16 @@ impl RoutePattern {
             route: text.to_owned(),
             message: message.to_owned(),
         };
+        if let Some(field) = graphql_field(text.trim()) {
+            return Ok(RoutePattern {
+                method: None,
+                segments: Vec::new(),
+                field: Some(field.to_owned()),
+                text: text.trim().to_owned(),
+            });
+        }
         let (method, path) = text.trim().split_once(' ').ok_or_else(|| {
-            error("expected `METHOD /path`, e.g. `GET /messages` or `* /admin/**`")
+            error("expected `METHOD /path`, e.g. `GET /messages` or `* /admin/**`, or a GraphQL field `Type.field`, e.g. `Mutation.deleteMessage`")
         })?;
         let path = path.trim();
         if !path.starts_with('/') {
@@ -159,8 +174,15 @@ impl RoutePattern {
         Ok(RoutePattern {
             method,
             segments,
+            field: None,
             text: text.trim().to_owned(),
         })
+    }
+
+    /// The GraphQL field (`Type.field`) this pattern names, if it names one.
+    #[must_use]
+    pub fn field(&self) -> Option<&str> {
+        self.field.as_deref()
     }
 
     /// The parameter names this pattern captures.
@@ -170,6 +192,19 @@ impl RoutePattern {
             _ => None,
         })
     }
+}
+
+/// `Type.field` when `text` is one: two GraphQL names (`[_A-Za-z][_0-9A-Za-z]*`) joined
+/// by one dot.
+fn graphql_field(text: &str) -> Option<&str> {
+    let (type_name, field) = text.split_once('.')?;
+    let name = |s: &str| {
+        s.chars()
+            .next()
+            .is_some_and(|c| c == '_' || c.is_ascii_alphabetic())
+            && s.chars().all(|c| c == '_' || c.is_ascii_alphanumeric())
+    };
+    (name(type_name) && name(field)).then_some(text)
 }
 
 impl RouteRule {

@@ -7,6 +7,7 @@
     clippy::needless_pass_by_value
 )]
 
+mod appsync;
 mod attacks;
 mod cache;
 mod concurrency;

@@ -144,3 +144,50 @@ async fn a_provider_restarted_with_new_keys_is_picked_up_with_one_refetch() {
     );
     assert_eq!(fetched[1]["kids"], "rs256-2,ps256-2,es256-2,eddsa-2");
 }
+
+/// AppSync's GraphQL and Events authorizer events with the provider's tokens, through the
+/// runtime: the claims flat in `resolverContext` / `handlerContext`, the cache bound by
+/// the token's lifetime, a refusal `isAuthorized: false`.
+#[tokio::test]
+#[ignore = "needs the Lambda emulator and Node; run scripts/test"]
+async fn appsync_events_with_provider_tokens() {
+    let provider = Provider::start("appsync", None, "1").await;
+    let emulator = authorizer_for(&provider, "op-appsync").await;
+    let token = provider.access_token(Some(APIS[0].1)).await;
+    let graphql = serde_json::json!({
+        "authorizationToken": format!("Bearer {token}"),
+        "requestContext": {"apiId": "aaaaaa123123123example123", "accountId": "123456789012",
+                           "requestId": "r-1", "queryString": "query { me { id } }", "variables": {}},
+        "requestHeaders": {},
+    });
+    let answer = emulator.invoke(&graphql).await;
+    assert_eq!(answer["isAuthorized"], true, "{answer}");
+    assert_eq!(answer["resolverContext"]["client_id"], "svc");
+    assert_eq!(answer["resolverContext"]["principalId"], "svc");
+    let ttl = answer["ttlOverride"].as_u64().unwrap();
+    assert!(ttl > 0 && ttl <= 300, "ttlOverride {ttl}");
+    let events = serde_json::json!({
+        "authorizationToken": token,
+        "requestContext": {"apiId": "bbbbbb123123123example123", "accountId": "123456789012",
+                           "requestId": "r-2", "operation": "EVENT_CONNECT"},
+        "requestHeaders": {},
+    });
+    let answer = emulator.invoke(&events).await;
+    assert_eq!(answer["isAuthorized"], true, "{answer}");
+    assert_eq!(answer["handlerContext"]["scope"], "read:messages");
+    // The provider's opaque token (no resource): refused, not cached.
+    let opaque = provider.access_token(None).await;
+    let mut refused = graphql.clone();
+    refused["authorizationToken"] = serde_json::json!(opaque);
+    let answer = emulator.invoke(&refused).await;
+    assert_eq!(
+        answer,
+        serde_json::json!({"isAuthorized": false, "ttlOverride": 0})
+    );
+    let reasons: Vec<Value> = emulator
+        .decisions()
+        .iter()
+        .map(|d| d["reason"].clone())
+        .collect();
+    assert_eq!(reasons, ["ok", "ok", "opaque_token"]);
+}

@@ -11,6 +11,7 @@
     clippy::needless_pass_by_value
 )]
 
+mod axum;
 mod emulator;
 mod explain;
 mod idp;

@@ -28,7 +28,7 @@ def documented_concurrency():
 def translated(managed_instances=False):
     with open(os.path.join(ROOT, "template.yaml")) as f:
         template = yaml_parse(f.read())
-    for name in ("AuthorizerFunction", "MessagesFunction"):
+    for name in ("AuthorizerFunction", "MessagesFunction", "MessagesVerifiedFunction"):
         template["Resources"][name]["Properties"]["CodeUri"] = "s3://bucket/code.zip"
     if managed_instances:
         # The snippet template.yaml documents for Lambda Managed Instances.
@@ -133,6 +133,27 @@ except ValueError as error:
     check(False, f"dashboard body is not JSON after substitution: {error}")
 check(function["Environment"]["Variables"]["METRICS_NAMESPACE"] == {"Ref": "MetricsNamespace"}, "namespace passed to the function")
 
+# The sample API behind a Function URL (the tower layer): public URL, the authorizer's
+# configuration, only the configuration parameter's read (and its key) in its role.
+verified = resources["MessagesVerifiedFunction"]
+check(verified.get("Condition") == "VerifiesInFunction", "the Function URL form exists only with an issuer")
+url = resources.get("MessagesVerifiedFunctionUrl", {}).get("Properties", {})
+check(url.get("AuthType") == "NONE", f"Function URL auth type: {url.get('AuthType')}")
+# A public Function URL needs both permissions (lambda:InvokeFunctionUrl, and since Oct 2025
+# lambda:InvokeFunction restricted to calls through the URL).
+public = [r["Properties"] for r in resources.values() if r["Type"] == "AWS::Lambda::Permission"
+          and r["Properties"].get("FunctionName") == {"Ref": "MessagesVerifiedFunction"}]
+check(sorted(p["Action"] for p in public) == ["lambda:InvokeFunction", "lambda:InvokeFunctionUrl"]
+      and all(p.get("FunctionUrlAuthType") == "NONE" or p.get("InvokedViaFunctionUrl") is True for p in public),
+      f"Function URL permissions: {public}")
+verified_env = verified["Properties"]["Environment"]["Variables"]
+authorizer_env = function["Environment"]["Variables"]
+for name in ("TOKEN_ISSUER", "AUDIENCE", "IDP_PRESET", "JWKS_URI", "CONFIG_PARAMETER", "ALLOWED_ALGORITHMS", "REQUIRED_SCOPES"):
+    check(verified_env.get(name) == authorizer_env.get(name), f"the Function URL form's {name} is not the authorizer's")
+verified_role = resources["MessagesVerifiedFunctionRole"]["Properties"]
+conditions = sorted(p.get("Fn::If", [None])[0] for p in verified_role.get("Policies", []))
+check(conditions == ["HasConfigKmsKey", "HasConfigParameter"], f"Function URL form's role: {conditions}")
+
 # The documented Lambda Managed Instances variant transforms, and keeps the same wiring.
 managed = translated(managed_instances=True)
 lmi = managed["AuthorizerFunction"]["Properties"].get("CapacityProviderConfig", {}).get(
@@ -146,4 +167,4 @@ with open(os.path.join(ROOT, "template.yaml")) as f:
 if failures:
     print("template check failed:\n  " + "\n  ".join(failures))
     sys.exit(1)
-print("template check passed: least-privilege IAM, authorizer wiring, caching, logs, alarms, dashboard, managed-instances variant")
+print("template check passed: least-privilege IAM, authorizer wiring, caching, logs, alarms, dashboard, Function URL form, managed-instances variant")
