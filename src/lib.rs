@@ -1,7 +1,8 @@
 //! token-verifier verifies OAuth 2.0 / `OpenID` Connect JWT access tokens against the
 //! issuer's cached JWKS and answers every API Gateway authorizer shape (REST TOKEN and
-//! REQUEST, WebSocket, HTTP API 1.0 and 2.0). It is the Lambda function `authorizer`, and
-//! the library that function is built from.
+//! REQUEST, WebSocket, HTTP API 1.0 and 2.0) and AppSync's (GraphQL, Events). It is the
+//! Lambda function `authorizer`, the library that function is built from, and (feature
+//! `tower`) the same verifier as a tower layer for `lambda_http` and axum: `layer`.
 //!
 //! # Using it
 //! Build an [`Authorizer`] once, from a [`Config`] (environment variables, an optional
@@ -27,9 +28,10 @@
 //! `refusal` (reason codes) → [`settings`] (validated settings, defaults) → `json` →
 //! `token` (compact JWS, claims) → `telemetry` (log and metric lines) → `http` → `ssm` →
 //! `keys` (key sets, cache, snapshots) → `verify` (token → verified claims) → `decision`
-//! (scopes, route rules) → [`gateway`] (API Gateway events and answers) → `config` (init
-//! only) → `authorizer` (one event in, one answer and one log line out) → `tool` (the
-//! developer tools, with the `tools` feature only).
+//! (scopes, route rules) → [`gateway`] (API Gateway's and AppSync's events and answers) →
+//! `config` (init only) → `authorizer` (one event in, one answer and one log line out) →
+//! `layer` (the tower layer, with the `tower` feature only) → `tool` (the developer tools,
+//! with the `tools` feature only).
 
 #![forbid(unsafe_code)]
 
@@ -59,6 +61,11 @@ pub mod layer;
 #[cfg(feature = "tools")]
 pub mod tool;
 pub mod testing;
+
+/// The README's Rust examples, compiled as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
 
 pub use authorizer::Authorizer;
 pub use authorizer::error::{InitError, report_init_error};

@@ -71,6 +71,7 @@ impl Active {
 
     /// One route's verdict, for front doors that decide per request (no policy): the
     /// issuer's required scopes, then every route rule matching it.
+    #[cfg(feature = "tower")]
     pub(crate) fn verdict(
         &self,
         route: &CalledRoute,
@@ -83,6 +84,7 @@ impl Active {
 
     /// The scopes a route needs: the issuer's required ones and those of the route rules
     /// matching it.
+    #[cfg(feature = "tower")]
     pub(crate) fn scopes_needed(
         &self,
         route: &CalledRoute,

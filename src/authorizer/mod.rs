@@ -4,12 +4,15 @@
 //! credential ([`crate::gateway::event`]), verify the token ([`crate::verify`]), check the
 //! permissions ([`crate::decision`]), build the answer ([`crate::gateway::answer`]), log
 //! the decision ([`record`]). What a request reads is one built configuration
-//! ([`active`]), swapped whole when the document changes ([`reload`]).
+//! ([`active`]), swapped whole when the document changes ([`reload`]). The tower layer
+//! comes in through `call` (feature `tower`): an HTTP request instead of an event.
 
 use std::sync::{Arc, RwLock};
 use std::time::Instant;
 
 pub(crate) mod active;
+#[cfg(feature = "tower")]
+pub(crate) mod call;
 pub(crate) mod error;
 pub(crate) mod record;
 pub(crate) mod reload;
@@ -20,7 +23,6 @@ pub(crate) use record::{DecisionRecord, fingerprint, log_decision};
 use reload::{Reload, read_document};
 
 use crate::config::{Config, EnvConfig};
-use crate::decision::{CalledRoute, granted_scopes};
 use crate::gateway::event::Shape;
 use crate::gateway::{self, Answer, AuthorizerEvent, Failure};
 use crate::refusal::{Outcome, Refusal};
@@ -250,98 +252,6 @@ impl Authorizer {
         }
         (Ok(answer), record)
     }
-
-    /// Decides one HTTP request of a front door that is not an API Gateway authorizer
-    /// (the tower layer): the token, then the issuer's scopes and the route rules for
-    /// the request's own method and path. Logged like [`Authorizer::handle`].
-    pub(crate) async fn admit(&self, call: Call<'_>) -> Result<Admitted, Refused> {
-        let started = Instant::now();
-        let (result, record) = self.decide_call(call, crate::token::now()).await;
-        log(&record, started);
-        result
-    }
-
-    /// [`Authorizer::admit`] at time `now`, without logging.
-    pub(crate) async fn decide_call(
-        &self,
-        call: Call<'_>,
-        now: UnixTime,
-    ) -> (Result<Admitted, Refused>, DecisionRecord) {
-        let mut record = DecisionRecord::new();
-        record.shape = Some(call.shape);
-        let refused = |refusal: Refusal, mut record: DecisionRecord| {
-            record.outcome = refusal.reason.outcome();
-            record.refusal = Some(refusal.clone());
-            (
-                Err(Refused {
-                    refusal,
-                    scopes: Vec::new(),
-                }),
-                record,
-            )
-        };
-        let token = match call.credential {
-            Ok(token) => token,
-            Err(refusal) => return refused(refusal, record),
-        };
-        let active = self.active().await;
-        let verified = match verify(&active, token, now, &mut record).await {
-            Ok(verified) => verified,
-            Err(refusal) => return refused(refusal, record),
-        };
-        let policy = &active.verifier.issuers()[verified.issuer].config;
-        let route = CalledRoute::from_request(call.method, call.path);
-        if let Err(refusal) = active.verdict(&route, &verified.claims, policy) {
-            let scopes = active.scopes_needed(&route, policy);
-            let (result, mut record) = refused(refusal, record);
-            record.outcome = Outcome::Deny;
-            return (
-                result.map_err(|refused| Refused { scopes, ..refused }),
-                record,
-            );
-        }
-        record.outcome = Outcome::Allow;
-        let scopes = granted_scopes(&verified.claims, &policy.scope_claims);
-        (
-            Ok(Admitted {
-                principal: verified.principal,
-                issuer: policy.issuer.clone(),
-                scopes,
-                claims: verified.claims,
-            }),
-            record,
-        )
-    }
-}
-
-/// One request of a front door without API Gateway's authorizer (the tower layer).
-#[derive(Debug)]
-pub(crate) struct Call<'a> {
-    /// The HTTP method, as the request line has it (`GET`).
-    pub(crate) method: &'a str,
-    /// The path relative to the API (no stage), as the request carries it.
-    pub(crate) path: &'a str,
-    /// The bearer token, or why there is none.
-    pub(crate) credential: Result<&'a str, Refusal>,
-    /// The front door, for the log line (`function_url`, `alb`, `http`, ...).
-    pub(crate) shape: &'static str,
-}
-
-/// A request let through: the verified token and what it grants.
-#[derive(Debug)]
-pub(crate) struct Admitted {
-    pub(crate) principal: String,
-    pub(crate) issuer: String,
-    pub(crate) scopes: Vec<String>,
-    pub(crate) claims: crate::token::Claims,
-}
-
-/// A request refused, with the scopes the route needs when the token lacks a permission
-/// (for a 403's `WWW-Authenticate: Bearer error="insufficient_scope", scope="..."`).
-#[derive(Debug)]
-pub(crate) struct Refused {
-    pub(crate) refusal: Refusal,
-    pub(crate) scopes: Vec<String>,
 }
 
 /// The token verified, its fingerprint and principal recorded.

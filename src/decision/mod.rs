@@ -9,4 +9,4 @@ pub(crate) mod routes;
 pub(crate) mod scopes;
 
 pub(crate) use routes::CalledRoute;
-pub(crate) use scopes::{check_scopes, granted_scopes};
+pub(crate) use scopes::check_scopes;

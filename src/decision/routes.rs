@@ -58,6 +58,7 @@ impl CalledRoute {
     /// A route from an HTTP request's method and its path relative to the API (the tower
     /// layer: no ARN, no stage). The path is taken as the request carries it, neither
     /// percent-decoded nor normalised, as the ARN carries it and routers match it.
+    #[cfg(feature = "tower")]
     #[must_use]
     pub fn from_request(method: &str, path: &str) -> Self {
         CalledRoute {
@@ -316,6 +317,7 @@ impl RouteRules {
     }
 
     /// The scopes the rules matching `route` need (for a 403's `scope` attribute).
+    #[cfg(feature = "tower")]
     #[must_use]
     pub fn scopes_for(&self, route: &CalledRoute) -> Vec<&str> {
         let mut scopes: Vec<&str> = Vec::new();

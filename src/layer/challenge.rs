@@ -4,7 +4,7 @@
 use ::http::header::{AUTHORIZATION, CONTENT_TYPE, HeaderMap, HeaderValue, WWW_AUTHENTICATE};
 use ::http::{Response, StatusCode};
 
-use crate::authorizer::Refused;
+use crate::authorizer::call::Refused;
 use crate::gateway::credential::bearer;
 use crate::refusal::{Outcome, Reason, Refusal};
 

@@ -39,7 +39,8 @@ use std::task::{Context, Poll};
 
 use ::http::{Request, Response};
 
-use crate::authorizer::{Authorizer, Call};
+use crate::authorizer::Authorizer;
+use crate::authorizer::call::Call;
 use crate::config::EnvConfig;
 use crate::http::BoxFuture;
 

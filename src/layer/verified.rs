@@ -2,7 +2,7 @@
 
 use serde::de::DeserializeOwned;
 
-use crate::authorizer::Admitted;
+use crate::authorizer::call::Admitted;
 use crate::token::{Claim, Claims, claim};
 
 /// A verified access token, in the request's extensions once the layer let it through:
