@@ -189,8 +189,31 @@ async fn every_front_door_through_the_emulator() {
         let decision = function.decisions().pop().unwrap();
         assert_eq!(decision["reason"], reason, "{event}: {decision}");
     }
-    // Never a token in the log.
+    // The authorizer's EMF metric line beside each decision line.
     let log = std::fs::read_to_string(&function.log).unwrap();
+    let metrics: Vec<Value> = log
+        .lines()
+        .filter_map(|line| serde_json::from_str::<Value>(line).ok())
+        .filter(|line| line.get("_aws").is_some())
+        .collect();
+    assert_eq!(metrics.len(), function.decisions().len());
+    assert_eq!(
+        metrics
+            .iter()
+            .map(|m| m["Reason"].as_str().unwrap())
+            .collect::<Vec<_>>(),
+        [
+            "ok",
+            "ok",
+            "ok",
+            "ok",
+            "missing_token",
+            "expired",
+            "opaque_token",
+            "insufficient_scope"
+        ]
+    );
+    // Never a token in the log.
     for event in std::fs::read_dir(root().join("events/front-doors")).unwrap() {
         let text = std::fs::read_to_string(event.unwrap().path()).unwrap();
         for word in text.split('"').filter(|w| w.starts_with("Bearer ey")) {

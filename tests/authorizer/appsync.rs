@@ -208,3 +208,35 @@ async fn an_event_that_only_looks_like_appsync_is_unrecognised() {
         "unrecognised_event"
     );
 }
+
+/// The official event types (`aws_lambda_events::appsync`) read our samples and our
+/// answers: the field names and types are AppSync's.
+#[tokio::test]
+async fn the_official_appsync_types_read_the_events_and_the_answers() {
+    use aws_lambda_events::appsync::{
+        AppSyncLambdaAuthorizerRequest, AppSyncLambdaAuthorizerResponse,
+    };
+    let authorizer = with_field_rules();
+    let token = rsa_a().mint(&claims(json!({"role": "user"}))).unwrap();
+    let event = graphql(&format!("Bearer {token}"));
+    let request: AppSyncLambdaAuthorizerRequest = serde_json::from_value(event.clone()).unwrap();
+    assert_eq!(
+        request.request_context.apiid.as_deref(),
+        Some("aaaaaa123123123example123")
+    );
+    let answer = decide(&authorizer, event).await.allowed();
+    let read: AppSyncLambdaAuthorizerResponse = serde_json::from_value(answer.clone()).unwrap();
+    assert!(read.is_authorized);
+    assert_eq!(read.resolver_context["principalId"], "user-123");
+    assert_eq!(
+        read.denied_fields,
+        Some(vec![
+            "Mutation.deleteMessage".to_owned(),
+            "Query.auditLog".to_owned()
+        ])
+    );
+    assert!(read.ttl_override.is_some_and(|ttl| ttl > 0));
+    let refused = decide(&authorizer, graphql("")).await.allowed();
+    let read: AppSyncLambdaAuthorizerResponse = serde_json::from_value(refused).unwrap();
+    assert!(!read.is_authorized && read.ttl_override == Some(0));
+}
