@@ -177,32 +177,9 @@ async fn handle(request: Request) -> Result<Response<Body>, Error> {
         Some(verified) => Some(verified_caller(verified)),
         None => caller(request.request_context_ref()),
     };
-    respond(
-        request.method().as_str(),
-        &api_path(&request),
-        caller.as_ref(),
-    )
-}
-
-/// The path relative to the API: the event's own (`lambda_http` puts the stage in front
-/// of the URI's), without the `/{stage}` an HTTP API puts in `rawPath` for a named stage.
-fn api_path(request: &Request) -> String {
-    let raw = match request.raw_http_path() {
-        "" => request.uri().path(),
-        raw => raw,
-    };
-    if let Some(RequestContext::ApiGatewayV2(http)) = request.request_context_ref()
-        && let Some(stage) = http.stage.as_deref().filter(|s| *s != "$default")
-        && let Some(rest) = raw.strip_prefix('/').and_then(|r| r.strip_prefix(stage))
-        && (rest.is_empty() || rest.starts_with('/'))
-    {
-        return if rest.is_empty() {
-            "/".to_owned()
-        } else {
-            rest.to_owned()
-        };
-    }
-    raw.to_owned()
+    // The path relative to the API (no stage), as token-verifier's route rules see it.
+    let path = token_verifier::layer::api_path(&request);
+    respond(request.method().as_str(), &path, caller.as_ref())
 }
 
 /// Whether this function verifies tokens itself: it has the authorizer's configuration.

@@ -7,7 +7,7 @@ use std::time::Instant;
 use super::{Authorizer, DecisionRecord, log, verify};
 use crate::decision::CalledRoute;
 use crate::decision::scopes::granted_scopes;
-use crate::refusal::{Outcome, Refusal};
+use crate::refusal::{Outcome, Reason, Refusal};
 use crate::token::UnixTime;
 
 impl Authorizer {
@@ -50,15 +50,32 @@ impl Authorizer {
             Err(refusal) => return refused(refusal, record),
         };
         let policy = &active.verifier.issuers()[verified.issuer].config;
-        let route = CalledRoute::from_request(call.method, call.path);
-        if let Err(refusal) = active.verdict(&route, &verified.claims, policy) {
-            let scopes = active.scopes_needed(&route, policy);
-            let (result, mut record) = refused(refusal, record);
-            record.outcome = Outcome::Deny;
-            return (
-                result.map_err(|refused| Refused { scopes, ..refused }),
-                record,
+        if let Some(problem) = call.path_problem {
+            let refusal = Refusal::new(
+                Reason::RouteNotAllowed,
+                format!("{problem}: refused rather than judged as another route than the router's"),
             );
+            return refused(refusal, record);
+        }
+        // A HEAD request runs the GET handler (axum, most routers): it must meet the GET
+        // route's rules as well as its own.
+        let mut routes = vec![CalledRoute::from_request(call.method, call.path)];
+        if call.method == "HEAD" {
+            routes.push(CalledRoute::from_request("GET", call.path));
+        }
+        for route in &routes {
+            if let Err(refusal) = active.verdict(route, &verified.claims, policy) {
+                let scopes = if refusal.reason == Reason::InsufficientScope {
+                    active.scopes_needed(route, policy)
+                } else {
+                    Vec::new()
+                };
+                let (result, record) = refused(refusal, record);
+                return (
+                    result.map_err(|refused| Refused { scopes, ..refused }),
+                    record,
+                );
+            }
         }
         record.outcome = Outcome::Allow;
         let scopes = granted_scopes(&verified.claims, &policy.scope_claims);
@@ -79,8 +96,11 @@ impl Authorizer {
 pub(crate) struct Call<'a> {
     /// The HTTP method, as the request line has it (`GET`).
     pub(crate) method: &'a str,
-    /// The path relative to the API (no stage), as the request carries it.
+    /// The path relative to the API (no stage), as the router sees it.
     pub(crate) path: &'a str,
+    /// Why the path cannot be judged, if it cannot (a `..` segment, a backslash): then the
+    /// request is refused once its token is verified (`route_not_allowed`).
+    pub(crate) path_problem: Option<&'static str>,
     /// The bearer token, or why there is none.
     pub(crate) credential: Result<&'a str, Refusal>,
     /// The front door, for the log line (`function_url`, `alb`, `http`, ...).
@@ -96,8 +116,8 @@ pub(crate) struct Admitted {
     pub(crate) claims: crate::token::Claims,
 }
 
-/// A request refused, with the scopes the route needs when the token lacks a permission
-/// (for a 403's `WWW-Authenticate: Bearer error="insufficient_scope", scope="..."`).
+/// A request refused, with the scopes the route needs when the token lacks a scope (for a
+/// 403's `WWW-Authenticate: Bearer error="insufficient_scope", scope="..."`).
 #[derive(Debug)]
 pub(crate) struct Refused {
     pub(crate) refusal: Refusal,

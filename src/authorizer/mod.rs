@@ -209,28 +209,36 @@ impl Authorizer {
         let policy = &active.verifier.issuers()[verified.issuer].config;
         if shape.is_appsync() {
             // One answer for every operation of the token: the fields it may not resolve.
-            let verdict = active::api_verdict(&verified.claims, policy);
+            if let Err(refusal) = active::api_verdict(&verified.claims, policy) {
+                record.outcome = Outcome::Deny;
+                record.refusal = Some(refusal);
+                return (
+                    Answer::appsync_refusal(shape).ok_or(Failure::Unauthorized),
+                    record,
+                );
+            }
             let denied = active
                 .routes
                 .denied_fields(&verified.claims, &policy.scope_claims);
-            let ttl = appsync_ttl(&verified.claims, now, active.gateway.appsync_ttl);
+            let mut bound = active.gateway.appsync_ttl;
+            if verified.alg.is_none()
+                && let Some(opaque) = &policy.opaque
+            {
+                // An opaque token is asked about again after OPAQUE_CACHE_SECONDS: AppSync
+                // must not keep an answer longer than this function would.
+                bound = bound.min(u32::try_from(opaque.cache_ttl.as_secs()).unwrap_or(u32::MAX));
+            }
+            let ttl = appsync_ttl(&verified.claims, now, bound);
             let (answer, omitted) = gateway::answer::appsync(
                 shape,
                 verified.principal,
                 verified.claims,
-                verdict.as_ref().map_err(|r| r.reason).copied(),
                 denied,
                 ttl,
                 &active.gateway,
             );
             record.omitted = omitted.0;
-            match verdict {
-                Ok(()) => record.outcome = Outcome::Allow,
-                Err(refusal) => {
-                    record.outcome = Outcome::Deny;
-                    record.refusal = Some(refusal);
-                }
-            }
+            record.outcome = Outcome::Allow;
             return (Ok(answer), record);
         }
         let (verdict, grant) = active.permissions(&request, &verified.claims, policy);
@@ -286,10 +294,10 @@ fn refuse(
     shape: Option<Shape>,
 ) -> (Result<Answer, Failure>, DecisionRecord) {
     record.outcome = refusal.reason.outcome();
-    let answer = match (shape, record.outcome) {
-        (Some(shape), _) if shape.is_appsync() => Ok(Answer::appsync_refusal(shape)),
-        (_, Outcome::Error) => Err(Failure::Error(refusal.clone())),
-        _ => Err(Failure::Unauthorized),
+    let answer = match (shape.and_then(Answer::appsync_refusal), record.outcome) {
+        (Some(appsync), _) => Ok(appsync),
+        (None, Outcome::Error) => Err(Failure::Error(refusal.clone())),
+        (None, _) => Err(Failure::Unauthorized),
     };
     record.refusal = Some(refusal);
     (answer, record)

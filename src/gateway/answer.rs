@@ -63,40 +63,35 @@ impl Answer {
     /// AppSync's refusal (`isAuthorized: false`, not cached): AppSync answers the client
     /// `UnauthorizedException`; the reason is in the log line.
     #[must_use]
-    pub(crate) fn appsync_refusal(shape: Shape) -> Answer {
-        if shape == Shape::AppSyncEvents {
-            Answer::AppSyncEvents(AppSyncEventsAnswer {
+    pub(crate) fn appsync_refusal(shape: Shape) -> Option<Answer> {
+        match shape {
+            Shape::AppSyncEvents => Some(Answer::AppSyncEvents(AppSyncEventsAnswer {
                 is_authorized: false,
                 handler_context: None,
                 ttl_override: 0,
-            })
-        } else {
-            Answer::AppSync(AppSyncAnswer {
+            })),
+            Shape::AppSyncGraphql => Some(Answer::AppSync(AppSyncAnswer {
                 is_authorized: false,
                 resolver_context: None,
                 denied_fields: Vec::new(),
                 ttl_override: 0,
-            })
+            })),
+            _ => None,
         }
     }
 }
 
-/// The answer to AppSync for a verified caller: its claims as the flat context, the
-/// fields it may not resolve, cached for `ttl` seconds; or the refusal when `verdict`
-/// (the issuer's required scopes) fails.
+/// The answer to AppSync for a caller it may let in: its claims as the flat context, the
+/// fields it may not resolve, cached for `ttl` seconds.
 #[must_use]
 pub(crate) fn appsync(
     shape: Shape,
     principal: String,
     claims: Claims,
-    verdict: Result<(), Reason>,
     denied_fields: Vec<String>,
     ttl: u32,
     settings: &GatewaySettings,
 ) -> (Answer, Omitted) {
-    if verdict.is_err() {
-        return (Answer::appsync_refusal(shape), Omitted::default());
-    }
     let (mut flat, omitted) = context::flat(claims, &settings.context);
     flat.insert("principalId", Scalar::Str(principal));
     let answer = if shape == Shape::AppSyncEvents {

@@ -8,29 +8,50 @@ use crate::authorizer::call::Refused;
 use crate::gateway::credential::bearer;
 use crate::refusal::{Outcome, Reason, Refusal};
 
+/// Why a request has no token to verify.
+#[derive(Debug, Clone)]
+pub(crate) struct NoToken {
+    /// `missing_token` (or `malformed_token`), with what was found.
+    pub(crate) refusal: Refusal,
+    /// A bearer credential was attempted but is malformed (RFC 6750 §3.1
+    /// `invalid_request`, 400): two `Authorization` headers, `Bearer` with nothing or
+    /// several things after it. Otherwise there was none at all, or another scheme (a
+    /// bare challenge, 401).
+    pub(crate) malformed: bool,
+}
+
 /// The bearer token of a request: exactly one `Authorization` header, `Bearer <token>`
 /// by RFC 6750's rules (the same reading as the authorizer's).
-pub(crate) fn credential(headers: &HeaderMap) -> Result<String, Refusal> {
+pub(crate) fn credential(headers: &HeaderMap) -> Result<String, NoToken> {
     let mut values = headers.get_all(AUTHORIZATION).iter();
     let Some(value) = values.next() else {
-        return Err(Refusal::new(
-            Reason::MissingToken,
-            "no Authorization header",
-        ));
+        return Err(NoToken {
+            refusal: Refusal::new(Reason::MissingToken, "no Authorization header"),
+            malformed: false,
+        });
     };
     if values.next().is_some() {
-        return Err(Refusal::new(
-            Reason::MissingToken,
-            "more than one Authorization header",
-        ));
+        return Err(NoToken {
+            refusal: Refusal::new(Reason::MissingToken, "more than one Authorization header"),
+            malformed: true,
+        });
     }
     let Ok(value) = value.to_str() else {
-        return Err(Refusal::new(
-            Reason::MalformedToken,
-            "the Authorization header holds bytes that are not visible ASCII",
-        ));
+        return Err(NoToken {
+            refusal: Refusal::new(
+                Reason::MalformedToken,
+                "the Authorization header holds bytes that are not visible ASCII",
+            ),
+            malformed: false,
+        });
     };
-    bearer(value).map(str::to_owned)
+    bearer(value).map(str::to_owned).map_err(|refusal| {
+        let scheme = value.split_ascii_whitespace().next().unwrap_or_default();
+        NoToken {
+            refusal,
+            malformed: value.trim().is_empty() || scheme.eq_ignore_ascii_case("bearer"),
+        }
+    })
 }
 
 /// The status a refusal answers with: 401 for the token, 403 for a permission, 503 when
@@ -50,10 +71,18 @@ pub(crate) fn status(reason: Reason) -> StatusCode {
     }
 }
 
+/// A realm as a quoted-string may hold it: visible ASCII and spaces, no `"` or `\`.
+pub(crate) fn clean_realm(realm: &str) -> String {
+    realm
+        .chars()
+        .filter(|c| (' '..='~').contains(c) && !matches!(c, '"' | '\\'))
+        .collect()
+}
+
 /// The `WWW-Authenticate` challenge of a refusal, if its status has one (RFC 6750 §3):
 /// no error code when the request carried no bearer credential at all; `invalid_token`
 /// with the reason code for a token refused; `insufficient_scope` with the scopes the
-/// route needs for a permission missing.
+/// route needs for a scope missing.
 pub(crate) fn challenge(refused: &Refused, realm: &str) -> Option<String> {
     let reason = refused.refusal.reason;
     match reason.outcome() {
@@ -91,17 +120,63 @@ pub(crate) fn challenge(refused: &Refused, realm: &str) -> Option<String> {
     }
 }
 
-/// The body of a refusal: `{"error": "<reason code>", "message": "<the reason's fix>"}`
-/// (the general fix, never the token's own details: those are in the log line).
+/// The body of a refusal: `{"error": "<reason code>", "message": "<the fix>"}` (the
+/// general fix, never the token's own details nor the configuration's: those are in the
+/// log line).
 pub(crate) fn body(reason: Reason) -> String {
     serde_json::json!({
         "error": reason.code(),
-        "message": match reason.outcome() {
-            Outcome::Error => "the token could not be verified now; try again later",
+        "message": match reason {
+            _ if reason.outcome() == Outcome::Error => {
+                "the token could not be verified now; try again later"
+            }
+            Reason::InsufficientScope => {
+                "the token is valid but lacks a scope or permission this route needs"
+            }
             _ => reason.advice(),
         },
     })
     .to_string()
+}
+
+/// A bearer credential attempted but malformed (RFC 6750 §3.1): 400 `invalid_request`.
+pub(crate) fn invalid_request<R: From<String>>(refusal: &Refusal, realm: &str) -> Response<R> {
+    let mut response = Response::new(R::from(body(refusal.reason)));
+    *response.status_mut() = StatusCode::BAD_REQUEST;
+    let value = format!(
+        "Bearer realm=\"{realm}\", error=\"invalid_request\", error_description=\"{}\"",
+        refusal.reason.code()
+    );
+    let headers = response.headers_mut();
+    headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    if let Ok(value) = HeaderValue::from_str(&value) {
+        headers.insert(WWW_AUTHENTICATE, value);
+    }
+    headers.insert(
+        ::http::header::CACHE_CONTROL,
+        HeaderValue::from_static("no-store"),
+    );
+    response
+}
+
+/// A path the route rules cannot judge (a `..` segment, a backslash): 400, no challenge
+/// (the token is not the problem).
+pub(crate) fn unjudgeable_path<R: From<String>>(refusal: &Refusal) -> Response<R> {
+    let mut response = Response::new(R::from(
+        serde_json::json!({
+            "error": refusal.reason.code(),
+            "message": "the path holds a . or .. segment, a backslash or an encoded separator; send it normalised",
+        })
+        .to_string(),
+    ));
+    *response.status_mut() = StatusCode::BAD_REQUEST;
+    let headers = response.headers_mut();
+    headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    headers.insert(
+        ::http::header::CACHE_CONTROL,
+        HeaderValue::from_static("no-store"),
+    );
+    response
 }
 
 /// The whole answer to a refused request.
@@ -152,30 +227,52 @@ mod tests {
             "abc.def.ghi"
         );
         assert_eq!(credential(&headers(&["bearer  abc"])).unwrap(), "abc");
-        for (sent, detail) in [
-            (&[][..], "no Authorization header"),
-            (
-                &["Bearer a", "Bearer b"][..],
-                "more than one Authorization header",
-            ),
+        for (sent, detail, malformed) in [
+            (&[][..], "no Authorization header", false),
             (
                 &["Basic dXNlcjpwYXNz"][..],
                 "the credential uses Basic, not Bearer",
+                false,
             ),
-            (&["Bearer"][..], "Bearer without a token"),
+            (
+                &["eyJhbGciOi.eyJzdWIi.c2ln"][..],
+                "no `Bearer ` scheme before the token",
+                false,
+            ),
+            (
+                &["Bearer a", "Bearer b"][..],
+                "more than one Authorization header",
+                true,
+            ),
+            (&["Bearer"][..], "Bearer without a token", true),
+            (
+                &["Bearer a b"][..],
+                "more than one credential, or whitespace or control characters, after Bearer",
+                true,
+            ),
         ] {
-            let refusal = credential(&headers(sent)).unwrap_err();
+            let no_token = credential(&headers(sent)).unwrap_err();
+            let refusal = &no_token.refusal;
             assert_eq!(
                 (refusal.reason, refusal.detail.as_str()),
                 (Reason::MissingToken, detail)
             );
+            assert_eq!(no_token.malformed, malformed, "{sent:?}");
         }
         let mut map = HeaderMap::new();
         map.insert(
             AUTHORIZATION,
             HeaderValue::from_bytes(b"Bearer \xff").unwrap(),
         );
-        assert_eq!(credential(&map).unwrap_err().reason, Reason::MalformedToken);
+        assert_eq!(
+            credential(&map).unwrap_err().refusal.reason,
+            Reason::MalformedToken
+        );
+    }
+
+    #[test]
+    fn a_realm_keeps_only_what_a_quoted_string_may_hold() {
+        assert_eq!(clean_realm("my \"api\"\\\r\nx\u{7f}é"), "my apix");
     }
 
     /// RFC 6750 §3: a bare challenge without a credential, `invalid_token` for a refused

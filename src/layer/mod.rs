@@ -43,11 +43,13 @@ use crate::authorizer::Authorizer;
 use crate::authorizer::call::Call;
 use crate::config::EnvConfig;
 use crate::http::BoxFuture;
+use crate::refusal::Reason;
 
 mod challenge;
 mod path;
 mod verified;
 
+pub use path::api_path;
 #[cfg(feature = "axum")]
 pub use verified::NotVerified;
 pub use verified::Verified;
@@ -98,14 +100,14 @@ impl VerifyLayer {
         Ok(Self::new(Arc::new(authorizer)))
     }
 
-    /// The `realm` of the `WWW-Authenticate` challenges (default `api`). Quotes and
-    /// backslashes are left out of it.
+    /// The `realm` of the `WWW-Authenticate` challenges (default `api`). Only visible
+    /// ASCII and spaces are kept, without quotes and backslashes.
     #[must_use]
     pub fn realm(self, realm: &str) -> Self {
         VerifyLayer {
             shared: Arc::new(Shared {
                 authorizer: Arc::clone(&self.shared.authorizer),
-                realm: realm.chars().filter(|c| !matches!(c, '"' | '\\')).collect(),
+                realm: challenge::clean_realm(realm),
             }),
         }
     }
@@ -157,19 +159,33 @@ where
         let mut inner = std::mem::replace(&mut self.inner, clone);
         let shared = Arc::clone(&self.shared);
         let route = path::route(&request);
+        let path_problem = path::suspicious(&route.path);
         let credential = challenge::credential(request.headers());
+        let malformed = credential.as_ref().is_err_and(|no| no.malformed);
         let method = request.method().as_str().to_owned();
         Box::pin(async move {
             let call = Call {
                 method: &method,
                 path: &route.path,
-                credential: credential.as_deref().map_err(Clone::clone),
+                path_problem,
+                credential: credential
+                    .as_deref()
+                    .map_err(|no_token| no_token.refusal.clone()),
                 shape: route.shape,
             };
             match shared.authorizer.admit(call).await {
                 Ok(admitted) => {
                     request.extensions_mut().insert(Verified::from(admitted));
                     inner.call(request).await
+                }
+                Err(refused) if malformed => {
+                    Ok(challenge::invalid_request(&refused.refusal, &shared.realm))
+                }
+                Err(refused)
+                    if path_problem.is_some()
+                        && refused.refusal.reason == Reason::RouteNotAllowed =>
+                {
+                    Ok(challenge::unjudgeable_path(&refused.refusal))
                 }
                 Err(refused) => Ok(challenge::response(&refused, &shared.realm)),
             }

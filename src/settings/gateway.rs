@@ -8,7 +8,9 @@ pub const DEFAULT_TOKEN_HEADER: &str = "Authorization";
 pub const DEFAULT_CONTEXT_MAX_BYTES: usize = 4096;
 
 /// Default for `APPSYNC_TTL_SECONDS`: how long AppSync may reuse an answer (never past the
-/// token's `exp`); the AppSync console's own default.
+/// token's `exp`). Every answer carries it as `ttlOverride`, which replaces the API's own
+/// `authorizerResultTtlInSeconds` (0 unless set): 300 s, as the template's API Gateway
+/// result cache; 0 turns AppSync's cache off.
 pub const DEFAULT_APPSYNC_TTL_SECONDS: u32 = 300;
 
 /// AppSync's upper bound on a cached authorizer answer.

@@ -24,7 +24,8 @@ fn layer_with_routes() -> VerifyLayer {
         "routes": {"default": "deny", "rules": [
             {"route": "GET /messages", "scopes": ["read:messages"]},
             {"route": "POST /messages", "scopes": ["write:messages"]},
-            {"route": "GET /orgs/{org}/messages", "claims": {"org_id": "{org}"}},
+            {"route": "GET /orgs/{org}/messages", "scopes": ["read:messages"], "claims": {"org_id": "{org}"}},
+            {"route": "GET /public/**"},
         ]},
     });
     let document = ConfigDocument::parse("test.json", &document.to_string()).unwrap();
@@ -86,7 +87,10 @@ async fn an_allowed_request_reaches_the_service_with_the_verified_token() {
         answer.body,
         json!({"principal": "user-123", "scopes": ["read:messages", "openid"], "org": null})
     );
-    let bearer = format!("Bearer {}", token(json!({"org_id": "acme"})));
+    let bearer = format!(
+        "Bearer {}",
+        token(json!({"org_id": "acme", "scope": "read:messages"}))
+    );
     let answer = call(&layer, "GET", "/orgs/acme/messages", &[&bearer]).await;
     assert_eq!((answer.status, &answer.body["org"]), (200, &json!("acme")));
 }
@@ -96,15 +100,33 @@ async fn an_allowed_request_reaches_the_service_with_the_verified_token() {
 #[tokio::test]
 async fn a_refused_token_is_a_401_with_its_reason_in_the_challenge() {
     let layer = layer_with_routes();
-    for (authorization, challenge) in [
-        (vec![], r#"Bearer realm="messages""#),
-        (vec!["Basic dXNlcjpwYXNz"], r#"Bearer realm="messages""#),
-        (vec!["Bearer a", "Bearer b"], r#"Bearer realm="messages""#),
+    for authorization in [
+        vec![],
+        vec!["Basic dXNlcjpwYXNz"],
+        vec!["eyJhbGciOi.eyJzdWIi.c2ln"],
     ] {
         let answer = call(&layer, "GET", "/messages", &authorization).await;
         assert_eq!(answer.status, 401, "{authorization:?}");
-        assert_eq!(answer.challenge.as_deref(), Some(challenge));
+        assert_eq!(
+            answer.challenge.as_deref(),
+            Some(r#"Bearer realm="messages""#)
+        );
         assert_eq!(answer.body["error"], "missing_token");
+    }
+    // A bearer credential attempted but malformed: 400 invalid_request (§3.1).
+    for authorization in [
+        vec!["Bearer a", "Bearer b"],
+        vec!["Bearer"],
+        vec!["Bearer a b"],
+    ] {
+        let answer = call(&layer, "GET", "/messages", &authorization).await;
+        assert_eq!(answer.status, 400, "{authorization:?}");
+        assert_eq!(
+            answer.challenge.as_deref(),
+            Some(
+                r#"Bearer realm="messages", error="invalid_request", error_description="missing_token""#
+            )
+        );
     }
     let expired = token(json!({"exp": unix_now() - 3600, "iat": unix_now() - 7200}));
     let bearer = format!("Bearer {expired}");
@@ -146,10 +168,17 @@ async fn a_missing_permission_is_a_403_naming_the_scope_the_route_needs() {
             r#"Bearer realm="messages", error="insufficient_scope", error_description="insufficient_scope", scope="write:messages""#
         )
     );
+    // Another tenant's path: the token has the route's scope, so no scope to ask for.
     let answer = call(&layer, "GET", "/orgs/globex/messages", &[&reader]).await;
     assert_eq!(
         (answer.status, answer.body["error"].as_str()),
         (403, Some("claim_mismatch"))
+    );
+    assert_eq!(
+        answer.challenge.as_deref(),
+        Some(
+            r#"Bearer realm="messages", error="insufficient_scope", error_description="claim_mismatch""#
+        )
     );
     let answer = call(&layer, "DELETE", "/messages/7", &[&reader]).await;
     assert_eq!(
@@ -263,4 +292,131 @@ async fn the_extractor_without_the_layer_answers_500() {
         .await
         .unwrap();
     assert_eq!(response.status(), 500);
+}
+
+/// A HEAD request runs the GET handler: it must meet the GET route's rules too (here,
+/// with `default: allow`, where no rule names HEAD).
+#[tokio::test]
+async fn a_head_request_is_judged_by_the_get_rules_too() {
+    let document = json!({
+        "issuers": [{"issuer": ISSUER, "audiences": [AUDIENCE], "jwks": jwks(&[&rsa_a()])}],
+        "routes": {"default": "allow", "rules": [{"route": "GET /messages", "scopes": ["read:messages"]}]},
+    });
+    let document = ConfigDocument::parse("test.json", &document.to_string()).unwrap();
+    let env = EnvConfig::from_lookup(|_| None).unwrap();
+    let authorizer = Authorizer::new(Config::combine(&env, Some(document)).unwrap()).unwrap();
+    let layer = VerifyLayer::new(Arc::new(authorizer));
+    let no_scope = format!("Bearer {}", token(json!({"scope": "openid"})));
+    let answer = call(&layer, "HEAD", "/messages", &[&no_scope]).await;
+    assert_eq!(
+        (answer.status, answer.body["error"].as_str()),
+        (403, Some("insufficient_scope"))
+    );
+    assert!(
+        answer
+            .challenge
+            .unwrap()
+            .ends_with(r#"scope="read:messages""#)
+    );
+    assert_eq!(
+        call(&layer, "HEAD", "/other", &[&no_scope]).await.status,
+        200
+    );
+    let reader = format!("Bearer {}", token(json!({"scope": "read:messages"})));
+    assert_eq!(
+        call(&layer, "HEAD", "/messages", &[&reader]).await.status,
+        200
+    );
+}
+
+/// A path the router and the rules could read differently (`..`, encoded or not, a
+/// backslash, an encoded separator) is refused with 400 once the token is verified, and
+/// never reaches the service.
+#[tokio::test]
+async fn a_path_with_dot_segments_is_refused_not_judged() {
+    let layer = layer_with_routes();
+    let reader = format!("Bearer {}", token(json!({"scope": "read:messages"})));
+    for path in [
+        "/public/../messages",
+        "/public/%2e%2e/admin",
+        "/public/.%2E/admin",
+        "/public/a%2fb",
+        "/public/%5cadmin",
+    ] {
+        let answer = call(&layer, "GET", path, &[&reader]).await;
+        assert_eq!(
+            (answer.status, answer.body["error"].as_str()),
+            (400, Some("route_not_allowed")),
+            "{path}"
+        );
+        assert_eq!(answer.challenge, None, "{path}");
+    }
+    assert_eq!(
+        call(&layer, "GET", "/public/readme.txt", &[&reader])
+            .await
+            .status,
+        200
+    );
+}
+
+fn front_door_event(name: &str) -> Value {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("events/front-doors")
+        .join(name);
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+/// Through `lambda_http` the rules judge the path the router sees, relative to the stage:
+/// the REST proxy's `/prod` and the HTTP API's named stage taken off, a Function URL's and
+/// an ALB's path as it is; a `..` in the event's raw path never reaches the service.
+#[tokio::test]
+async fn lambda_http_requests_are_judged_on_the_routers_path_without_the_stage() {
+    use token_verifier::layer::api_path;
+    for name in [
+        "apigw-rest-proxy.json",
+        "apigw-http-proxy.json",
+        "function-url.json",
+        "alb.json",
+    ] {
+        let request = lambda_http::request::from_str(&front_door_event(name).to_string()).unwrap();
+        assert_eq!(api_path(&request), "/messages", "{name}");
+    }
+    let mut event = front_door_event("function-url.json");
+    event["rawPath"] = json!("/public/%2e%2e/messages");
+    event["requestContext"]["http"]["path"] = json!("/public/%2e%2e/messages");
+    let request = lambda_http::request::from_str(&event.to_string()).unwrap();
+    let judged = api_path(&request);
+    let layer = VerifyLayer::new(Arc::new(dev_authorizer()));
+    let service =
+        ServiceBuilder::new()
+            .layer(layer)
+            .service(service_fn(|_: lambda_http::Request| async {
+                Ok::<_, Infallible>(http::Response::new(lambda_http::Body::from("reached")))
+            }));
+    let response = service.oneshot(request).await.unwrap();
+    // Only GET /public/** is allowed: /messages, however it is spelt, is not.
+    assert_eq!(response.status(), 403, "{judged}");
+}
+
+/// An authorizer for the dev issuer of `events/` (its key set inline, as events/env.json
+/// has it) that allows only `GET /public/**`.
+fn dev_authorizer() -> Authorizer {
+    let env: Value = serde_json::from_str(
+        &std::fs::read_to_string(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("events/env.json"),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    let vars = &env["MessagesVerifiedFunction"];
+    let document = json!({
+        "issuers": [{
+            "issuer": vars["TOKEN_ISSUER"], "audiences": [vars["AUDIENCE"]],
+            "jwks": serde_json::from_str::<Value>(vars["JWKS_JSON"].as_str().unwrap()).unwrap(),
+        }],
+        "routes": {"default": "deny", "rules": [{"route": "GET /public/**"}]},
+    });
+    let document = ConfigDocument::parse("dev.json", &document.to_string()).unwrap();
+    let env = EnvConfig::from_lookup(|_| None).unwrap();
+    Authorizer::new(Config::combine(&env, Some(document)).unwrap()).unwrap()
 }

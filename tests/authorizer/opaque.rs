@@ -772,3 +772,20 @@ async fn the_endpoint_is_discovered_like_the_keys_and_a_missing_one_is_named() {
         decided.detail()
     );
 }
+
+/// AppSync keeps an answer for an opaque token no longer than this function keeps the
+/// provider's: `ttlOverride` is at most `OPAQUE_CACHE_SECONDS`.
+#[tokio::test]
+async fn an_appsync_answer_for_an_opaque_token_is_cached_no_longer_than_the_providers() {
+    let server = JwksServer::with_keys(&[&rsa_a()]).await;
+    server.set("/opaque", Reply::Json(introspected(json!({}))));
+    let authorizer = load(&server, "introspection", &[("OPAQUE_CACHE_SECONDS", "45")]).await;
+    let event = json!({
+        "authorizationToken": OPAQUE,
+        "requestContext": {"apiId": "api", "accountId": "1", "requestId": "r", "queryString": "{ me }"},
+    });
+    let decided = decide(&authorizer, event).await;
+    assert_eq!(decided.reason(), "ok", "{:?}", decided.record.refusal);
+    let ttl = decided.allowed()["ttlOverride"].as_u64().unwrap();
+    assert!(ttl > 0 && ttl <= 45, "ttlOverride {ttl}");
+}
