@@ -47,35 +47,14 @@ impl Caller {
     }
 }
 
-/// The caller the layer verified in this function.
-fn verified_caller(verified: &Verified) -> Caller {
-    let permissions = verified
-        .claim("permissions")
-        .and_then(|c| c.items())
-        .map(|items| {
-            items
-                .iter()
-                .filter_map(token_verifier::Claim::as_str)
-                .map(std::borrow::Cow::into_owned)
-                .collect()
-        })
-        .unwrap_or_default();
-    Caller {
-        principal: verified.principal().to_owned(),
-        scopes: verified
-            .claim("scope")
-            .and_then(|c| c.as_str())
-            .map(|s| {
-                s.split(' ')
-                    .filter(|w| !w.is_empty())
-                    .map(str::to_owned)
-                    .collect()
-            })
-            .unwrap_or_default(),
-        permissions,
-        via: "layer",
-        claims: verified.claims().to_map().into_iter().collect(),
-    }
+/// The caller the layer verified in this function: its claims, read as the context is.
+fn verified_caller(verified: &Verified) -> Option<Caller> {
+    let mut fields: HashMap<String, Value> = verified.claims().to_map().into_iter().collect();
+    fields.insert(
+        "principalId".to_owned(),
+        Value::String(verified.principal().to_owned()),
+    );
+    from_fields(fields, "layer")
 }
 
 /// Reads the caller from the authorizer context of either API type.
@@ -86,6 +65,11 @@ fn caller(context: Option<&RequestContext>) -> Option<Caller> {
         #[allow(unreachable_patterns)]
         _ => return None,
     };
+    from_fields(fields, via)
+}
+
+/// The caller from its claims: native JSON (HTTP API, the layer) or flat strings (REST).
+fn from_fields(fields: HashMap<String, Value>, via: &'static str) -> Option<Caller> {
     let principal = text(fields.get("principalId")).or_else(|| text(fields.get("sub")))?;
     Some(Caller {
         principal,
@@ -174,7 +158,7 @@ fn respond(method: &str, path: &str, caller: Option<&Caller>) -> Result<Response
 
 async fn handle(request: Request) -> Result<Response<Body>, Error> {
     let caller = match request.extensions().get::<Verified>() {
-        Some(verified) => Some(verified_caller(verified)),
+        Some(verified) => verified_caller(verified),
         None => caller(request.request_context_ref()),
     };
     // The path relative to the API (no stage), as token-verifier's route rules see it.

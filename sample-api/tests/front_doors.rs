@@ -5,40 +5,18 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
+#[path = "../../tests/support/rie.rs"]
+mod rie;
+use rie::{emulator_path, free_port};
+
 fn root() -> &'static Path {
     Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
-}
-
-/// The emulator inside the pinned aws-sam-cli (`scripts/rie-path` installs it when missing).
-fn emulator_path() -> PathBuf {
-    if let Ok(path) = std::env::var("TV_RIE") {
-        return PathBuf::from(path);
-    }
-    let output = Command::new(root().join("scripts/rie-path"))
-        .current_dir(root())
-        .output()
-        .expect("scripts/rie-path runs");
-    assert!(
-        output.status.success(),
-        "scripts/rie-path: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    PathBuf::from(String::from_utf8(output.stdout).unwrap().trim())
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 struct Function {
@@ -62,7 +40,7 @@ impl Function {
                 .unwrap();
         let log = Path::new(env!("CARGO_TARGET_TMPDIR")).join("front-doors.log");
         let port = free_port();
-        let mut command = Command::new(emulator_path());
+        let mut command = Command::new(emulator_path(root()));
         command
             .arg("--runtime-interface-emulator-address")
             .arg(format!("127.0.0.1:{port}"))

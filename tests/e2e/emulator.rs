@@ -1,38 +1,18 @@
 //! Starts the Lambda Runtime Interface Emulator with the authorizer binary and invokes it.
 
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-/// The emulator binary: `TV_RIE`, or the one inside the pinned aws-sam-cli (installed by
-/// `scripts/rie-path` into `.tools/` when missing).
+/// The emulator binary (`TV_RIE`, or the pinned aws-sam-cli's), the tools installed once
+/// for all tests first.
 fn emulator_path() -> PathBuf {
-    if let Ok(path) = std::env::var("TV_RIE") {
-        return PathBuf::from(path);
+    if std::env::var("TV_RIE").is_err() {
+        crate::provider::ensure_tools();
     }
-    crate::provider::ensure_tools();
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let output = Command::new(root.join("scripts/rie-path"))
-        .current_dir(root)
-        .output()
-        .expect("scripts/rie-path runs");
-    assert!(
-        output.status.success(),
-        "scripts/rie-path failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    PathBuf::from(String::from_utf8(output.stdout).unwrap().trim())
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+    crate::rie::emulator_path(Path::new(env!("CARGO_MANIFEST_DIR")))
 }
 
 /// One emulator process running one authorizer process.
@@ -55,8 +35,8 @@ impl Emulator {
         let mut attempt = 0;
         let (child, port) = loop {
             attempt += 1;
-            let port = free_port();
-            let api_port = free_port();
+            let port = crate::rie::free_port();
+            let api_port = crate::rie::free_port();
             let mut command = Command::new(emulator_path());
             command
                 .arg("--runtime-interface-emulator-address")

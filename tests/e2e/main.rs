@@ -19,6 +19,8 @@ mod metrics;
 mod moto;
 mod opaque;
 mod provider;
+#[path = "../support/rie.rs"]
+mod rie;
 mod samples;
 mod ssm;
 #[path = "../authorizer/support.rs"]
