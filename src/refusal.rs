@@ -93,11 +93,19 @@ pub enum Reason {
     IntrospectionUnavailable,
     /// The Lambda event is not an API Gateway authorizer event this function understands.
     UnrecognisedEvent,
+    /// A certificate-bound token (`cnf.x5t#S256`) without a client certificate.
+    CertificateMissing,
+    /// A certificate-bound token with another client certificate than the one it is bound to.
+    CertificateMismatch,
+    /// `SENDER_CONSTRAINT=require` and the token is bound to nothing.
+    TokenNotBound,
+    /// A DPoP-bound token (`cnf.jkt`) sent as a bearer token, without its proof.
+    BoundTokenAsBearer,
 }
 
 impl Reason {
     /// Every reason, for the README table and its test.
-    pub const ALL: [Reason; 28] = [
+    pub const ALL: [Reason; 32] = [
         Reason::MissingToken,
         Reason::TokenTooLarge,
         Reason::OpaqueToken,
@@ -126,6 +134,10 @@ impl Reason {
         Reason::TokenInactive,
         Reason::IntrospectionUnavailable,
         Reason::UnrecognisedEvent,
+        Reason::CertificateMissing,
+        Reason::CertificateMismatch,
+        Reason::TokenNotBound,
+        Reason::BoundTokenAsBearer,
     ];
 
     /// The stable code written to logs.
@@ -160,6 +172,10 @@ impl Reason {
             Reason::TokenInactive => "token_inactive",
             Reason::IntrospectionUnavailable => "introspection_unavailable",
             Reason::UnrecognisedEvent => "unrecognised_event",
+            Reason::CertificateMissing => "certificate_missing",
+            Reason::CertificateMismatch => "certificate_mismatch",
+            Reason::TokenNotBound => "token_not_bound",
+            Reason::BoundTokenAsBearer => "bound_token_as_bearer",
         }
     }
 
@@ -256,6 +272,18 @@ impl Reason {
             }
             Reason::UnrecognisedEvent => {
                 "the Lambda event is not an API Gateway authorizer event (TOKEN, REQUEST, HTTP API 1.0 or 2.0); check how the function is attached"
+            }
+            Reason::CertificateMissing => {
+                "the token is bound to a client certificate (cnf.x5t#S256) but the request came without one: call the API's mutual-TLS custom domain with the certificate the token was issued to (the default execute-api endpoint carries none)"
+            }
+            Reason::CertificateMismatch => {
+                "the token is bound to another client certificate than the one presented: use the certificate the token was issued to, or get a token with this one"
+            }
+            Reason::TokenNotBound => {
+                "SENDER_CONSTRAINT is require and the token is bound to nothing: have the identity provider issue certificate-bound tokens to this client (tls_client_certificate_bound_access_tokens)"
+            }
+            Reason::BoundTokenAsBearer => {
+                "the token is DPoP-bound (cnf.jkt), so it is only valid with its DPoP proof; a DPoP-bound token sent as Bearer is refused (RFC 9449 §7.2)"
             }
         }
     }

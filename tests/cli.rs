@@ -200,7 +200,7 @@ fn explain_a_valid_token_exits_0_and_never_prints_the_token_or_its_signature() {
     let report: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(report["kind"], "access_token");
     assert_eq!(report["verdict"]["result"], "allow");
-    assert_eq!(report["checks"].as_array().unwrap().len(), 18);
+    assert_eq!(report["checks"].as_array().unwrap().len(), 19);
     assert!(
         report["times"]["exp"]["utc"]
             .as_str()

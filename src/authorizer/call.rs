@@ -9,6 +9,7 @@ use crate::decision::CalledRoute;
 use crate::decision::scopes::granted_scopes;
 use crate::refusal::{Outcome, Reason, Refusal};
 use crate::token::UnixTime;
+use crate::verify::binding;
 
 impl Authorizer {
     /// Decides one HTTP request of a front door that is not an API Gateway authorizer
@@ -50,6 +51,11 @@ impl Authorizer {
             Err(refusal) => return refused(refusal, record),
         };
         let policy = &active.verifier.issuers()[verified.issuer].config;
+        // No client certificate reaches a tower service: a certificate-bound token is
+        // refused here unless SENDER_CONSTRAINT is off.
+        if let Err(refusal) = binding::check(&verified.claims, policy.sender_constraint, None) {
+            return refused(refusal, record);
+        }
         if let Some(problem) = call.path_problem {
             let refusal = Refusal::new(
                 Reason::RouteNotAllowed,

@@ -28,6 +28,7 @@ use crate::gateway::{self, Answer, AuthorizerEvent, Failure};
 use crate::refusal::{Outcome, Refusal};
 use crate::ssm::{ParameterStore, Ssm};
 use crate::token::UnixTime;
+use crate::verify::binding;
 
 /// Everything a request needs, built once per execution environment, and rebuilt when
 /// the configuration document changes.
@@ -207,6 +208,13 @@ impl Authorizer {
             Err(refusal) => return refuse(refusal, record, Some(shape)),
         };
         let policy = &active.verifier.issuers()[verified.issuer].config;
+        if let Err(refusal) = binding::check(
+            &verified.claims,
+            policy.sender_constraint,
+            request.client_cert.as_deref(),
+        ) {
+            return refuse(refusal, record, Some(shape));
+        }
         if shape.is_appsync() {
             // One answer for every operation of the token: the fields it may not resolve.
             if let Err(refusal) = active::api_verdict(&verified.claims, policy) {

@@ -16,7 +16,7 @@ use crate::settings::keys::{DEFAULT_COOLDOWN, DEFAULT_RETRY, DEFAULT_STALE, DEFA
 use crate::settings::opaque::{OpaqueAudience, OpaqueMode};
 use crate::settings::{
     CacheSettings, ContextSettings, GatewaySettings, HttpApiResponse, HttpSettings, IssuerSettings,
-    PolicyResource, RouteRules,
+    PolicyResource, RouteRules, SenderConstraint,
 };
 
 use super::env::Sources;
@@ -166,6 +166,9 @@ impl Config {
                     .unwrap_or(DEFAULT_CONTEXT_MAX_BYTES),
             },
             appsync_ttl: global.appsync_ttl.unwrap_or(DEFAULT_APPSYNC_TTL_SECONDS),
+            client_certs: issuers
+                .iter()
+                .any(|i| i.sender_constraint != SenderConstraint::Off),
         };
         let routes = document.routes.unwrap_or_default();
         routes

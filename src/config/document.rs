@@ -70,6 +70,7 @@ struct RawIssuer {
     scope_claims: Option<Vec<String>>,
     required_claims: Option<Vec<String>>,
     max_token_age_seconds: Option<u64>,
+    sender_constraint: Option<String>,
     opaque_tokens: Option<RawOpaque>,
 }
 
@@ -307,6 +308,12 @@ impl RawIssuer {
             .map(parse::parse_scope_match)
             .transpose()
             .map_err(|m| format!("scope_match: {m}"))?;
+        let sender_constraint = self
+            .sender_constraint
+            .as_deref()
+            .map(parse::parse_sender_constraint)
+            .transpose()
+            .map_err(|m| format!("sender_constraint: {m}"))?;
         let opaque = match self.opaque_tokens {
             None => None,
             Some(raw) => parse::opaque_settings(parse::OpaqueParts {
@@ -339,6 +346,7 @@ impl RawIssuer {
                 scope_claims: self.scope_claims,
                 required_claims: self.required_claims,
                 max_token_age: self.max_token_age_seconds.map(Duration::from_secs),
+                sender_constraint,
             },
         })
     }

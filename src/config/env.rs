@@ -8,7 +8,7 @@ use super::error::ConfigError;
 use super::layers::{GlobalLayer, IssuerLayer};
 use super::parse::{
     OpaqueParts, key_source_for, opaque_settings, parse_algorithms, parse_http_api_response,
-    parse_policy_resource, parse_scope_match, parse_tls_roots, split_list,
+    parse_policy_resource, parse_scope_match, parse_sender_constraint, parse_tls_roots, split_list,
 };
 use super::presets::Preset;
 use super::spec::IssuerSpec;
@@ -101,6 +101,13 @@ impl EnvConfig {
                 .get("REQUIRED_CLAIMS")
                 .map(|_| env.list("REQUIRED_CLAIMS")),
             max_token_age: env.optional_seconds("MAX_TOKEN_AGE_SECONDS", 1)?,
+            sender_constraint: match env.get("SENDER_CONSTRAINT").as_deref() {
+                None => None,
+                Some(text) => Some(
+                    parse_sender_constraint(text)
+                        .map_err(|m| ConfigError::new("SENDER_CONSTRAINT", m))?,
+                ),
+            },
         };
         let preset = match env.get("IDP_PRESET") {
             None => None,

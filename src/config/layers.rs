@@ -4,7 +4,9 @@
 
 use std::time::Duration;
 
-use crate::settings::{Algorithm, HttpApiResponse, PolicyResource, ScopeMatch, TlsRoots};
+use crate::settings::{
+    Algorithm, HttpApiResponse, PolicyResource, ScopeMatch, SenderConstraint, TlsRoots,
+};
 
 /// Per-issuer settings as one source states them: `None` means "this source says
 /// nothing". Layers stack: the issuer's own settings (its document entry, or for the
@@ -34,6 +36,8 @@ pub struct IssuerLayer {
     pub required_claims: Option<Vec<String>>,
     /// `MAX_TOKEN_AGE_SECONDS`.
     pub max_token_age: Option<Duration>,
+    /// `SENDER_CONSTRAINT`.
+    pub sender_constraint: Option<SenderConstraint>,
 }
 
 impl IssuerLayer {
@@ -80,6 +84,10 @@ impl IssuerLayer {
                 self.max_token_age.is_some(),
                 ("MAX_TOKEN_AGE_SECONDS", "max_token_age_seconds"),
             ),
+            (
+                self.sender_constraint.is_some(),
+                ("SENDER_CONSTRAINT", "sender_constraint"),
+            ),
         ]
         .into_iter()
         .filter_map(|(stated, names)| stated.then_some(names))
@@ -103,6 +111,7 @@ impl IssuerLayer {
             scope_claims: self.scope_claims.or(lower.scope_claims),
             required_claims: self.required_claims.or(lower.required_claims),
             max_token_age: self.max_token_age.or(lower.max_token_age),
+            sender_constraint: self.sender_constraint.or(lower.sender_constraint),
         }
     }
 }

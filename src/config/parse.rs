@@ -9,7 +9,7 @@ use crate::http::{check_key_url, discovery_url};
 use crate::settings::http::ClientAuth;
 use crate::settings::opaque::{self, OpaqueAudience, OpaqueMode, OpaqueSettings};
 use crate::settings::{
-    Algorithm, HttpApiResponse, KeySource, PolicyResource, ScopeMatch, TlsRoots,
+    Algorithm, HttpApiResponse, KeySource, PolicyResource, ScopeMatch, SenderConstraint, TlsRoots,
     algorithm::parse_configured,
 };
 
@@ -40,6 +40,19 @@ pub(crate) fn parse_scope_match(text: &str) -> Result<ScopeMatch, String> {
         "all" => Ok(ScopeMatch::All),
         "any" => Ok(ScopeMatch::Any),
         other => Err(format!("is `{other}`; use `all` or `any`")),
+    }
+}
+
+/// Parses `off` / `allow` / `require`.
+///
+/// # Errors
+/// A message naming the accepted values.
+pub(crate) fn parse_sender_constraint(text: &str) -> Result<SenderConstraint, String> {
+    match text {
+        "off" => Ok(SenderConstraint::Off),
+        "allow" => Ok(SenderConstraint::Allow),
+        "require" => Ok(SenderConstraint::Require),
+        other => Err(format!("is `{other}`; use `off`, `allow` or `require`")),
     }
 }
 

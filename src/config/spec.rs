@@ -70,6 +70,7 @@ impl IssuerSpec {
                 .unwrap_or_else(|| strings(DEFAULT_SCOPE_CLAIMS)),
             required_claims: layer.required_claims.unwrap_or_default(),
             max_token_age: layer.max_token_age,
+            sender_constraint: layer.sender_constraint.unwrap_or_default(),
             opaque: self.opaque,
             preset: self.preset,
             source: self.source,

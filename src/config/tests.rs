@@ -103,10 +103,11 @@ fn stated_settings_are_named_as_variables_and_document_members() {
         scope_claims: Some(Vec::new()),
         required_claims: Some(Vec::new()),
         max_token_age: Some(Duration::ZERO),
+        sender_constraint: Some(crate::settings::SenderConstraint::Allow),
     };
     let schema = include_str!("../../config.schema.json");
     let stated = all.stated();
-    assert_eq!(stated.len(), 11);
+    assert_eq!(stated.len(), 12);
     for (variable, member) in stated {
         assert!(VARIABLES.contains(&variable), "{variable}");
         assert!(schema.contains(&format!("\"{member}\"")), "{member}");

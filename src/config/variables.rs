@@ -2,7 +2,7 @@
 //! and a test holds the two lists together.
 
 /// Every environment variable this module reads (the README documents each).
-pub const VARIABLES: [&str; 45] = [
+pub const VARIABLES: [&str; 46] = [
     "TOKEN_ISSUER",
     "AUDIENCE",
     "IDP_PRESET",
@@ -21,6 +21,7 @@ pub const VARIABLES: [&str; 45] = [
     "PRINCIPAL_CLAIMS",
     "REQUIRED_CLAIMS",
     "MAX_TOKEN_AGE_SECONDS",
+    "SENDER_CONSTRAINT",
     "ALLOWED_TOKEN_TYPES",
     "REQUIRE_TOKEN_TYPE",
     "TOKEN_HEADER",

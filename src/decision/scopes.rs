@@ -117,6 +117,7 @@ mod tests {
             scope_claims: vec!["scope".into(), "scp".into(), "permissions".into()],
             required_claims: vec![],
             max_token_age: None,
+            sender_constraint: crate::settings::SenderConstraint::Off,
             opaque: None,
             preset: None,
             source: crate::settings::IssuerSource::Environment,

@@ -121,6 +121,10 @@ pub struct Request {
     pub arn: String,
     /// The bearer token, or why there is none.
     pub credential: Result<String, Refusal>,
+    /// The client certificate (PEM) API Gateway's mutual TLS verified, when the event
+    /// carries one (REQUEST, WebSocket, HTTP API 1.0: `requestContext.identity.clientCert`;
+    /// HTTP API 2.0: `requestContext.authentication.clientCert`).
+    pub client_cert: Option<String>,
 }
 
 impl fmt::Debug for Request {
@@ -133,6 +137,13 @@ impl fmt::Debug for Request {
             .field("shape", &self.shape)
             .field("arn", &self.arn)
             .field("credential", &credential)
+            .field(
+                "client_cert",
+                &self
+                    .client_cert
+                    .as_ref()
+                    .map(|pem| format!("{} bytes", pem.len())),
+            )
             .finish()
     }
 }
@@ -157,6 +168,7 @@ impl AuthorizerEvent {
                 shape,
                 arn: api,
                 credential: bare_or_bearer(&value, "authorizationToken"),
+                client_cert: None,
             });
         }
         let arn = match shape {
@@ -184,11 +196,37 @@ impl AuthorizerEvent {
             }
             _ => self.request_credential(settings),
         };
+        let client_cert = match shape {
+            _ if !settings.client_certs => None,
+            Shape::RestToken | Shape::AppSyncGraphql | Shape::AppSyncEvents => None,
+            Shape::HttpV2 => self.client_cert("authentication")?,
+            Shape::RestRequest | Shape::WebSocket | Shape::HttpV1 => {
+                self.client_cert("identity")?
+            }
+        };
         Ok(Request {
             shape,
             arn,
             credential,
+            client_cert,
         })
+    }
+
+    /// `requestContext.{holder}.clientCert.clientCertPem`, when there.
+    fn client_cert(&self, holder: &'static str) -> Result<Option<String>, Refusal> {
+        let Some(context) = Object::read(self.request_context.as_deref(), "requestContext")? else {
+            return Ok(None);
+        };
+        let Some(holder) = context.object(holder)? else {
+            return Ok(None);
+        };
+        let Some(cert) = holder.object("clientCert")? else {
+            return Ok(None);
+        };
+        Ok(cert
+            .string("clientCertPem")?
+            .map(Cow::into_owned)
+            .filter(|pem| !pem.is_empty()))
     }
 
     fn shape(&self) -> Result<Shape, Refusal> {
@@ -363,6 +401,36 @@ impl<'t> Object<'t> {
             .unwrap_or_default()
     }
 
+    /// The object member `name` (`None` when absent or null), read as its own object.
+    ///
+    /// # Errors
+    /// `unrecognised_event` when the member is there twice or is not an object.
+    fn object(&self, name: &'static str) -> Result<Option<Object<'t>>, Refusal> {
+        let mut named = self.members.iter().filter(|m| m.name.is(self.text, name));
+        match (named.next(), named.next()) {
+            (None, _) => Ok(None),
+            (Some(member), None) => {
+                let raw = self.raw(member.value);
+                if raw == "null" {
+                    return Ok(None);
+                }
+                let members = json::skim_members(raw, 0).ok_or_else(|| {
+                    unrecognised(format!(
+                        "{}.{name} is {}, not an object",
+                        self.what,
+                        json::Kind::of(raw).name()
+                    ))
+                })?;
+                Ok(Some(Object {
+                    what: name,
+                    text: raw,
+                    members,
+                }))
+            }
+            (Some(_), Some(_)) => Err(unrecognised(format!("{} has {name} twice", self.what))),
+        }
+    }
+
     /// The string member `name` (`None` when absent or null).
     ///
     /// # Errors
@@ -492,6 +560,7 @@ mod tests {
                         max_bytes: 4096,
                     },
                     appsync_ttl: 300,
+                    client_certs: false,
                 })
                 .unwrap();
             assert_eq!(request.credential.as_deref(), Ok(token));

@@ -60,4 +60,7 @@ pub struct GatewaySettings {
     pub context: ContextSettings,
     /// AppSync answers' `ttlOverride` bound, seconds (the token's `exp` bounds it too).
     pub appsync_ttl: u32,
+    /// Whether events' client certificates are read (some issuer checks bindings:
+    /// `SENDER_CONSTRAINT`); when not, the request context is not searched for one.
+    pub client_certs: bool,
 }

@@ -58,6 +58,31 @@ pub enum ScopeMatch {
     Any,
 }
 
+/// Whether tokens must be bound to a key or certificate the client proves it holds
+/// (`SENDER_CONSTRAINT`): RFC 8705 certificate-bound tokens so far.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SenderConstraint {
+    /// Bindings are not checked (a token's `cnf` is ignored).
+    #[default]
+    Off,
+    /// A bound token must come with what it is bound to; an unbound token still passes.
+    Allow,
+    /// Only bound tokens pass, each with what it is bound to.
+    Require,
+}
+
+impl SenderConstraint {
+    /// Its name in the configuration.
+    #[must_use]
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            SenderConstraint::Off => "off",
+            SenderConstraint::Allow => "allow",
+            SenderConstraint::Require => "require",
+        }
+    }
+}
+
 /// Which `typ` header values are accepted.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TokenTypes {
@@ -126,6 +151,8 @@ pub struct IssuerSettings {
     pub required_claims: Vec<String>,
     /// Oldest accepted `iat`, if limited.
     pub max_token_age: Option<Duration>,
+    /// Whether its tokens must be bound to the client's certificate.
+    pub sender_constraint: SenderConstraint,
     /// How its opaque tokens are validated; `None`: they are refused (`opaque_token`).
     pub opaque: Option<OpaqueSettings>,
     /// Its identity provider, when a preset names it: refusals advise in its terms.
@@ -248,6 +275,7 @@ impl IssuerSettings {
             scope_claims: vec!["scope".into()],
             required_claims: vec![],
             max_token_age: None,
+            sender_constraint: SenderConstraint::Off,
             opaque: None,
             preset: None,
             source: IssuerSource::Environment,

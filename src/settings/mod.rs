@@ -18,7 +18,9 @@ pub mod routes;
 pub use algorithm::{Algorithm, AlgorithmNameError, KeyType};
 pub use gateway::{ContextSettings, GatewaySettings, HttpApiResponse, PolicyResource};
 pub use http::{ClientAuth, HttpSettings, TlsRoots};
-pub use issuer::{IssuerSettings, IssuerSource, KeySource, ScopeMatch, Setting, TokenTypes};
+pub use issuer::{
+    IssuerSettings, IssuerSource, KeySource, ScopeMatch, SenderConstraint, Setting, TokenTypes,
+};
 pub use keys::CacheSettings;
 pub use metrics::MetricsSettings;
 pub use opaque::{OpaqueAudience, OpaqueMode, OpaqueSettings};

@@ -8,7 +8,7 @@
 //! token-verifier check-config FILE
 //! token-verifier explain [--issuer ISS --audience AUD... | --config FILE | --env] [--jwks FILE | --jwks-uri URL]
 //!                        [--scopes "a b"] [--algorithms LIST] [--preset NAME] [--set NAME=VALUE]...
-//!                        [--arn ARN] [--now UNIX] [--offline] [--json] [TOKEN | FILE | -]
+//!                        [--arn ARN] [--cert PEM] [--now UNIX] [--offline] [--json] [TOKEN | FILE | -]
 //! ```
 //! `explain` decodes a token without trusting it and reports what it is and every check
 //! the authorizer would run, with the authorizer's reason codes and hints; exit status 0
@@ -40,7 +40,7 @@ const USAGE: &str = "usage:
   token-verifier check-config FILE
   token-verifier explain [--issuer ISS --audience AUD... | --config FILE | --env] [--jwks FILE | --jwks-uri URL]
                          [--scopes \"a b\"] [--algorithms LIST] [--preset NAME] [--set NAME=VALUE]...
-                         [--arn ARN] [--now UNIX] [--offline] [--json] [TOKEN | FILE | -]";
+                         [--arn ARN] [--cert PEM] [--now UNIX] [--offline] [--json] [TOKEN | FILE | -]";
 
 /// Runs the command line of `std::env::args`; the exit status is 0 for success, 1 when
 /// `explain` finds that the authorizer would not allow the token, 2 for a usage or
@@ -342,6 +342,7 @@ struct ExplainRequest {
     offline: bool,
     arn: Option<String>,
     now: Option<f64>,
+    cert_file: Option<String>,
     input: Option<String>,
 }
 
@@ -354,6 +355,7 @@ impl ExplainRequest {
             offline: false,
             arn: None,
             now: None,
+            cert_file: None,
             input: None,
         };
         let mut json = false;
@@ -387,6 +389,7 @@ impl ExplainRequest {
                 }
                 "--config" => request.config_file = Some(value(arg)?),
                 "--arn" => request.arn = Some(value(arg)?),
+                "--cert" => request.cert_file = Some(value(arg)?),
                 "--now" => {
                     let raw = value(arg)?;
                     request.now = Some(
@@ -476,6 +479,13 @@ impl ExplainRequest {
             audience_known,
             arn: self.arn.clone(),
             now: self.now.unwrap_or_else(crate::token::now),
+            client_cert: match &self.cert_file {
+                None => None,
+                Some(path) => Some(
+                    std::fs::read_to_string(path)
+                        .map_err(|e| format!("cannot read --cert {path}: {e}"))?,
+                ),
+            },
         };
         Ok(explain::explain(authorizer.as_ref(), &input, &options).await)
     }

@@ -43,6 +43,8 @@ pub enum Check {
     RequiredClaims,
     /// A `PRINCIPAL_CLAIMS` claim gives the principal id.
     Principal,
+    /// The token's binding (`SENDER_CONSTRAINT`): its client certificate, when bound.
+    Binding,
     /// `REQUIRED_SCOPES` are granted (a Deny, not a 401, when not).
     Scopes,
     /// The route rules allow the called route (a Deny when not).
@@ -51,7 +53,7 @@ pub enum Check {
 
 impl Check {
     /// Every check, in the authorizer's order.
-    pub const ALL: [Check; 18] = [
+    pub const ALL: [Check; 19] = [
         Check::Framing,
         Check::Opaque,
         Check::Issuer,
@@ -68,6 +70,7 @@ impl Check {
         Check::IssuedAt,
         Check::RequiredClaims,
         Check::Principal,
+        Check::Binding,
         Check::Scopes,
         Check::Routes,
     ];
@@ -95,6 +98,7 @@ impl Check {
             Check::IssuedAt => "issued_at",
             Check::RequiredClaims => "required_claims",
             Check::Principal => "principal",
+            Check::Binding => "binding",
             Check::Scopes => "scopes",
             Check::Routes => "routes",
         }

@@ -6,6 +6,7 @@
 //! [`TokenFacts`] as it goes.
 
 pub(crate) mod advice;
+pub(crate) mod binding;
 pub(crate) mod checks;
 pub(crate) mod facts;
 pub(crate) mod header;

@@ -22,6 +22,7 @@ fn options() -> Options {
         audience_known: true,
         arn: Some(METHOD_ARN.to_owned()),
         now: token_verifier::now(),
+        client_cert: None,
     }
 }
 

@@ -566,6 +566,7 @@ async fn every_preset_advises_in_its_idps_own_terms() {
                 audience_known: true,
                 arn: None,
                 now: token_verifier::now(),
+                client_cert: None,
             };
             let report = explain(Some(&authorizer), &credential, &options).await;
             let failed = report

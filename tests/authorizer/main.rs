@@ -9,6 +9,7 @@
 
 mod appsync;
 mod attacks;
+mod binding;
 mod cache;
 mod concurrency;
 mod docs;

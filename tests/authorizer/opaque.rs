@@ -277,6 +277,7 @@ async fn explain_asks_the_provider_as_the_authorizer_does() {
         audience_known: true,
         arn: None,
         now: token_verifier::now(),
+        client_cert: None,
     };
     let report = explain(Some(&authorizer), OPAQUE, &options).await;
     let decided = bearer(&authorizer, OPAQUE).await;

@@ -581,13 +581,14 @@ async fn jwks_unavailable_fails_closed_with_an_error() {
 }
 
 #[tokio::test]
-async fn every_reason_has_a_test_here_or_in_shapes() {
+async fn every_reason_has_a_test_here_or_in_the_files_of_its_feature() {
     let source = [
         include_str!("refusals.rs"),
         include_str!("shapes.rs"),
         include_str!("cache.rs"),
         include_str!("routes.rs"),
         include_str!("opaque.rs"),
+        include_str!("binding.rs"),
     ]
     .concat();
     for reason in Reason::ALL {

@@ -191,3 +191,48 @@ async fn appsync_events_with_provider_tokens() {
         .collect();
     assert_eq!(reasons, ["ok", "ok", "opaque_token"]);
 }
+
+/// Certificate-bound tokens (RFC 8705) from the provider, through the runtime: with
+/// `SENDER_CONSTRAINT=require` the token passes with the client certificate it was issued
+/// for (an HTTP API 2.0 event with mutual TLS), not without it, and the provider's unbound
+/// tokens are refused.
+#[tokio::test]
+#[ignore = "needs the Lambda emulator and Node; run scripts/test"]
+async fn certificate_bound_provider_tokens_need_their_certificate() {
+    const CERT: &str = include_str!("../keys/tls-self-signed.crt");
+    let provider = Provider::start("mtls", None, "1").await;
+    let audiences = APIS.map(|(_, aud)| aud).join(",");
+    let emulator = Emulator::start(
+        "op-mtls",
+        &[
+            ("TOKEN_ISSUER", provider.issuer.as_str()),
+            ("AUDIENCE", &audiences),
+            ("ALLOWED_ALGORITHMS", "RS256,PS256,ES256,EdDSA"),
+            ("SENDER_CONSTRAINT", "require"),
+        ],
+    )
+    .await;
+    let bound = provider.bound_access_token(APIS[0].1, CERT).await;
+    let with_cert = |token: &str, cert: Option<&str>| {
+        let mut event = http_v2(&format!("Bearer {token}"));
+        if let Some(cert) = cert {
+            event["requestContext"]["authentication"] =
+                serde_json::json!({"clientCert": {"clientCertPem": cert}});
+        }
+        event
+    };
+    let answer = emulator.invoke(&with_cert(&bound, Some(CERT))).await;
+    assert_eq!(answer["isAuthorized"], true, "{answer}");
+    assert!(answer["context"]["cnf"]["x5t#S256"].is_string(), "{answer}");
+    let refused = emulator.invoke(&with_cert(&bound, None)).await;
+    assert_eq!(refused["errorMessage"], "Unauthorized", "{refused}");
+    let unbound = provider.access_token(Some(APIS[0].1)).await;
+    let refused = emulator.invoke(&with_cert(&unbound, Some(CERT))).await;
+    assert_eq!(refused["errorMessage"], "Unauthorized", "{refused}");
+    let reasons: Vec<Value> = emulator
+        .decisions()
+        .iter()
+        .map(|d| d["reason"].clone())
+        .collect();
+    assert_eq!(reasons, ["ok", "certificate_missing", "token_not_bound"]);
+}

@@ -92,16 +92,51 @@ impl Provider {
 
     /// A `client_credentials` access token; a JWT for `resource`, opaque without one.
     pub(crate) async fn access_token(&self, resource: Option<&str>) -> String {
+        self.client_credentials(resource, ("svc", "svc-secret"), None)
+            .await
+    }
+
+    /// A certificate-bound (RFC 8705) access token of the client `svc-mtls` for `resource`,
+    /// bound to `certificate` (PEM), which the provider reads from `x-ssl-client-cert` as
+    /// from a TLS-terminating proxy.
+    pub(crate) async fn bound_access_token(&self, resource: &str, certificate: &str) -> String {
+        self.client_credentials(
+            Some(resource),
+            ("svc-mtls", "svc-mtls-secret"),
+            Some(certificate),
+        )
+        .await
+    }
+
+    async fn client_credentials(
+        &self,
+        resource: Option<&str>,
+        (client, secret): (&str, &str),
+        certificate: Option<&str>,
+    ) -> String {
         let mut body = "grant_type=client_credentials&scope=read%3Amessages".to_owned();
         if let Some(resource) = resource {
             body.push_str("&resource=");
             body.push_str(&resource.replace(':', "%3A").replace('/', "%2F"));
         }
-        let response: Value = self
+        let mut request = self
             .client
             .post(format!("{}/token", self.issuer))
-            .basic_auth("svc", Some("svc-secret"))
-            .header("content-type", "application/x-www-form-urlencoded")
+            .basic_auth(client, Some(secret))
+            .header("content-type", "application/x-www-form-urlencoded");
+        if let Some(certificate) = certificate {
+            let encoded: String = certificate
+                .bytes()
+                .map(|b| match b {
+                    b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                        char::from(b).to_string()
+                    }
+                    _ => format!("%{b:02X}"),
+                })
+                .collect();
+            request = request.header("x-ssl-client-cert", encoded);
+        }
+        let response: Value = request
             .body(body)
             .send()
             .await

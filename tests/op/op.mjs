@@ -7,7 +7,9 @@
 // (its IdToken model, as after a login), so tests can send one where an access token belongs;
 // GET /test/user-access-token returns an opaque access token for user-1 with scope
 // "openid email" (a grant and an AccessToken, as after a login), which /me (userinfo) and
-// /token/introspection answer for.
+// /token/introspection answer for. The client svc-mtls gets certificate-bound access tokens
+// (RFC 8705, cnf.x5t#S256) for the client certificate a test sends, URL-encoded PEM, in the
+// x-ssl-client-cert header (as a TLS-terminating proxy would).
 //
 // Environment: PORT (default 14000), KEY_GENERATION (kid suffix; restart with another value
 // to rotate every key). Listens on 127.0.0.1 only.
@@ -40,6 +42,13 @@ const provider = new Provider(issuer, {
     grant_types: ['client_credentials'],
     redirect_uris: [],
     response_types: [],
+  }, {
+    client_id: 'svc-mtls',
+    client_secret: 'svc-mtls-secret',
+    grant_types: ['client_credentials'],
+    redirect_uris: [],
+    response_types: [],
+    tls_client_certificate_bound_access_tokens: true,
   }],
   scopes: ['read:messages', 'write:messages'],
   claims: { openid: ['sub'], email: ['email', 'email_verified'] },
@@ -54,6 +63,14 @@ const provider = new Provider(issuer, {
     devInteractions: { enabled: false },
     clientCredentials: { enabled: true },
     introspection: { enabled: true },
+    mTLS: {
+      enabled: true,
+      certificateBoundAccessTokens: true,
+      getCertificate: (ctx) => {
+        const pem = ctx.get('x-ssl-client-cert');
+        return pem ? decodeURIComponent(pem) : undefined;
+      },
+    },
     resourceIndicators: {
       enabled: true,
       defaultResource: () => undefined,

@@ -148,7 +148,8 @@ check(sorted(p["Action"] for p in public) == ["lambda:InvokeFunction", "lambda:I
       f"Function URL permissions: {public}")
 verified_env = verified["Properties"]["Environment"]["Variables"]
 authorizer_env = function["Environment"]["Variables"]
-for name in ("TOKEN_ISSUER", "AUDIENCE", "IDP_PRESET", "JWKS_URI", "CONFIG_PARAMETER", "ALLOWED_ALGORITHMS", "REQUIRED_SCOPES"):
+for name in ("TOKEN_ISSUER", "AUDIENCE", "IDP_PRESET", "JWKS_URI", "CONFIG_PARAMETER", "ALLOWED_ALGORITHMS", "REQUIRED_SCOPES",
+             "SENDER_CONSTRAINT"):
     check(verified_env.get(name) == authorizer_env.get(name), f"the Function URL form's {name} is not the authorizer's")
 verified_role = resources["MessagesVerifiedFunctionRole"]["Properties"]
 conditions = sorted(p.get("Fn::If", [None])[0] for p in verified_role.get("Policies", []))

@@ -47,6 +47,8 @@ pub struct Options {
     pub arn: Option<String>,
     /// The time to judge `exp`/`nbf`/`iat` at.
     pub now: UnixTime,
+    /// The client certificate (PEM) to judge a certificate-bound token against (`--cert`).
+    pub client_cert: Option<String>,
 }
 
 /// The credential in what a user pastes: surrounding whitespace and quotes, an
@@ -417,6 +419,7 @@ fn permission_steps(
         principal(claims, policy).map(|_| ()),
         || principal_detail(claims, policy),
     ));
+    steps.push(binding_step(claims, policy, options));
     steps.push(outcome_of(
         Check::Scopes,
         check_scopes(claims, policy),
@@ -452,6 +455,45 @@ fn permission_steps(
     }
 }
 
+/// The token's binding as `SENDER_CONSTRAINT` says, against `--cert` when given.
+fn binding_step(claims: &Claims, policy: &IssuerSettings, options: &Options) -> Step {
+    use crate::settings::SenderConstraint;
+    if policy.sender_constraint == SenderConstraint::Off {
+        return pass(
+            Check::Binding,
+            "SENDER_CONSTRAINT is off: cnf is not checked",
+        );
+    }
+    let cert_bound = claims
+        .get("cnf")
+        .and_then(|cnf| cnf.member("x5t#S256"))
+        .is_some();
+    if cert_bound && options.client_cert.is_none() {
+        return not_checked(
+            Check::Binding,
+            "the token is bound to a client certificate (cnf.x5t#S256): give --cert FILE with the client's certificate (PEM)",
+        );
+    }
+    outcome_of(
+        Check::Binding,
+        crate::verify::binding::check(
+            claims,
+            policy.sender_constraint,
+            options.client_cert.as_deref(),
+        ),
+        || {
+            if cert_bound {
+                "bound to the given client certificate".to_owned()
+            } else {
+                format!(
+                    "not bound, and SENDER_CONSTRAINT is {}",
+                    policy.sender_constraint.as_str()
+                )
+            }
+        },
+    )
+}
+
 /// The checks that need no configuration, under the default rules; the rest are named
 /// as not checked.
 fn unconfigured(jws: &Jws<'_>, options: &Options, steps: &mut Vec<Step>) {
@@ -479,6 +521,7 @@ fn unconfigured(jws: &Jws<'_>, options: &Options, steps: &mut Vec<Step>) {
         principal(&jws.claims, &policy).map(|_| ()),
         || principal_detail(&jws.claims, &policy),
     ));
+    steps.push(not_checked(Check::Binding, WHY));
     steps.push(not_checked(Check::Scopes, WHY));
     steps.push(not_checked(Check::Routes, WHY));
 }
