@@ -138,6 +138,18 @@ impl Config {
                     ),
                 ));
             }
+            if let Some(o) = &issuer.opaque
+                && o.mode == OpaqueMode::Userinfo
+                && issuer.sender_constraint != SenderConstraint::Off
+            {
+                return Err(ConfigError::new(
+                    "SENDER_CONSTRAINT",
+                    format!(
+                        "userinfo answers carry no cnf, so {}'s opaque tokens could never show their binding: use introspection (OPAQUE_TOKENS=introspection), which answers with cnf, or SENDER_CONSTRAINT=off",
+                        issuer.issuer
+                    ),
+                ));
+            }
         }
         let global = document.global.or(env.global.clone());
         let cache = CacheSettings {

@@ -42,6 +42,19 @@ pub(crate) fn check(
         ));
     }
     let Some(bound) = cnf.and_then(|c| c.member("x5t#S256")) else {
+        // A confirmation method this authorizer does not check (RFC 7800 `jwk`, `kid`,
+        // `x5t`...): a proof-of-possession token, never accepted as a bearer token.
+        if let Some(serde_json::Value::Object(members)) = cnf.map(|c| c.to_value())
+            && let Some(method) = members.keys().next()
+        {
+            return Err(Refusal::new(
+                Reason::TokenNotBound,
+                format!(
+                    "cnf names a confirmation method this authorizer does not check ({}); only cnf.x5t#S256 is",
+                    sanitize(method, 32)
+                ),
+            ));
+        }
         return match constraint {
             SenderConstraint::Require => Err(Refusal::new(
                 Reason::TokenNotBound,
@@ -121,6 +134,11 @@ mod tests {
             Some(THUMBPRINT)
         );
         assert_eq!(certificate_thumbprint("not a certificate"), None);
+        // Text before the block, and a second block (a chain): the first one counts.
+        let chain = format!(
+            "subject=CN=x\n{CERT}\n-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n"
+        );
+        assert_eq!(certificate_thumbprint(&chain).as_deref(), Some(THUMBPRINT));
         assert_eq!(
             certificate_thumbprint("-----BEGIN CERTIFICATE-----\n!!\n-----END CERTIFICATE-----"),
             None
@@ -155,6 +173,31 @@ mod tests {
             (&dpop, Allow, None, Some("bound_token_as_bearer")),
             (&dpop, Require, Some(CERT), Some("bound_token_as_bearer")),
             (&odd, Allow, None, Some("invalid_claim")),
+            (&claims(r#"{"cnf":{}}"#), Allow, None, None),
+            (
+                &claims(r#"{"cnf":{}}"#),
+                Require,
+                None,
+                Some("token_not_bound"),
+            ),
+            (
+                &claims(r#"{"cnf":{"jwk":{"kty":"EC"}}}"#),
+                Allow,
+                Some(CERT),
+                Some("token_not_bound"),
+            ),
+            (
+                &claims(r#"{"cnf":{"x5t#S256":7}}"#),
+                Allow,
+                Some(CERT),
+                Some("invalid_claim"),
+            ),
+            (
+                &claims(r#"{"cnf":null}"#),
+                Allow,
+                None,
+                Some("invalid_claim"),
+            ),
             (&bound, Off, None, None),
             (&dpop, Off, None, None),
             (&unbound, Off, None, None),

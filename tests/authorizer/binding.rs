@@ -211,3 +211,52 @@ async fn explain_judges_the_binding_with_the_certificate_given() {
         verdict => panic!("{verdict:?}"),
     }
 }
+
+/// Userinfo answers carry no `cnf`: an opaque token validated that way could never show
+/// its binding, so the combination is refused at init.
+#[test]
+fn userinfo_and_a_sender_constraint_are_refused_together() {
+    let env = EnvConfig::from_lookup(|name| match name {
+        "TOKEN_ISSUER" => Some(ISSUER.into()),
+        "AUDIENCE" => Some(AUDIENCE.into()),
+        "OPAQUE_TOKENS" => Some("userinfo".into()),
+        "OPAQUE_AUDIENCE" => Some("unbound".into()),
+        "SENDER_CONSTRAINT" => Some("allow".into()),
+        _ => None,
+    })
+    .unwrap();
+    let error = Config::combine(&env, None).unwrap_err().to_string();
+    assert!(
+        error.starts_with("SENDER_CONSTRAINT") && error.contains("introspection"),
+        "{error}"
+    );
+}
+
+/// No client certificate reaches a service behind the tower layer: a bound token is
+/// refused there (401 `certificate_missing`), an unbound one passes with `allow`.
+#[tokio::test]
+async fn the_tower_layer_refuses_a_bound_token() {
+    use std::sync::Arc;
+    use tower::{ServiceBuilder, ServiceExt as _, service_fn};
+    let authorizer = fixed_authorizer(&[&rsa_a()], &[("SENDER_CONSTRAINT", "allow")]);
+    let layer = token_verifier::layer::VerifyLayer::new(Arc::new(authorizer));
+    let call = |token: String| {
+        let service = ServiceBuilder::new()
+            .layer(layer.clone())
+            .service(service_fn(|_: http::Request<String>| async {
+                Ok::<_, std::convert::Infallible>(http::Response::new(String::new()))
+            }));
+        async move {
+            let request = http::Request::get("/messages")
+                .header("authorization", format!("Bearer {token}"))
+                .body(String::new())
+                .unwrap();
+            let response = service.oneshot(request).await.unwrap();
+            (response.status().as_u16(), response.into_body())
+        }
+    };
+    let (status, body) = call(bound_token()).await;
+    assert_eq!(status, 401);
+    assert!(body.contains("certificate_missing"), "{body}");
+    assert_eq!(call(rsa_a().mint(&claims(json!({}))).unwrap()).await.0, 200);
+}

@@ -155,6 +155,14 @@ verified_role = resources["MessagesVerifiedFunctionRole"]["Properties"]
 conditions = sorted(p.get("Fn::If", [None])[0] for p in verified_role.get("Policies", []))
 check(conditions == ["HasConfigKmsKey", "HasConfigParameter"], f"Function URL form's role: {conditions}")
 
+# Sender-constrained tokens and API Gateway's result cache exclude each other: a rule says so.
+with open(os.path.join(ROOT, "template.yaml")) as f:
+    rules = yaml_parse(f.read()).get("Rules", {})
+rule = rules.get("SenderConstraintWithoutResultCache", {})
+check("SenderConstraint" in json.dumps(rule.get("RuleCondition")) and
+      "AuthorizerResultTtlSeconds" in json.dumps(rule.get("Assertions")),
+      f"no rule keeps the result cache off with SenderConstraint: {rule}")
+
 # The documented Lambda Managed Instances variant transforms, and keeps the same wiring.
 managed = translated(managed_instances=True)
 lmi = managed["AuthorizerFunction"]["Properties"].get("CapacityProviderConfig", {}).get(
@@ -168,4 +176,4 @@ with open(os.path.join(ROOT, "template.yaml")) as f:
 if failures:
     print("template check failed:\n  " + "\n  ".join(failures))
     sys.exit(1)
-print("template check passed: least-privilege IAM, authorizer wiring, caching, logs, alarms, dashboard, Function URL form, managed-instances variant")
+print("template check passed: least-privilege IAM, authorizer wiring, caching, logs, alarms, dashboard, Function URL form, sender-constraint rule, managed-instances variant")

@@ -464,11 +464,10 @@ fn binding_step(claims: &Claims, policy: &IssuerSettings, options: &Options) -> 
             "SENDER_CONSTRAINT is off: cnf is not checked",
         );
     }
-    let cert_bound = claims
-        .get("cnf")
-        .and_then(|cnf| cnf.member("x5t#S256"))
-        .is_some();
-    if cert_bound && options.client_cert.is_none() {
+    let cnf = claims.get("cnf");
+    let cert_bound = cnf.and_then(|cnf| cnf.member("x5t#S256")).is_some();
+    let dpop_bound = cnf.and_then(|cnf| cnf.member("jkt")).is_some();
+    if cert_bound && !dpop_bound && options.client_cert.is_none() {
         return not_checked(
             Check::Binding,
             "the token is bound to a client certificate (cnf.x5t#S256): give --cert FILE with the client's certificate (PEM)",
