@@ -216,38 +216,7 @@ impl Authorizer {
             return refuse(refusal, record, Some(shape));
         }
         if shape.is_appsync() {
-            // One answer for every operation of the token: the fields it may not resolve.
-            if let Err(refusal) = active::api_verdict(&verified.claims, policy) {
-                record.outcome = Outcome::Deny;
-                record.refusal = Some(refusal);
-                return (
-                    Answer::appsync_refusal(shape).ok_or(Failure::Unauthorized),
-                    record,
-                );
-            }
-            let denied = active
-                .routes
-                .denied_fields(&verified.claims, &policy.scope_claims);
-            let mut bound = active.gateway.appsync_ttl;
-            if verified.alg.is_none()
-                && let Some(opaque) = &policy.opaque
-            {
-                // An opaque token is asked about again after OPAQUE_CACHE_SECONDS: AppSync
-                // must not keep an answer longer than this function would.
-                bound = bound.min(u32::try_from(opaque.cache_ttl.as_secs()).unwrap_or(u32::MAX));
-            }
-            let ttl = appsync_ttl(&verified.claims, now, bound);
-            let (answer, omitted) = gateway::answer::appsync(
-                shape,
-                verified.principal,
-                verified.claims,
-                denied,
-                ttl,
-                &active.gateway,
-            );
-            record.omitted = omitted.0;
-            record.outcome = Outcome::Allow;
-            return (Ok(answer), record);
+            return appsync(&active, shape, verified, now, record);
         }
         let (verdict, grant) = active.permissions(&request, &verified.claims, policy);
         let (answer, omitted) = gateway::answer::verified(
@@ -268,6 +237,43 @@ impl Authorizer {
         }
         (Ok(answer), record)
     }
+}
+
+/// AppSync's answer for a verified token: one for every operation of the token (the
+/// fields it may not resolve), cached no longer than the token lives, nor, for an opaque
+/// token, than this function would keep its provider's answer (`OPAQUE_CACHE_SECONDS`).
+fn appsync(
+    active: &Active,
+    shape: Shape,
+    verified: crate::verify::Verified,
+    now: UnixTime,
+    mut record: DecisionRecord,
+) -> (Result<Answer, Failure>, DecisionRecord) {
+    let policy = &active.verifier.issuers()[verified.issuer].config;
+    if let Err(refusal) = active::api_verdict(&verified.claims, policy) {
+        return refuse(refusal, record, Some(shape));
+    }
+    let denied = active
+        .routes
+        .denied_fields(&verified.claims, &policy.scope_claims);
+    let mut bound = active.gateway.appsync_ttl;
+    if verified.alg.is_none()
+        && let Some(opaque) = &policy.opaque
+    {
+        bound = bound.min(u32::try_from(opaque.cache_ttl.as_secs()).unwrap_or(u32::MAX));
+    }
+    let ttl = appsync_ttl(&verified.claims, now, bound);
+    let (answer, omitted) = gateway::answer::appsync(
+        shape,
+        verified.principal,
+        verified.claims,
+        denied,
+        ttl,
+        &active.gateway,
+    );
+    record.omitted = omitted.0;
+    record.outcome = Outcome::Allow;
+    (Ok(answer), record)
 }
 
 /// The token verified, its fingerprint and principal recorded.

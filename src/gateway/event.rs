@@ -117,7 +117,7 @@ impl Shape {
 pub struct Request {
     /// How to answer.
     pub shape: Shape,
-    /// The route's ARN (`methodArn` or `routeArn`).
+    /// The route's ARN (`methodArn` or `routeArn`; empty for AppSync, which has none).
     pub arn: String,
     /// The bearer token, or why there is none.
     pub credential: Result<String, Refusal>,
@@ -156,17 +156,12 @@ impl AuthorizerEvent {
     pub fn into_request(mut self, settings: &GatewaySettings) -> Result<Request, Refusal> {
         let shape = self.shape()?;
         if shape.is_appsync() {
-            // No route ARN: the API's id, for the record. The token as the client sent it.
-            let api = Object::read(self.request_context.as_deref(), "requestContext")?
-                .map(|context| context.string("apiId"))
-                .transpose()?
-                .flatten()
-                .unwrap_or_default()
-                .into_owned();
+            // No route ARN (AppSync's answers name fields, not routes), no mutual TLS; the
+            // token as the client sent it.
             let value = self.authorization_token.take().unwrap_or_default();
             return Ok(Request {
                 shape,
-                arn: api,
+                arn: String::new(),
                 credential: bare_or_bearer(&value, "authorizationToken"),
                 client_cert: None,
             });

@@ -141,61 +141,55 @@ pub(crate) fn body(reason: Reason) -> String {
 
 /// A bearer credential attempted but malformed (RFC 6750 §3.1): 400 `invalid_request`.
 pub(crate) fn invalid_request<R: From<String>>(refusal: &Refusal, realm: &str) -> Response<R> {
-    let mut response = Response::new(R::from(body(refusal.reason)));
-    *response.status_mut() = StatusCode::BAD_REQUEST;
-    let value = format!(
+    let challenge = format!(
         "Bearer realm=\"{realm}\", error=\"invalid_request\", error_description=\"{}\"",
         refusal.reason.code()
     );
-    let headers = response.headers_mut();
-    headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
-    if let Ok(value) = HeaderValue::from_str(&value) {
-        headers.insert(WWW_AUTHENTICATE, value);
-    }
-    headers.insert(
-        ::http::header::CACHE_CONTROL,
-        HeaderValue::from_static("no-store"),
-    );
-    response
+    answer(
+        StatusCode::BAD_REQUEST,
+        body(refusal.reason),
+        Some(challenge),
+    )
 }
 
 /// A path the route rules cannot judge (a `..` segment, a backslash): 400, no challenge
 /// (the token is not the problem).
 pub(crate) fn unjudgeable_path<R: From<String>>(refusal: &Refusal) -> Response<R> {
-    let mut response = Response::new(R::from(
-        serde_json::json!({
-            "error": refusal.reason.code(),
-            "message": "the path holds a . or .. segment, a backslash or an encoded separator; send it normalised",
-        })
-        .to_string(),
-    ));
-    *response.status_mut() = StatusCode::BAD_REQUEST;
-    let headers = response.headers_mut();
-    headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
-    headers.insert(
-        ::http::header::CACHE_CONTROL,
-        HeaderValue::from_static("no-store"),
-    );
-    response
+    let body = serde_json::json!({
+        "error": refusal.reason.code(),
+        "message": "the path holds a . or .. segment, a backslash or an encoded separator; send it normalised",
+    });
+    answer(StatusCode::BAD_REQUEST, body.to_string(), None)
 }
 
 /// The whole answer to a refused request.
 pub(crate) fn response<R: From<String>>(refused: &Refused, realm: &str) -> Response<R> {
     let reason = refused.refusal.reason;
-    let mut response = Response::new(R::from(body(reason)));
-    *response.status_mut() = status(reason);
+    answer(status(reason), body(reason), challenge(refused, realm))
+}
+
+/// Every refusal's answer: a JSON body, never stored by a cache, the challenge when there
+/// is one, and `Retry-After` when the refusal is the keys' or the provider's (503).
+fn answer<R: From<String>>(
+    status: StatusCode,
+    body: String,
+    challenge: Option<String>,
+) -> Response<R> {
+    let mut response = Response::new(R::from(body));
+    *response.status_mut() = status;
     let headers = response.headers_mut();
     headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
-    if let Some(value) = challenge(refused, realm).and_then(|v| HeaderValue::from_str(&v).ok()) {
-        headers.insert(WWW_AUTHENTICATE, value);
-    }
-    if reason.outcome() == Outcome::Error {
-        headers.insert(::http::header::RETRY_AFTER, HeaderValue::from_static("5"));
-    }
     headers.insert(
         ::http::header::CACHE_CONTROL,
         HeaderValue::from_static("no-store"),
     );
+    // The realm is cleaned when set and the rest is ours: the value is always valid.
+    if let Some(value) = challenge.and_then(|v| HeaderValue::from_str(&v).ok()) {
+        headers.insert(WWW_AUTHENTICATE, value);
+    }
+    if status == StatusCode::SERVICE_UNAVAILABLE {
+        headers.insert(::http::header::RETRY_AFTER, HeaderValue::from_static("5"));
+    }
     response
 }
 
@@ -325,6 +319,13 @@ mod tests {
                 expected,
                 "{reason:?}"
             );
+            // Only a 503 (keys or provider unreachable) invites a retry.
+            assert_eq!(
+                answer.headers().contains_key(::http::header::RETRY_AFTER),
+                code == 503,
+                "{reason:?}"
+            );
+            assert_eq!(answer.headers()["cache-control"], "no-store");
             let body: serde_json::Value = serde_json::from_str(answer.body()).unwrap();
             assert_eq!(body["error"], reason.code());
             assert!(
