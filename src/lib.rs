@@ -27,8 +27,8 @@
 //! only those declared before it (`tests/layering.rs` holds the crate to it):
 //! `refusal` (reason codes) → [`settings`] (validated settings, defaults) → `json` →
 //! `token` (compact JWS, claims) → `telemetry` (log and metric lines) → `http` → `ssm` →
-//! `keys` (key sets, cache, snapshots) → `verify` (token → verified claims) → `decision`
-//! (scopes, route rules) → [`gateway`] (API Gateway's and AppSync's events and answers) →
+//! `replay` (used DPoP proofs) → `keys` (key sets, cache, snapshots) → `verify` (token →
+//! verified claims, bindings, DPoP proofs) → `decision` (scopes, route rules) → [`gateway`] (API Gateway's and AppSync's events and answers) →
 //! `config` (init only) → `authorizer` (one event in, one answer and one log line out) →
 //! `layer` (the tower layer, with the `tower` feature only) → `tool` (the developer tools,
 //! with the `tools` feature only).
@@ -45,6 +45,7 @@ mod token;
 mod telemetry;
 mod http;
 mod ssm;
+mod replay;
 // Keys, then the verifier, then the decision on a verified token.
 mod keys;
 mod verify;

@@ -101,11 +101,26 @@ pub enum Reason {
     TokenNotBound,
     /// A DPoP-bound token (`cnf.jkt`) sent as a bearer token, without its proof.
     BoundTokenAsBearer,
+    /// `Authorization: DPoP` without a `DPoP` proof header.
+    MissingProof,
+    /// The DPoP proof is not one valid proof: framing, `typ`, `alg`, `jwk`, signature,
+    /// `iat`, `jti`, or several `DPoP` headers.
+    InvalidProof,
+    /// The proof was made for another request: its `htm` or `htu`.
+    ProofRequestMismatch,
+    /// The proof was made for another access token: its `ath`.
+    ProofTokenMismatch,
+    /// The proof is signed by another key than the one the token is bound to (`cnf.jkt`).
+    ProofKeyMismatch,
+    /// The proof's `jti` was already used: a replayed request.
+    ProofReplayed,
+    /// The shared replay store (`DPOP_REPLAY_TABLE`) could not be asked: fails closed.
+    ReplayStoreUnavailable,
 }
 
 impl Reason {
     /// Every reason, for the README table and its test.
-    pub const ALL: [Reason; 32] = [
+    pub const ALL: [Reason; 39] = [
         Reason::MissingToken,
         Reason::TokenTooLarge,
         Reason::OpaqueToken,
@@ -138,6 +153,13 @@ impl Reason {
         Reason::CertificateMismatch,
         Reason::TokenNotBound,
         Reason::BoundTokenAsBearer,
+        Reason::MissingProof,
+        Reason::InvalidProof,
+        Reason::ProofRequestMismatch,
+        Reason::ProofTokenMismatch,
+        Reason::ProofKeyMismatch,
+        Reason::ProofReplayed,
+        Reason::ReplayStoreUnavailable,
     ];
 
     /// The stable code written to logs.
@@ -176,6 +198,13 @@ impl Reason {
             Reason::CertificateMismatch => "certificate_mismatch",
             Reason::TokenNotBound => "token_not_bound",
             Reason::BoundTokenAsBearer => "bound_token_as_bearer",
+            Reason::MissingProof => "missing_proof",
+            Reason::InvalidProof => "invalid_proof",
+            Reason::ProofRequestMismatch => "proof_request_mismatch",
+            Reason::ProofTokenMismatch => "proof_token_mismatch",
+            Reason::ProofKeyMismatch => "proof_key_mismatch",
+            Reason::ProofReplayed => "proof_replayed",
+            Reason::ReplayStoreUnavailable => "replay_store_unavailable",
         }
     }
 
@@ -188,7 +217,8 @@ impl Reason {
             }
             Reason::JwksUnavailable
             | Reason::IntrospectionUnavailable
-            | Reason::UnrecognisedEvent => Outcome::Error,
+            | Reason::UnrecognisedEvent
+            | Reason::ReplayStoreUnavailable => Outcome::Error,
             _ => Outcome::Unauthorized,
         }
     }
@@ -283,7 +313,28 @@ impl Reason {
                 "SENDER_CONSTRAINT is require and the token is bound to nothing: have the identity provider issue certificate-bound tokens to this client (tls_client_certificate_bound_access_tokens)"
             }
             Reason::BoundTokenAsBearer => {
-                "the token is DPoP-bound (cnf.jkt), so it is only valid with its DPoP proof; a DPoP-bound token sent as Bearer is refused (RFC 9449 §7.2)"
+                "the token is DPoP-bound (cnf.jkt), so it is only valid with its DPoP proof: send it as `Authorization: DPoP <token>` with a `DPoP: <proof>` header; a DPoP-bound token sent as Bearer is refused (RFC 9449 §7.2)"
+            }
+            Reason::MissingProof => {
+                "the request uses the DPoP scheme but carries no DPoP header: the client must sign a fresh proof for each request and send it as `DPoP: <proof>` (RFC 9449 §7.1)"
+            }
+            Reason::InvalidProof => {
+                "the DPoP proof is not valid: it must be one JWS with typ dpop+jwt, an asymmetric alg of DPOP_ALGORITHMS, the client's public jwk in its header, a signature by that key, a jti, and an iat within DPOP_MAX_AGE_SECONDS; the client must make a new proof for every request"
+            }
+            Reason::ProofRequestMismatch => {
+                "the DPoP proof was made for another request: htm must be the request's method and htu its URL without query and fragment, exactly as the client calls it (the stage or base path included); set PUBLIC_BASE_URL when clients call a URL API Gateway's event does not show"
+            }
+            Reason::ProofTokenMismatch => {
+                "the DPoP proof was made for another access token: its ath must be the base64url SHA-256 of the token it is sent with"
+            }
+            Reason::ProofKeyMismatch => {
+                "the DPoP proof is signed by another key than the one the token is bound to (cnf.jkt): the client must sign proofs with the key it used at the token endpoint, or get a new token for this key"
+            }
+            Reason::ProofReplayed => {
+                "this DPoP proof (its jti) was already used: each proof is for one request; a replay is refused, and a client must make a new proof for every request, retries included"
+            }
+            Reason::ReplayStoreUnavailable => {
+                "the DPoP replay table (DPOP_REPLAY_TABLE) could not be asked, so the proof's freshness is unknown (failing closed); check the table, the function's dynamodb:PutItem permission and its egress"
             }
         }
     }
@@ -394,7 +445,8 @@ mod tests {
                 }
                 Reason::JwksUnavailable
                 | Reason::IntrospectionUnavailable
-                | Reason::UnrecognisedEvent => Outcome::Error,
+                | Reason::UnrecognisedEvent
+                | Reason::ReplayStoreUnavailable => Outcome::Error,
                 _ => Outcome::Unauthorized,
             };
             assert_eq!(reason.outcome(), expected, "{reason}");

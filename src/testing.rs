@@ -17,9 +17,11 @@ pub use crate::keys::jwk::{KeySet, Selection, VerificationKey};
 pub use crate::keys::snapshot::snapshot_name;
 pub use crate::keys::source::JwksSource;
 pub use crate::refusal::sanitize;
+pub use crate::replay::memory::{Memory as ReplayMemory, Seen};
 pub use crate::telemetry::log::{filter_for, subscriber};
 pub use crate::telemetry::metrics::{DecisionMetrics, OpaqueMetric, decision_line};
 pub use crate::token::jws::parse;
+pub use crate::verify::dpop::{access_token_hash, normalise_url};
 pub use crate::verify::opaque::{FAILURE_BACKOFF, MAX_TOKEN_CHARS};
 pub use crate::verify::verifier::{Issuer, Verifier};
 

@@ -11,6 +11,8 @@ use crate::gateway::{Grant, Request};
 use crate::http::Http;
 use crate::keys::{JwksLocation, KeyCache, KeySet, ParameterSnapshots, RemoteJwks};
 use crate::refusal::{Reason, Refusal};
+use crate::replay::ReplayGuard;
+use crate::settings::DpopSettings;
 use crate::settings::{
     Algorithm, CacheSettings, GatewaySettings, HttpSettings, IssuerSettings, KeySource, RouteRules,
 };
@@ -25,6 +27,10 @@ pub(crate) struct Active {
     pub(crate) verifier: Verifier,
     pub(crate) gateway: GatewaySettings,
     pub(crate) routes: RouteRules,
+    /// How DPoP proofs are judged.
+    pub(crate) dpop: DpopSettings,
+    /// The proofs already used (kept across reloads that leave its settings alone).
+    pub(crate) replay: Arc<ReplayGuard>,
     http: Arc<Http>,
     http_settings: HttpSettings,
     /// The document's SSM version, when loaded from one.
@@ -151,10 +157,16 @@ pub(crate) fn build(
     if let Some(opaque) = opaque {
         verifier = verifier.with_opaque(opaque);
     }
+    let replay = match previous {
+        Some(p) if p.replay.built_from(&config.dpop) => Arc::clone(&p.replay),
+        _ => Arc::new(ReplayGuard::new(&config.dpop)),
+    };
     let active = Active {
         verifier,
         gateway: config.gateway,
         routes: config.routes,
+        dpop: config.dpop,
+        replay,
         http,
         http_settings: config.http,
         version,

@@ -4,7 +4,7 @@
 
 use std::time::Instant;
 
-use super::{Authorizer, DecisionRecord, log, verify};
+use super::{Authorizer, DecisionRecord, bind, log, verify};
 use crate::decision::CalledRoute;
 use crate::decision::scopes::granted_scopes;
 use crate::refusal::{Outcome, Reason, Refusal};
@@ -53,7 +53,13 @@ impl Authorizer {
         let policy = &active.verifier.issuers()[verified.issuer].config;
         // No client certificate reaches a tower service: a certificate-bound token is
         // refused here unless SENDER_CONSTRAINT is off.
-        if let Err(refusal) = binding::check(&verified.claims, policy.sender_constraint, None) {
+        let presented = binding::Presented {
+            token,
+            scheme: call.scheme,
+            client_cert: None,
+            dpop: call.dpop.as_ref(),
+        };
+        if let Err(refusal) = bind(&active, policy, &verified.claims, presented, now).await {
             return refused(refusal, record);
         }
         if let Some(problem) = call.path_problem {
@@ -107,8 +113,12 @@ pub(crate) struct Call<'a> {
     /// Why the path cannot be judged, if it cannot (a `..` segment, a backslash): then the
     /// request is refused once its token is verified (`route_not_allowed`).
     pub(crate) path_problem: Option<&'static str>,
-    /// The bearer token, or why there is none.
+    /// The token, or why there is none.
     pub(crate) credential: Result<&'a str, Refusal>,
+    /// How the token came (`Bearer`, `DPoP`).
+    pub(crate) scheme: binding::Scheme,
+    /// The DPoP proof and the URL it must name, when some issuer checks bindings.
+    pub(crate) dpop: Option<binding::DpopRequest>,
     /// The front door, for the log line (`function_url`, `alb`, `http`, ...).
     pub(crate) shape: &'static str,
 }

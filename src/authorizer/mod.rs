@@ -133,7 +133,8 @@ impl Authorizer {
                 opaque.validator.prefetch().await;
             }
         };
-        futures_util::future::join(keys, opaque).await;
+        let replay = active.replay.prepare();
+        futures_util::future::join3(keys, opaque, replay).await;
     }
 
     /// How many issuers the current configuration trusts (for tools and tests).
@@ -208,11 +209,13 @@ impl Authorizer {
             Err(refusal) => return refuse(refusal, record, Some(shape)),
         };
         let policy = &active.verifier.issuers()[verified.issuer].config;
-        if let Err(refusal) = binding::check(
-            &verified.claims,
-            policy.sender_constraint,
-            request.client_cert.as_deref(),
-        ) {
+        let presented = binding::Presented {
+            token,
+            scheme: request.scheme,
+            client_cert: request.client_cert.as_deref(),
+            dpop: request.dpop.as_ref(),
+        };
+        if let Err(refusal) = bind(&active, policy, &verified.claims, presented, now).await {
             return refuse(refusal, record, Some(shape));
         }
         if shape.is_appsync() {
@@ -274,6 +277,31 @@ fn appsync(
     record.omitted = omitted.0;
     record.outcome = Outcome::Allow;
     (Ok(answer), record)
+}
+
+/// The token's binding checked against what the request presented, and a DPoP proof's
+/// `jti` against the proofs already used (last: a proof refused for anything else is not
+/// used up, and costs the replay table nothing).
+pub(crate) async fn bind(
+    active: &Active,
+    policy: &crate::settings::IssuerSettings,
+    claims: &crate::token::Claims,
+    presented: binding::Presented<'_>,
+    now: UnixTime,
+) -> Result<(), Refusal> {
+    let clock = binding::ProofClock {
+        settings: &active.dpop,
+        leeway: policy.leeway.as_secs(),
+        now,
+    };
+    let proven = binding::check(claims, policy.sender_constraint, presented, clock)?;
+    if let Some(proven) = proven {
+        active
+            .replay
+            .check(proven.replay_key, proven.remember_until, now)
+            .await?;
+    }
+    Ok(())
 }
 
 /// The token verified, its fingerprint and principal recorded.

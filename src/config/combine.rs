@@ -7,6 +7,9 @@ use super::env::EnvConfig;
 use super::error::ConfigError;
 use super::spec::IssuerSpec;
 use super::warnings::hidden_by_preset;
+use crate::settings::dpop::{
+    DEFAULT_DPOP_ALGORITHMS, DEFAULT_DPOP_MAX_AGE, DEFAULT_REPLAY_CAPACITY, DpopSettings,
+};
 use crate::settings::gateway::{
     DEFAULT_APPSYNC_TTL_SECONDS, DEFAULT_CONTEXT_MAX_BYTES, DEFAULT_TOKEN_HEADER,
 };
@@ -32,6 +35,8 @@ pub struct Config {
     pub http: HttpSettings,
     /// How tokens are found in events and answers are shaped.
     pub gateway: GatewaySettings,
+    /// How DPoP proofs are judged and remembered.
+    pub dpop: DpopSettings,
     /// Per-route rules.
     pub routes: RouteRules,
     /// Tokens longer than this are refused before decoding.
@@ -181,6 +186,20 @@ impl Config {
             client_certs: issuers
                 .iter()
                 .any(|i| i.sender_constraint != SenderConstraint::Off),
+            dpop: issuers
+                .iter()
+                .any(|i| i.sender_constraint != SenderConstraint::Off),
+            public_base_url: global.public_base_url,
+        };
+        let dpop = DpopSettings {
+            algorithms: global
+                .dpop_algorithms
+                .unwrap_or_else(|| DEFAULT_DPOP_ALGORITHMS.to_vec()),
+            max_age: global.dpop_max_age.unwrap_or(DEFAULT_DPOP_MAX_AGE),
+            replay_capacity: global
+                .dpop_replay_capacity
+                .unwrap_or(DEFAULT_REPLAY_CAPACITY),
+            replay_table: global.dpop_replay_table,
         };
         let routes = document.routes.unwrap_or_default();
         routes
@@ -191,6 +210,7 @@ impl Config {
             cache,
             http,
             gateway,
+            dpop,
             routes,
             max_token_bytes: global.max_token_bytes.unwrap_or(DEFAULT_MAX_TOKEN_BYTES),
             sources: env.sources.clone(),

@@ -16,6 +16,7 @@ use super::layers::{GlobalLayer, IssuerLayer};
 use super::parse::{self, key_source_for};
 use super::presets::Preset;
 use super::spec::IssuerSpec;
+use crate::settings::dpop::MAX_DPOP_MAX_AGE;
 use crate::settings::gateway::MAX_APPSYNC_TTL_SECONDS;
 use crate::settings::http::MAX_HTTP_TIMEOUT;
 use crate::settings::issuer::MAX_LEEWAY;
@@ -48,7 +49,17 @@ struct RawDocument {
     gateway: Option<RawGateway>,
     cache: Option<RawCache>,
     http: Option<RawHttp>,
+    dpop: Option<RawDpop>,
     max_token_bytes: Option<usize>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawDpop {
+    algorithms: Option<Vec<String>>,
+    max_age_seconds: Option<u64>,
+    replay_table: Option<String>,
+    replay_capacity: Option<usize>,
 }
 
 #[derive(Deserialize)]
@@ -112,6 +123,7 @@ struct RawGateway {
     context_claims: Option<Vec<String>>,
     context_max_bytes: Option<usize>,
     appsync_ttl_seconds: Option<u32>,
+    public_base_url: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -221,6 +233,33 @@ impl ConfigDocument {
                 )));
             }
             global.appsync_ttl = g.appsync_ttl_seconds;
+            global.public_base_url = g
+                .public_base_url
+                .as_deref()
+                .map(parse::parse_public_base_url)
+                .transpose()
+                .map_err(|m| error(format!("gateway.public_base_url: {m}")))?;
+        }
+        if let Some(d) = raw.dpop {
+            global.dpop_algorithms = d
+                .algorithms
+                .map(|names| parse::parse_algorithms(&names))
+                .transpose()
+                .map_err(|m| error(format!("dpop.algorithms: {m}")))?;
+            if let Some(age) = d.max_age_seconds
+                && !(1..=MAX_DPOP_MAX_AGE.as_secs()).contains(&age)
+            {
+                return Err(error(format!(
+                    "dpop.max_age_seconds: is 1 to {}",
+                    MAX_DPOP_MAX_AGE.as_secs()
+                )));
+            }
+            global.dpop_max_age = d.max_age_seconds.map(Duration::from_secs);
+            if d.replay_capacity.is_some_and(|c| c < 1024) {
+                return Err(error("dpop.replay_capacity: is at least 1024".to_owned()));
+            }
+            global.dpop_replay_capacity = d.replay_capacity;
+            global.dpop_replay_table = d.replay_table;
         }
         if let Some(c) = raw.cache {
             if c.ttl_seconds == Some(0) {

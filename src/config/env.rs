@@ -8,10 +8,12 @@ use super::error::ConfigError;
 use super::layers::{GlobalLayer, IssuerLayer};
 use super::parse::{
     OpaqueParts, key_source_for, opaque_settings, parse_algorithms, parse_http_api_response,
-    parse_policy_resource, parse_scope_match, parse_sender_constraint, parse_tls_roots, split_list,
+    parse_policy_resource, parse_public_base_url, parse_scope_match, parse_sender_constraint,
+    parse_tls_roots, split_list,
 };
 use super::presets::Preset;
 use super::spec::IssuerSpec;
+use crate::settings::dpop::MAX_DPOP_MAX_AGE;
 use crate::settings::gateway::MAX_APPSYNC_TTL_SECONDS;
 use crate::settings::http::MAX_HTTP_TIMEOUT;
 use crate::settings::issuer::MAX_LEEWAY;
@@ -228,6 +230,34 @@ impl EnvConfig {
                     Some(parse_tls_roots(text).map_err(|m| ConfigError::new("TLS_ROOTS", m))?)
                 }
             },
+            public_base_url: match env.get("PUBLIC_BASE_URL") {
+                None => None,
+                Some(text) => Some(
+                    parse_public_base_url(&text)
+                        .map_err(|m| ConfigError::new("PUBLIC_BASE_URL", m))?,
+                ),
+            },
+            dpop_algorithms: match env.get("DPOP_ALGORITHMS") {
+                None => None,
+                Some(_) => Some(
+                    parse_algorithms(&env.list("DPOP_ALGORITHMS"))
+                        .map_err(|m| ConfigError::new("DPOP_ALGORITHMS", m))?,
+                ),
+            },
+            dpop_max_age: match env.optional_seconds("DPOP_MAX_AGE_SECONDS", 1)? {
+                Some(age) if age > MAX_DPOP_MAX_AGE => {
+                    return Err(ConfigError::new(
+                        "DPOP_MAX_AGE_SECONDS",
+                        format!(
+                            "is at most {} (a proof is made for one request, just before it)",
+                            MAX_DPOP_MAX_AGE.as_secs()
+                        ),
+                    ));
+                }
+                age => age,
+            },
+            dpop_replay_table: env.get("DPOP_REPLAY_TABLE"),
+            dpop_replay_capacity: env.optional_number("DPOP_REPLAY_CAPACITY", 1024)?,
         };
         if global.cache_stale.is_some_and(|s| s > MAX_STALE) {
             return Err(ConfigError::new(

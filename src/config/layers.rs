@@ -152,6 +152,16 @@ pub struct GlobalLayer {
     pub max_bytes: Option<usize>,
     /// `TLS_ROOTS`.
     pub tls_roots: Option<TlsRoots>,
+    /// `PUBLIC_BASE_URL`.
+    pub public_base_url: Option<String>,
+    /// `DPOP_ALGORITHMS`.
+    pub dpop_algorithms: Option<Vec<Algorithm>>,
+    /// `DPOP_MAX_AGE_SECONDS`.
+    pub dpop_max_age: Option<Duration>,
+    /// `DPOP_REPLAY_TABLE`.
+    pub dpop_replay_table: Option<String>,
+    /// `DPOP_REPLAY_CAPACITY`.
+    pub dpop_replay_capacity: Option<usize>,
 }
 
 impl GlobalLayer {
@@ -175,6 +185,11 @@ impl GlobalLayer {
             timeout: self.timeout.or(lower.timeout),
             max_bytes: self.max_bytes.or(lower.max_bytes),
             tls_roots: self.tls_roots.or(lower.tls_roots),
+            public_base_url: self.public_base_url.or(lower.public_base_url),
+            dpop_algorithms: self.dpop_algorithms.or(lower.dpop_algorithms),
+            dpop_max_age: self.dpop_max_age.or(lower.dpop_max_age),
+            dpop_replay_table: self.dpop_replay_table.or(lower.dpop_replay_table),
+            dpop_replay_capacity: self.dpop_replay_capacity.or(lower.dpop_replay_capacity),
         }
     }
 }

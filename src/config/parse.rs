@@ -56,6 +56,28 @@ pub(crate) fn parse_sender_constraint(text: &str) -> Result<SenderConstraint, St
     }
 }
 
+/// Parses `PUBLIC_BASE_URL`: an absolute `https` URL without query or fragment, kept as
+/// written but for a trailing `/`.
+///
+/// # Errors
+/// A message saying what is wrong.
+pub(crate) fn parse_public_base_url(text: &str) -> Result<String, String> {
+    let url = Url::parse(text).map_err(|e| format!("is not a URL ({e})"))?;
+    if url.scheme() != "https" && url.scheme() != "http" {
+        return Err(format!(
+            "is a {} URL; it must be the https URL clients call",
+            url.scheme()
+        ));
+    }
+    if url.host_str().is_none() || url.query().is_some() || url.fragment().is_some() {
+        return Err(
+            "must be scheme, host and optional base path (https://api.example.com/v1), no query or fragment"
+                .to_owned(),
+        );
+    }
+    Ok(text.trim_end_matches('/').to_owned())
+}
+
 /// Parses `bundled` / `system`.
 ///
 /// # Errors

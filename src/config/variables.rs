@@ -2,7 +2,7 @@
 //! and a test holds the two lists together.
 
 /// Every environment variable this module reads (the README documents each).
-pub const VARIABLES: [&str; 46] = [
+pub const VARIABLES: [&str; 51] = [
     "TOKEN_ISSUER",
     "AUDIENCE",
     "IDP_PRESET",
@@ -22,6 +22,11 @@ pub const VARIABLES: [&str; 46] = [
     "REQUIRED_CLAIMS",
     "MAX_TOKEN_AGE_SECONDS",
     "SENDER_CONSTRAINT",
+    "DPOP_ALGORITHMS",
+    "DPOP_MAX_AGE_SECONDS",
+    "DPOP_REPLAY_TABLE",
+    "DPOP_REPLAY_CAPACITY",
+    "PUBLIC_BASE_URL",
     "ALLOWED_TOKEN_TYPES",
     "REQUIRE_TOKEN_TYPE",
     "TOKEN_HEADER",

@@ -3,6 +3,7 @@
 //! credential, no whitespace or control character inside it.
 
 use crate::refusal::{Reason, Refusal};
+use crate::verify::binding::Scheme;
 
 /// Authorization schemes a refusal may name (IANA HTTP Authentication Scheme Registry).
 const KNOWN_SCHEMES: [&str; 10] = [
@@ -72,6 +73,14 @@ fn no_token_sent(placeholder: &str) -> Refusal {
 /// # Errors
 /// A `missing_token` refusal saying what was found instead.
 pub fn bearer(value: &str) -> Result<&str, Refusal> {
+    credential(value, false).map(|(_, token)| token)
+}
+
+/// [`bearer`], also accepting `DPoP <token>` (RFC 9449 §7.1, the same rules) when `dpop`.
+///
+/// # Errors
+/// A `missing_token` refusal saying what was found instead.
+pub(crate) fn credential(value: &str, dpop: bool) -> Result<(Scheme, &str), Refusal> {
     let missing = |detail: &str| Refusal::new(Reason::MissingToken, detail.to_owned());
     let value = value.trim_matches(is_ows);
     if value.is_empty() {
@@ -83,11 +92,22 @@ pub fn bearer(value: &str) -> Result<&str, Refusal> {
     let Some((scheme, rest)) = value.split_once(is_ows) else {
         return Err(if value.eq_ignore_ascii_case("bearer") {
             missing("Bearer without a token")
+        } else if dpop && value.eq_ignore_ascii_case("dpop") {
+            missing("DPoP without a token")
         } else {
             missing("no `Bearer ` scheme before the token")
         });
     };
-    if !scheme.eq_ignore_ascii_case("bearer") {
+    let scheme = if scheme.eq_ignore_ascii_case("bearer") {
+        Scheme::Bearer
+    } else if dpop && scheme.eq_ignore_ascii_case("dpop") {
+        Scheme::DPoP
+    } else if scheme.eq_ignore_ascii_case("dpop") {
+        return Err(Refusal::new(
+            Reason::MissingToken,
+            "the credential uses DPoP, and no issuer here checks DPoP proofs (SENDER_CONSTRAINT is off): send it as Bearer, or turn SENDER_CONSTRAINT on",
+        ));
+    } else {
         // Name only well-known schemes: an unknown "scheme" may be part of a secret.
         let shown = KNOWN_SCHEMES
             .iter()
@@ -95,19 +115,24 @@ pub fn bearer(value: &str) -> Result<&str, Refusal> {
             .map_or("an unrecognised scheme", |known| *known);
         return Err(Refusal::new(
             Reason::MissingToken,
-            format!("the credential uses {shown}, not Bearer"),
+            if dpop {
+                format!("the credential uses {shown}, not Bearer or DPoP")
+            } else {
+                format!("the credential uses {shown}, not Bearer")
+            },
         ));
-    }
+    };
     let token = rest.trim_start_matches(is_ows);
     if let Some(placeholder) = placeholder(token) {
         return Err(no_token_sent(placeholder));
     }
     if !is_one_credential(token) {
-        return Err(missing(
-            "more than one credential, or whitespace or control characters, after Bearer",
-        ));
+        return Err(missing(&format!(
+            "more than one credential, or whitespace or control characters, after {}",
+            scheme.as_str()
+        )));
     }
-    Ok(token)
+    Ok((scheme, token))
 }
 
 /// HTTP's optional whitespace: a space or a tab.
@@ -161,6 +186,22 @@ mod tests {
                 bearer(bad).unwrap_err().reason,
                 Reason::MissingToken,
                 "{bad:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn dpop_is_a_scheme_only_where_proofs_are_checked() {
+        assert_eq!(credential("DPoP abc", true), Ok((Scheme::DPoP, "abc")));
+        assert_eq!(credential("dpop  abc ", true), Ok((Scheme::DPoP, "abc")));
+        assert_eq!(credential("Bearer abc", true), Ok((Scheme::Bearer, "abc")));
+        let off = credential("DPoP abc", false).unwrap_err();
+        assert!(off.detail.contains("SENDER_CONSTRAINT is off"), "{off:?}");
+        for bad in ["DPoP", "DPoP a b", "DPoP undefined", "Basic abc"] {
+            assert_eq!(
+                credential(bad, true).unwrap_err().reason,
+                Reason::MissingToken,
+                "{bad}"
             );
         }
     }

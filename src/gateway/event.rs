@@ -20,10 +20,11 @@ use std::fmt;
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
-use super::credential::{bearer, is_one_credential, is_ows, not_a_placeholder};
+use super::credential::{bearer, credential, is_one_credential, is_ows, not_a_placeholder};
 use crate::json::{self, Member, Str};
 use crate::refusal::{Reason, Refusal};
 use crate::settings::GatewaySettings;
+use crate::verify::binding::{DpopRequest, Scheme};
 
 /// The union of the authorizer event fields this function reads. Unknown fields are
 /// ignored and every field may be absent or null, so a shape change is an
@@ -58,6 +59,10 @@ pub struct AuthorizerEvent {
     pub multi_value_query_string_parameters: Option<Box<RawValue>>,
     /// Request context (WebSocket: `eventType`, `routeKey`): a JSON object.
     pub request_context: Option<Box<RawValue>>,
+    /// REST and HTTP 1.0: the request's method.
+    pub http_method: Option<String>,
+    /// HTTP 2.0: the path the client called (a named stage's segment included).
+    pub raw_path: Option<String>,
 }
 
 impl fmt::Debug for AuthorizerEvent {
@@ -125,6 +130,11 @@ pub struct Request {
     /// carries one (REQUEST, WebSocket, HTTP API 1.0: `requestContext.identity.clientCert`;
     /// HTTP API 2.0: `requestContext.authentication.clientCert`).
     pub client_cert: Option<String>,
+    /// How the token came: `Bearer` or `DPoP`.
+    pub scheme: Scheme,
+    /// What a DPoP proof is checked against, when some issuer checks bindings and the
+    /// event carries headers (REST REQUEST, HTTP API 1.0 and 2.0).
+    pub dpop: Option<DpopRequest>,
 }
 
 impl fmt::Debug for Request {
@@ -144,6 +154,8 @@ impl fmt::Debug for Request {
                     .as_ref()
                     .map(|pem| format!("{} bytes", pem.len())),
             )
+            .field("scheme", &self.scheme)
+            .field("dpop", &self.dpop)
             .finish()
     }
 }
@@ -164,6 +176,8 @@ impl AuthorizerEvent {
                 arn: String::new(),
                 credential: bare_or_bearer(&value, "authorizationToken"),
                 client_cert: None,
+                scheme: Scheme::Bearer,
+                dpop: None,
             });
         }
         let arn = match shape {
@@ -172,6 +186,7 @@ impl AuthorizerEvent {
         }
         .filter(|arn| !arn.is_empty())
         .ok_or_else(|| unrecognised(format!("{} event without its route ARN", shape.as_str())))?;
+        let mut scheme = Scheme::Bearer;
         let credential = match shape {
             // The event's own string, cut down to the token: no copy of it is made.
             Shape::RestToken => {
@@ -189,7 +204,10 @@ impl AuthorizerEvent {
                         value
                     })
             }
-            _ => self.request_credential(settings),
+            _ => self.request_credential(settings).map(|(s, token)| {
+                scheme = s;
+                token
+            }),
         };
         let client_cert = match shape {
             _ if !settings.client_certs => None,
@@ -199,11 +217,99 @@ impl AuthorizerEvent {
                 self.client_cert("identity")?
             }
         };
+        let dpop = match shape {
+            _ if !settings.dpop => None,
+            Shape::RestRequest | Shape::HttpV1 | Shape::HttpV2 => {
+                Some(self.dpop_request(shape, &arn, settings)?)
+            }
+            // No DPoP over WebSocket (browsers cannot set its headers) nor TOKEN events
+            // (they carry one header): a DPoP credential there is refused as unproven.
+            _ => None,
+        };
         Ok(Request {
             shape,
             arn,
             credential,
             client_cert,
+            scheme,
+            dpop,
+        })
+    }
+
+    /// The `DPoP` header, the method and the URL the client called (README: DPoP):
+    /// `PUBLIC_BASE_URL` and the path after the stage in the route's ARN when set;
+    /// otherwise `https://` `requestContext.domainName` and `requestContext.path` (REST,
+    /// HTTP 1.0: the stage or the custom domain's base path included) or `rawPath`
+    /// (HTTP 2.0: a named stage's segment included).
+    fn dpop_request(
+        &self,
+        shape: Shape,
+        arn: &str,
+        settings: &GatewaySettings,
+    ) -> Result<DpopRequest, Refusal> {
+        let headers = (
+            (self.multi_value_headers.as_deref(), "multiValueHeaders"),
+            (self.headers.as_deref(), "headers"),
+        );
+        let proof = match values(headers, "DPoP")? {
+            Values::None => Ok(None),
+            // HTTP API joins repeated headers with commas; a JWS holds none.
+            Values::One(value) if value.contains(',') => {
+                Err(several_proofs(value.split(',').count()))
+            }
+            Values::One(value) => Ok(Some(value.trim_matches(is_ows).to_owned())),
+            Values::Several(n) => Err(several_proofs(n)),
+        };
+        let context = Object::read(self.request_context.as_deref(), "requestContext")?;
+        let (method, path) = match (shape, &context) {
+            (Shape::HttpV2, Some(context)) => {
+                let method = match context.object("http")? {
+                    Some(http) => http.string("method")?.map(Cow::into_owned),
+                    None => None,
+                };
+                (method, self.raw_path.clone())
+            }
+            (_, Some(context)) => (
+                self.http_method
+                    .clone()
+                    .or(context.string("httpMethod")?.map(Cow::into_owned)),
+                context.string("path")?.map(Cow::into_owned),
+            ),
+            (_, None) => (self.http_method.clone(), None),
+        };
+        let url = if let Some(base) = &settings.public_base_url {
+            Ok(format!(
+                "{}/{}",
+                base.trim_end_matches('/'),
+                route_path(arn)
+            ))
+        } else {
+            let domain = match &context {
+                Some(context) => context.string("domainName")?,
+                None => None,
+            };
+            match (domain, path) {
+                (Some(domain), Some(path)) if !domain.is_empty() && path.starts_with('/') => {
+                    Ok(format!("https://{domain}{path}"))
+                }
+                _ => Err(Refusal::new(
+                    Reason::ProofRequestMismatch,
+                    format!(
+                        "the {} event does not say which URL the client called (requestContext.domainName and {}); set PUBLIC_BASE_URL",
+                        shape.as_str(),
+                        if shape == Shape::HttpV2 {
+                            "rawPath"
+                        } else {
+                            "requestContext.path"
+                        }
+                    ),
+                )),
+            }
+        };
+        Ok(DpopRequest {
+            proof,
+            method: method.unwrap_or_default(),
+            url,
         })
     }
 
@@ -275,14 +381,16 @@ impl AuthorizerEvent {
             .then_some(Shape::AppSyncEvents))
     }
 
-    fn request_credential(&self, settings: &GatewaySettings) -> Result<String, Refusal> {
+    fn request_credential(&self, settings: &GatewaySettings) -> Result<(Scheme, String), Refusal> {
         let name = settings.token_header.as_str();
         let headers = (
             (self.multi_value_headers.as_deref(), "multiValueHeaders"),
             (self.headers.as_deref(), "headers"),
         );
         match values(headers, name)? {
-            Values::One(value) => return bearer(&value).map(str::to_owned),
+            Values::One(value) => {
+                return credential(&value, settings.dpop).map(|(s, t)| (s, t.to_owned()));
+            }
             Values::Several(n) => {
                 return Err(Refusal::new(
                     Reason::MissingToken,
@@ -304,7 +412,8 @@ impl AuthorizerEvent {
             );
             match values(parameters, param)? {
                 Values::One(value) => {
-                    return bare_or_bearer(&value, &format!("query parameter {param}"));
+                    return bare_or_bearer(&value, &format!("query parameter {param}"))
+                        .map(|t| (Scheme::Bearer, t));
                 }
                 Values::Several(n) => {
                     return Err(Refusal::new(
@@ -470,6 +579,21 @@ impl<'t> Object<'t> {
     }
 }
 
+/// Several `DPoP` headers: RFC 9449 §4.3 allows exactly one.
+fn several_proofs(n: usize) -> Refusal {
+    Refusal::new(
+        Reason::InvalidProof,
+        format!("{n} DPoP headers; a request carries exactly one proof"),
+    )
+}
+
+/// The path of the request within its stage, from the route's ARN
+/// (`arn:aws:execute-api:{region}:{account}:{api}/{stage}/{method}/{path}`): what follows
+/// `PUBLIC_BASE_URL`.
+fn route_path(arn: &str) -> &str {
+    arn.splitn(4, '/').nth(3).unwrap_or_default()
+}
+
 /// `unrecognised_event`, naming what was found.
 fn unrecognised(detail: String) -> Refusal {
     Refusal::new(Reason::UnrecognisedEvent, detail)
@@ -556,6 +680,8 @@ mod tests {
                     },
                     appsync_ttl: 300,
                     client_certs: false,
+                    dpop: false,
+                    public_base_url: None,
                 })
                 .unwrap();
             assert_eq!(request.credential.as_deref(), Ok(token));

@@ -11,6 +11,7 @@ use std::sync::Arc;
 
 use aws_lc_rs::signature::ParsedPublicKey;
 use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
 use serde_json::{Map, Value};
 
@@ -59,6 +60,48 @@ impl std::fmt::Debug for VerificationKey {
 }
 
 impl VerificationKey {
+    /// One key from one JWK, usable with those of `allowed` that fit it: a DPoP proof's
+    /// `jwk` (private members, `oct`, and keys that fit none of `allowed` are refused).
+    ///
+    /// # Errors
+    /// Why the key cannot be used, in a short phrase.
+    pub(crate) fn from_jwk(jwk: Value, allowed: &[Algorithm]) -> Result<Self, String> {
+        parse_key(jwk, allowed)
+    }
+
+    /// The key's JWK thumbprint (RFC 7638): base64url SHA-256 of its required members in
+    /// lexicographic order, without whitespace (what `cnf.jkt` names, RFC 9449 §6.1).
+    #[must_use]
+    pub(crate) fn thumbprint(&self) -> String {
+        let required: &[&str] = match self.jwk.get("kty").and_then(Value::as_str) {
+            Some("RSA") => &["e", "kty", "n"],
+            Some("EC") => &["crv", "kty", "x", "y"],
+            _ => &["crv", "kty", "x"],
+        };
+        let mut canonical = String::with_capacity(256);
+        canonical.push('{');
+        for (at, name) in required.iter().enumerate() {
+            if at > 0 {
+                canonical.push(',');
+            }
+            let value = self
+                .jwk
+                .get(*name)
+                .and_then(Value::as_str)
+                .unwrap_or_default();
+            canonical.push('"');
+            canonical.push_str(name);
+            canonical.push_str("\":");
+            // Checked base64url or a curve name: nothing to escape, but escaped anyway.
+            canonical.push_str(&serde_json::to_string(value).unwrap_or_default());
+        }
+        canonical.push('}');
+        URL_SAFE_NO_PAD.encode(aws_lc_rs::digest::digest(
+            &aws_lc_rs::digest::SHA256,
+            canonical.as_bytes(),
+        ))
+    }
+
     /// The algorithms this key verifies (its own `alg`, or all allowed ones that fit).
     pub fn algorithms(&self) -> impl Iterator<Item = Algorithm> + '_ {
         self.parsed.iter().map(|(alg, _)| *alg)

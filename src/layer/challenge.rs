@@ -5,8 +5,9 @@ use ::http::header::{AUTHORIZATION, CONTENT_TYPE, HeaderMap, HeaderValue, WWW_AU
 use ::http::{Response, StatusCode};
 
 use crate::authorizer::call::Refused;
-use crate::gateway::credential::bearer;
+use crate::gateway::credential::credential as credential_from;
 use crate::refusal::{Outcome, Reason, Refusal};
+use crate::verify::binding::{DpopRequest, Scheme};
 
 /// Why a request has no token to verify.
 #[derive(Debug, Clone)]
@@ -22,7 +23,7 @@ pub(crate) struct NoToken {
 
 /// The bearer token of a request: exactly one `Authorization` header, `Bearer <token>`
 /// by RFC 6750's rules (the same reading as the authorizer's).
-pub(crate) fn credential(headers: &HeaderMap) -> Result<String, NoToken> {
+pub(crate) fn credential(headers: &HeaderMap, dpop: bool) -> Result<(Scheme, String), NoToken> {
     let mut values = headers.get_all(AUTHORIZATION).iter();
     let Some(value) = values.next() else {
         return Err(NoToken {
@@ -45,13 +46,66 @@ pub(crate) fn credential(headers: &HeaderMap) -> Result<String, NoToken> {
             malformed: false,
         });
     };
-    bearer(value).map(str::to_owned).map_err(|refusal| {
-        let scheme = value.split_ascii_whitespace().next().unwrap_or_default();
-        NoToken {
-            refusal,
-            malformed: value.trim().is_empty() || scheme.eq_ignore_ascii_case("bearer"),
+    credential_from(value, dpop)
+        .map(|(scheme, token)| (scheme, token.to_owned()))
+        .map_err(|refusal| {
+            let scheme = value.split_ascii_whitespace().next().unwrap_or_default();
+            NoToken {
+                refusal,
+                malformed: value.trim().is_empty()
+                    || scheme.eq_ignore_ascii_case("bearer")
+                    || (dpop && scheme.eq_ignore_ascii_case("dpop")),
+            }
+        })
+}
+
+/// The request's DPoP proof and what it must have been made for: the `DPoP` header
+/// (exactly one), the method, and the URL — `PUBLIC_BASE_URL` and the path relative to
+/// the API when set, the URI when it is absolute (`lambda_http` builds it from the event),
+/// else `https://` and the `Host` header and the URI's path.
+pub(crate) fn dpop_request<B>(
+    request: &::http::Request<B>,
+    api_path: &str,
+    public_base_url: Option<&str>,
+) -> DpopRequest {
+    let mut proofs = request.headers().get_all("dpop").iter();
+    let proof = match (proofs.next(), proofs.next()) {
+        (None, _) => Ok(None),
+        (Some(one), None) => one
+            .to_str()
+            .map(|p| Some(p.trim().to_owned()))
+            .map_err(|_| Refusal::new(Reason::InvalidProof, "the DPoP header is not ASCII")),
+        (Some(_), Some(_)) => Err(Refusal::new(
+            Reason::InvalidProof,
+            format!(
+                "{} DPoP headers; a request carries exactly one proof",
+                request.headers().get_all("dpop").iter().count()
+            ),
+        )),
+    };
+    let uri = request.uri();
+    let url = if let Some(base) = public_base_url {
+        Ok(format!("{base}{api_path}"))
+    } else if let (Some(scheme), Some(authority)) = (uri.scheme_str(), uri.authority()) {
+        Ok(format!("{scheme}://{authority}{}", uri.path()))
+    } else {
+        match request
+            .headers()
+            .get(::http::header::HOST)
+            .map(HeaderValue::to_str)
+        {
+            Some(Ok(host)) => Ok(format!("https://{host}{}", uri.path())),
+            _ => Err(Refusal::new(
+                Reason::ProofRequestMismatch,
+                "the request has no absolute URI and no Host header, so the URL the client called is unknown: set PUBLIC_BASE_URL",
+            )),
         }
-    })
+    };
+    DpopRequest {
+        proof,
+        method: request.method().as_str().to_owned(),
+        url,
+    }
 }
 
 /// The status a refusal answers with: 401 for the token, 403 for a permission, 503 when
@@ -63,9 +117,9 @@ pub(crate) fn status(reason: Reason) -> StatusCode {
         Outcome::Unauthorized => StatusCode::UNAUTHORIZED,
         Outcome::Deny => StatusCode::FORBIDDEN,
         Outcome::Error => match reason {
-            Reason::JwksUnavailable | Reason::IntrospectionUnavailable => {
-                StatusCode::SERVICE_UNAVAILABLE
-            }
+            Reason::JwksUnavailable
+            | Reason::IntrospectionUnavailable
+            | Reason::ReplayStoreUnavailable => StatusCode::SERVICE_UNAVAILABLE,
             _ => StatusCode::INTERNAL_SERVER_ERROR,
         },
     }
@@ -83,8 +137,29 @@ pub(crate) fn clean_realm(realm: &str) -> String {
 /// no error code when the request carried no bearer credential at all; `invalid_token`
 /// with the reason code for a token refused; `insufficient_scope` with the scopes the
 /// route needs for a scope missing.
-pub(crate) fn challenge(refused: &Refused, realm: &str) -> Option<String> {
+///
+/// A refused DPoP proof, or a DPoP-bound token sent as Bearer, is answered with RFC 9449
+/// §7.1's `DPoP` challenge instead, naming the algorithms a proof may use (`dpop_algs`).
+pub(crate) fn challenge(refused: &Refused, realm: &str, dpop_algs: Option<&str>) -> Option<String> {
     let reason = refused.refusal.reason;
+    if let Some(algs) = dpop_algs {
+        let error = match reason {
+            Reason::MissingProof
+            | Reason::InvalidProof
+            | Reason::ProofRequestMismatch
+            | Reason::ProofTokenMismatch
+            | Reason::ProofKeyMismatch
+            | Reason::ProofReplayed => Some("invalid_dpop_proof"),
+            Reason::BoundTokenAsBearer => Some("invalid_token"),
+            _ => None,
+        };
+        if let Some(error) = error {
+            return Some(format!(
+                "DPoP realm=\"{realm}\", error=\"{error}\", error_description=\"{}\", algs=\"{algs}\"",
+                reason.code()
+            ));
+        }
+    }
     match reason.outcome() {
         Outcome::Unauthorized if reason == Reason::MissingToken => {
             Some(format!("Bearer realm=\"{realm}\""))
@@ -163,9 +238,17 @@ pub(crate) fn unjudgeable_path<R: From<String>>(refusal: &Refusal) -> Response<R
 }
 
 /// The whole answer to a refused request.
-pub(crate) fn response<R: From<String>>(refused: &Refused, realm: &str) -> Response<R> {
+pub(crate) fn response<R: From<String>>(
+    refused: &Refused,
+    realm: &str,
+    dpop_algs: Option<&str>,
+) -> Response<R> {
     let reason = refused.refusal.reason;
-    answer(status(reason), body(reason), challenge(refused, realm))
+    answer(
+        status(reason),
+        body(reason),
+        challenge(refused, realm, dpop_algs),
+    )
 }
 
 /// Every refusal's answer: a JSON body, never stored by a cache, the challenge when there
@@ -217,10 +300,28 @@ mod tests {
     #[test]
     fn the_credential_is_one_bearer_authorization_header() {
         assert_eq!(
-            credential(&headers(&["Bearer abc.def.ghi"])).unwrap(),
-            "abc.def.ghi"
+            credential(&headers(&["Bearer abc.def.ghi"]), false).unwrap(),
+            (Scheme::Bearer, "abc.def.ghi".to_owned())
         );
-        assert_eq!(credential(&headers(&["bearer  abc"])).unwrap(), "abc");
+        assert_eq!(
+            credential(&headers(&["bearer  abc"]), true).unwrap(),
+            (Scheme::Bearer, "abc".to_owned())
+        );
+        // DPoP (RFC 9449 §7.1) only where some issuer checks proofs.
+        assert_eq!(
+            credential(&headers(&["DPoP abc"]), true).unwrap(),
+            (Scheme::DPoP, "abc".to_owned())
+        );
+        assert!(
+            !credential(&headers(&["DPoP abc"]), false)
+                .unwrap_err()
+                .malformed
+        );
+        assert!(
+            credential(&headers(&["DPoP a b"]), true)
+                .unwrap_err()
+                .malformed
+        );
         for (sent, detail, malformed) in [
             (&[][..], "no Authorization header", false),
             (
@@ -245,7 +346,7 @@ mod tests {
                 true,
             ),
         ] {
-            let no_token = credential(&headers(sent)).unwrap_err();
+            let no_token = credential(&headers(sent), false).unwrap_err();
             let refusal = &no_token.refusal;
             assert_eq!(
                 (refusal.reason, refusal.detail.as_str()),
@@ -259,7 +360,7 @@ mod tests {
             HeaderValue::from_bytes(b"Bearer \xff").unwrap(),
         );
         assert_eq!(
-            credential(&map).unwrap_err().refusal.reason,
+            credential(&map, false).unwrap_err().refusal.reason,
             Reason::MalformedToken
         );
     }
@@ -309,7 +410,7 @@ mod tests {
         ];
         for (reason, scopes, code, expected) in cases {
             let refused = refused(reason, scopes);
-            let answer: Response<String> = response(&refused, "api");
+            let answer: Response<String> = response(&refused, "api", None);
             assert_eq!(answer.status().as_u16(), code, "{reason:?}");
             assert_eq!(
                 answer

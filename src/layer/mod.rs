@@ -44,6 +44,7 @@ use crate::authorizer::call::Call;
 use crate::config::EnvConfig;
 use crate::http::BoxFuture;
 use crate::refusal::Reason;
+use crate::verify::binding::Scheme;
 
 mod challenge;
 mod path;
@@ -160,17 +161,36 @@ where
         let shared = Arc::clone(&self.shared);
         let route = path::route(&request);
         let path_problem = path::suspicious(&route.path);
-        let credential = challenge::credential(request.headers());
+        let active = shared.authorizer.current();
+        let dpop_on = active.gateway.dpop;
+        let credential = challenge::credential(request.headers(), dpop_on);
         let malformed = credential.as_ref().is_err_and(|no| no.malformed);
         let method = request.method().as_str().to_owned();
+        let dpop = dpop_on.then(|| {
+            challenge::dpop_request(
+                &request,
+                &route.path,
+                active.gateway.public_base_url.as_deref(),
+            )
+        });
+        // The algorithms a proof may use, for a DPoP challenge (RFC 9449 §7.1).
+        let dpop_algs = dpop_on.then(|| {
+            let names: Vec<&str> = active.dpop.algorithms.iter().map(|a| a.name()).collect();
+            names.join(" ")
+        });
+        drop(active);
         Box::pin(async move {
+            let (scheme, token) = match &credential {
+                Ok((scheme, token)) => (*scheme, Ok(token.as_str())),
+                Err(no_token) => (Scheme::Bearer, Err(no_token.refusal.clone())),
+            };
             let call = Call {
                 method: &method,
                 path: &route.path,
                 path_problem,
-                credential: credential
-                    .as_deref()
-                    .map_err(|no_token| no_token.refusal.clone()),
+                credential: token,
+                scheme,
+                dpop,
                 shape: route.shape,
             };
             match shared.authorizer.admit(call).await {
@@ -187,7 +207,11 @@ where
                 {
                     Ok(challenge::unjudgeable_path(&refused.refusal))
                 }
-                Err(refused) => Ok(challenge::response(&refused, &shared.realm)),
+                Err(refused) => Ok(challenge::response(
+                    &refused,
+                    &shared.realm,
+                    dpop_algs.as_deref(),
+                )),
             }
         })
     }

@@ -63,4 +63,11 @@ pub struct GatewaySettings {
     /// Whether events' client certificates are read (some issuer checks bindings:
     /// `SENDER_CONSTRAINT`); when not, the request context is not searched for one.
     pub client_certs: bool,
+    /// Whether `Authorization: DPoP` and the `DPoP` header are read (some issuer checks
+    /// bindings); when not, the DPoP scheme is refused as no bearer token.
+    pub dpop: bool,
+    /// The URL clients call for the stage's root (`PUBLIC_BASE_URL`), when the event
+    /// cannot tell it (an HTTP API custom domain with an API mapping key, a proxy or CDN
+    /// in front): a DPoP proof's `htu` is this and the route's path.
+    pub public_base_url: Option<String>,
 }

@@ -43,6 +43,18 @@ pub struct Header {
 /// A [`Refusal`] with `token_too_large`, `opaque_token`, `encrypted_token`,
 /// `malformed_token`, `unsupported_header` or `algorithm_not_allowed` (no `alg`).
 pub fn parse(token: &str, max_bytes: usize) -> Result<Jws<'_>, Refusal> {
+    parse_keeping_header(token, max_bytes).map(|(jws, _)| jws)
+}
+
+/// [`parse`], also returning every member of the protected header: a DPoP proof carries
+/// its public key there (`jwk`, RFC 9449 §4.2), which an access token never may.
+///
+/// # Errors
+/// As [`parse`].
+pub(crate) fn parse_keeping_header(
+    token: &str,
+    max_bytes: usize,
+) -> Result<(Jws<'_>, Claims), Refusal> {
     if token.len() > max_bytes {
         return Err(Refusal::new(
             Reason::TokenTooLarge,
@@ -84,17 +96,20 @@ pub fn parse(token: &str, max_bytes: usize) -> Result<Jws<'_>, Refusal> {
         }
     }
     let header_bytes = decode_segment("header", h64)?;
-    let header = parse_header(header_bytes)?;
+    let (header, members) = parse_header(header_bytes)?;
     let payload = decode_segment("payload", p64)?;
     let claims = Claims::from_bytes(payload)
         .map_err(|e| Refusal::new(Reason::MalformedToken, format!("payload: {e}")))?;
     let signature = decode_segment("signature", s64)?;
-    Ok(Jws {
-        header,
-        claims,
-        signing_input: &token[..h64.len() + 1 + p64.len()],
-        signature,
-    })
+    Ok((
+        Jws {
+            header,
+            claims,
+            signing_input: &token[..h64.len() + 1 + p64.len()],
+            signature,
+        },
+        members,
+    ))
 }
 
 /// A dotless credential: an opaque token when it looks like one, otherwise malformed.
@@ -165,7 +180,7 @@ fn decode_segment(name: &str, segment: &str) -> Result<Vec<u8>, Refusal> {
         })
 }
 
-fn parse_header(bytes: Vec<u8>) -> Result<Header, Refusal> {
+fn parse_header(bytes: Vec<u8>) -> Result<(Header, Claims), Refusal> {
     let malformed = |detail: String| Refusal::new(Reason::MalformedToken, detail);
     let unsupported = |detail: &str| Refusal::new(Reason::UnsupportedHeader, detail.to_owned());
     // The same strict reading as the claims (duplicates refused at every depth).
@@ -225,12 +240,13 @@ fn parse_header(bytes: Vec<u8>) -> Result<Header, Refusal> {
         .into_iter()
         .filter(|name| members.contains_key(name))
         .collect();
-    Ok(Header {
+    let header = Header {
         alg: alg.into_owned(),
         kid: kid.map(std::borrow::Cow::into_owned),
         typ: typ.map(std::borrow::Cow::into_owned),
         ignored_key_members,
-    })
+    };
+    Ok((header, members))
 }
 
 /// Header members that carry or point to a key; never used.

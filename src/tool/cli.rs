@@ -4,11 +4,13 @@
 //! ```text
 //! token-verifier mint --key FILE [--kid KID] [--alg ALG] [--iss ISS] [--aud AUD] [--sub SUB]
 //!                     [--scope "a b"] [--ttl SECONDS | --exp UNIX] [--claims JSON] [--claim NAME=VALUE]...
+//!                     [--dpop-key FILE]
 //! token-verifier jwks --key FILE[:KID[:ALG]]...
+//! token-verifier proof --key FILE [--alg ALG] --method METHOD --url URL [--token TOKEN] [--jti JTI] [--iat UNIX]
 //! token-verifier check-config FILE
 //! token-verifier explain [--issuer ISS --audience AUD... | --config FILE | --env] [--jwks FILE | --jwks-uri URL]
 //!                        [--scopes "a b"] [--algorithms LIST] [--preset NAME] [--set NAME=VALUE]...
-//!                        [--arn ARN] [--cert PEM] [--now UNIX] [--offline] [--json] [TOKEN | FILE | -]
+//!                        [--arn ARN] [--cert PEM] [--dpop PROOF --method M --url U] [--now UNIX] [--offline] [--json] [TOKEN | FILE | -]
 //! ```
 //! `explain` decodes a token without trusting it and reports what it is and every check
 //! the authorizer would run, with the authorizer's reason codes and hints; exit status 0
@@ -19,7 +21,8 @@
 //! configuration; exit status 0 when valid, 2 with one error line when not.
 //! `mint` prints a signed access token (header `typ: at+jwt`); `iss` and `aud` default to
 //! `TOKEN_ISSUER` and the first `AUDIENCE` of the environment; a `null` in `--claims`
-//! removes a default claim. `jwks` prints the public
+//! removes a default claim; `--dpop-key FILE` binds the token to that key (`cnf.jkt`).
+//! `proof` prints a DPoP proof by a key for one request (and token). `jwks` prints the public
 //! key set of private keys. Keys are PKCS#8 PEM files (`openssl genpkey`).
 
 use std::process::ExitCode;
@@ -36,11 +39,13 @@ use crate::settings::{Algorithm, KeySource};
 const USAGE: &str = "usage:
   token-verifier mint --key FILE [--kid KID] [--alg ALG] [--iss ISS] [--aud AUD] [--sub SUB]
                       [--scope \"a b\"] [--ttl SECONDS | --exp UNIX] [--claims JSON] [--claim NAME=VALUE]...
+                      [--dpop-key FILE]
   token-verifier jwks --key FILE[:KID[:ALG]]...
+  token-verifier proof --key FILE [--alg ALG] --method METHOD --url URL [--token TOKEN] [--jti JTI] [--iat UNIX]
   token-verifier check-config FILE
   token-verifier explain [--issuer ISS --audience AUD... | --config FILE | --env] [--jwks FILE | --jwks-uri URL]
                          [--scopes \"a b\"] [--algorithms LIST] [--preset NAME] [--set NAME=VALUE]...
-                         [--arn ARN] [--cert PEM] [--now UNIX] [--offline] [--json] [TOKEN | FILE | -]";
+                         [--arn ARN] [--cert PEM] [--dpop PROOF --method M --url U] [--now UNIX] [--offline] [--json] [TOKEN | FILE | -]";
 
 /// Runs the command line of `std::env::args`; the exit status is 0 for success, 1 when
 /// `explain` finds that the authorizer would not allow the token, 2 for a usage or
@@ -51,6 +56,7 @@ pub fn main() -> ExitCode {
     let result = match args.first().map(String::as_str) {
         Some("mint") => mint(&args[1..]),
         Some("jwks") => keyset(&args[1..]),
+        Some("proof") => proof(&args[1..]),
         Some("check-config") => check_config(&args[1..]),
         Some("explain") => return explain(&args[1..]),
         _ => Err(USAGE.to_owned()),
@@ -182,6 +188,10 @@ fn mint(args: &[String]) -> Result<String, String> {
                 let parsed = serde_json::from_str(raw).unwrap_or_else(|_| json!(raw));
                 claims.insert(claim.to_owned(), parsed);
             }
+            "dpop-key" => {
+                let client = load_key(value, None, None)?;
+                claims.insert("cnf".into(), json!({"jkt": client.thumbprint()}));
+            }
             _ => {}
         }
     }
@@ -204,6 +214,42 @@ fn keyset(args: &[String]) -> Result<String, String> {
     }
     let refs: Vec<&SigningKey> = keys.iter().collect();
     serde_json::to_string_pretty(&jwks(&refs)).map_err(|e| e.to_string())
+}
+
+/// `proof`: a DPoP proof by `--key` for one request (`--method`, `--url`) and, with
+/// `--token`, for that access token (`ath`).
+fn proof(args: &[String]) -> Result<String, String> {
+    let opts = options(args)?;
+    let get = |name: &str| {
+        opts.iter()
+            .rev()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.clone())
+    };
+    for (name, _) in &opts {
+        if !["key", "alg", "method", "url", "token", "jti", "iat"].contains(&name.as_str()) {
+            return Err(format!("unknown option --{name}\n{USAGE}"));
+        }
+    }
+    let key_path = get("key").ok_or_else(|| format!("--key is required\n{USAGE}"))?;
+    let key = load_key(&key_path, None, get("alg").as_deref())?;
+    let method = get("method").ok_or_else(|| format!("--method is required\n{USAGE}"))?;
+    let url = get("url").ok_or_else(|| format!("--url is required\n{USAGE}"))?;
+    let iat = match get("iat") {
+        Some(raw) => raw
+            .parse::<f64>()
+            .map_err(|_| "--iat must be a Unix time".to_owned())?,
+        None => crate::token::now(),
+    };
+    let jti = if let Some(jti) = get("jti") {
+        jti
+    } else {
+        let mut random = [0u8; 16];
+        aws_lc_rs::rand::fill(&mut random).map_err(|e| e.to_string())?;
+        base64::Engine::encode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, random)
+    };
+    let token = get("token").map(|t| explain::credential(&t).to_owned());
+    key.dpop_proof(&method, &url, token.as_deref(), iat, &jti)
 }
 
 fn check_config(args: &[String]) -> Result<String, String> {
@@ -343,6 +389,9 @@ struct ExplainRequest {
     arn: Option<String>,
     now: Option<f64>,
     cert_file: Option<String>,
+    dpop: Option<String>,
+    method: Option<String>,
+    url: Option<String>,
     input: Option<String>,
 }
 
@@ -356,6 +405,9 @@ impl ExplainRequest {
             arn: None,
             now: None,
             cert_file: None,
+            dpop: None,
+            method: None,
+            url: None,
             input: None,
         };
         let mut json = false;
@@ -390,6 +442,9 @@ impl ExplainRequest {
                 "--config" => request.config_file = Some(value(arg)?),
                 "--arn" => request.arn = Some(value(arg)?),
                 "--cert" => request.cert_file = Some(value(arg)?),
+                "--dpop" => request.dpop = Some(value(arg)?),
+                "--method" => request.method = Some(value(arg)?),
+                "--url" => request.url = Some(value(arg)?),
                 "--now" => {
                     let raw = value(arg)?;
                     request.now = Some(
@@ -411,6 +466,15 @@ impl ExplainRequest {
         }
         if !audiences.is_empty() {
             request.vars.push(("AUDIENCE".into(), audiences.join(",")));
+        }
+        let given = [&request.dpop, &request.method, &request.url]
+            .iter()
+            .filter(|v| v.is_some())
+            .count();
+        if given != 0 && given != 3 {
+            return Err(format!(
+                "--dpop, --method and --url go together (the proof and the request it is for)\n{USAGE}"
+            ));
         }
         Ok((request, json))
     }
@@ -485,6 +549,14 @@ impl ExplainRequest {
                     std::fs::read_to_string(path)
                         .map_err(|e| format!("cannot read --cert {path}: {e}"))?,
                 ),
+            },
+            dpop: match (&self.dpop, &self.method, &self.url) {
+                (Some(proof), Some(method), Some(url)) => Some(explain::Proof {
+                    proof: proof.trim().to_owned(),
+                    method: method.clone(),
+                    url: url.clone(),
+                }),
+                _ => None,
             },
         };
         Ok(explain::explain(authorizer.as_ref(), &input, &options).await)

@@ -11,7 +11,7 @@ use aws_lc_rs::rsa::{KeyPair as RsaKeyPair, PublicKeyComponents};
 use aws_lc_rs::signature::{self, EcdsaKeyPair, Ed25519KeyPair, KeyPair as _};
 use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
 
 use crate::settings::{Algorithm, KeyType};
 
@@ -205,6 +205,87 @@ impl SigningKey {
         header.kid = Some(self.kid.clone());
         header.typ = Some("at+jwt".to_owned());
         jsonwebtoken::encode(&header, claims, &key).map_err(|e| e.to_string())
+    }
+}
+
+impl SigningKey {
+    /// A fresh P-256 key for `ES256`, made now (a DPoP client's key in the tests).
+    ///
+    /// # Errors
+    /// When the system has no randomness.
+    pub fn generate_es256(kid: &str) -> Result<Self, String> {
+        let pair = EcdsaKeyPair::generate(&signature::ECDSA_P256_SHA256_FIXED_SIGNING)
+            .map_err(|e| e.to_string())?;
+        let der = pair.to_pkcs8v1().map_err(|e| e.to_string())?;
+        let body = STANDARD.encode(der.as_ref());
+        let mut pem = String::from("-----BEGIN PRIVATE KEY-----\n");
+        for line in body.as_bytes().chunks(64) {
+            pem.push_str(&String::from_utf8_lossy(line));
+            pem.push('\n');
+        }
+        pem.push_str("-----END PRIVATE KEY-----\n");
+        SigningKey::from_pem(&pem, kid, Algorithm::ES256)
+    }
+
+    /// Its JWK thumbprint (RFC 7638), what a token bound to it carries as `cnf.jkt`.
+    #[must_use]
+    pub fn thumbprint(&self) -> String {
+        let jwk = self.bare_public_jwk();
+        let members: &[&str] = match jwk["kty"].as_str() {
+            Some("RSA") => &["e", "kty", "n"],
+            Some("EC") => &["crv", "kty", "x", "y"],
+            _ => &["crv", "kty", "x"],
+        };
+        let canonical: Map<String, Value> = members
+            .iter()
+            .map(|m| ((*m).to_owned(), jwk[*m].clone()))
+            .collect();
+        // serde_json's map is ordered by name: exactly RFC 7638's form.
+        let text = Value::Object(canonical).to_string();
+        b64(aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, text.as_bytes()).as_ref())
+    }
+
+    /// A DPoP proof (RFC 9449 §4.2) by this key for one request with `token`: header
+    /// `{typ: dpop+jwt, alg, jwk}`, claims `{jti, htm, htu, iat, ath}`.
+    ///
+    /// # Errors
+    /// When signing fails.
+    pub fn dpop_proof(
+        &self,
+        method: &str,
+        url: &str,
+        token: Option<&str>,
+        iat: f64,
+        jti: &str,
+    ) -> Result<String, String> {
+        let mut claims = json!({"jti": jti, "htm": method, "htu": url, "iat": iat.floor()});
+        if let Some(token) = token {
+            claims["ath"] = json!(b64(aws_lc_rs::digest::digest(
+                &aws_lc_rs::digest::SHA256,
+                token.as_bytes()
+            )
+            .as_ref()));
+        }
+        self.dpop_proof_with(&self.dpop_header(), &claims)
+    }
+
+    /// The header of this key's proofs.
+    #[must_use]
+    pub fn dpop_header(&self) -> Value {
+        json!({"typ": "dpop+jwt", "alg": self.alg.name(), "jwk": self.bare_public_jwk()})
+    }
+
+    /// A proof of exactly this header and these claims, signed by this key with its
+    /// algorithm (for the attack tests: another `jwk`, another `typ`, a missing claim).
+    ///
+    /// # Errors
+    /// When signing fails.
+    pub fn dpop_proof_with(&self, header: &Value, claims: &Value) -> Result<String, String> {
+        self.sign_parts(
+            self.alg,
+            header.to_string().as_bytes(),
+            claims.to_string().as_bytes(),
+        )
     }
 }
 

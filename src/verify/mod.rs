@@ -8,6 +8,7 @@
 pub(crate) mod advice;
 pub(crate) mod binding;
 pub(crate) mod checks;
+pub(crate) mod dpop;
 pub(crate) mod facts;
 pub(crate) mod header;
 pub(crate) mod opaque;

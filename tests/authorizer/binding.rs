@@ -182,6 +182,7 @@ async fn explain_judges_the_binding_with_the_certificate_given() {
         arn: None,
         now: token_verifier::now(),
         client_cert: client_cert.map(str::to_owned),
+        dpop: None,
     };
     let token = bound_token();
     let binding = |report: &token_verifier::tool::explain::Report| {

@@ -23,6 +23,7 @@ fn options() -> Options {
         arn: Some(METHOD_ARN.to_owned()),
         now: token_verifier::now(),
         client_cert: None,
+        dpop: None,
     }
 }
 

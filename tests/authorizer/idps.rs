@@ -567,6 +567,7 @@ async fn every_preset_advises_in_its_idps_own_terms() {
                 arn: None,
                 now: token_verifier::now(),
                 client_cert: None,
+                dpop: None,
             };
             let report = explain(Some(&authorizer), &credential, &options).await;
             let failed = report

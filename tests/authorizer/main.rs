@@ -13,6 +13,7 @@ mod binding;
 mod cache;
 mod concurrency;
 mod docs;
+mod dpop;
 mod explain;
 mod idps;
 mod keysets;

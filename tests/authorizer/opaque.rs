@@ -278,6 +278,7 @@ async fn explain_asks_the_provider_as_the_authorizer_does() {
         arn: None,
         now: token_verifier::now(),
         client_cert: None,
+        dpop: None,
     };
     let report = explain(Some(&authorizer), OPAQUE, &options).await;
     let decided = bearer(&authorizer, OPAQUE).await;

@@ -61,6 +61,7 @@ expected = {
     "HasConfigKmsKey": (["kms:Decrypt"], None),
     "HasJwksSnapshot": (["ssm:GetParameter", "ssm:PutParameter"], "parameter${JwksSnapshotParameter}/*"),
     "HasIntrospectionSecret": (["ssm:GetParameter"], "parameter${IntrospectionSecretParameter}"),
+    "HasDpopReplayTable": (["dynamodb:PutItem"], "DpopReplayTable"),
 }
 seen = set()
 for policy in role.get("Policies", []):
@@ -79,6 +80,20 @@ for policy in role.get("Policies", []):
         if condition == "HasConfigKmsKey":
             check("kms:ViaService" in json.dumps(statement.get("Condition")), "kms:Decrypt without kms:ViaService")
 check(seen == set(expected), f"missing conditional policies: {set(expected) - seen}")
+
+# The DPoP replay table: keyed by pk, emptied by TTL on expires_at, only with DpopReplay,
+# and named to the function.
+table = resources["DpopReplayTable"]
+check(table.get("Condition") == "HasDpopReplayTable", "the replay table exists only with DpopReplay")
+check(table["Properties"]["KeySchema"] == [{"AttributeName": "pk", "KeyType": "HASH"}], "replay table key")
+check(table["Properties"]["TimeToLiveSpecification"] == {"AttributeName": "expires_at", "Enabled": True},
+      "replay table TTL")
+with open(os.path.join(ROOT, "src/replay/table.rs")) as f:
+    table_code = f.read()
+check('"pk"' in table_code and '"expires_at"' in table_code, "the table's attributes are the code's")
+check(resources["AuthorizerFunction"]["Properties"]["Environment"]["Variables"]["DPOP_REPLAY_TABLE"]
+      == {"Fn::If": ["HasDpopReplayTable", {"Ref": "DpopReplayTable"}, {"Ref": "AWS::NoValue"}]},
+      "the function is told its replay table")
 
 # The REST API's TOKEN authorizer (in its OpenAPI body): header identity, validation
 # expression, result caching.
@@ -149,11 +164,11 @@ check(sorted(p["Action"] for p in public) == ["lambda:InvokeFunction", "lambda:I
 verified_env = verified["Properties"]["Environment"]["Variables"]
 authorizer_env = function["Environment"]["Variables"]
 for name in ("TOKEN_ISSUER", "AUDIENCE", "IDP_PRESET", "JWKS_URI", "CONFIG_PARAMETER", "ALLOWED_ALGORITHMS", "REQUIRED_SCOPES",
-             "SENDER_CONSTRAINT"):
+             "SENDER_CONSTRAINT", "DPOP_REPLAY_TABLE"):
     check(verified_env.get(name) == authorizer_env.get(name), f"the Function URL form's {name} is not the authorizer's")
 verified_role = resources["MessagesVerifiedFunctionRole"]["Properties"]
 conditions = sorted(p.get("Fn::If", [None])[0] for p in verified_role.get("Policies", []))
-check(conditions == ["HasConfigKmsKey", "HasConfigParameter"], f"Function URL form's role: {conditions}")
+check(conditions == ["HasConfigKmsKey", "HasConfigParameter", "HasDpopReplayTable"], f"Function URL form's role: {conditions}")
 
 # Sender-constrained tokens and API Gateway's result cache exclude each other: a rule says so.
 with open(os.path.join(ROOT, "template.yaml")) as f:

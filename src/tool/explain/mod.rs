@@ -49,6 +49,20 @@ pub struct Options {
     pub now: UnixTime,
     /// The client certificate (PEM) to judge a certificate-bound token against (`--cert`).
     pub client_cert: Option<String>,
+    /// The DPoP proof and its request, to judge a DPoP-bound token with (`--dpop`,
+    /// `--method`, `--url`).
+    pub dpop: Option<Proof>,
+}
+
+/// A DPoP proof as the request carried it.
+#[derive(Debug, Clone)]
+pub struct Proof {
+    /// The `DPoP` header's value.
+    pub proof: String,
+    /// The request's method (`GET`).
+    pub method: String,
+    /// The URL the client called.
+    pub url: String,
 }
 
 /// The credential in what a user pastes: surrounding whitespace and quotes, an
@@ -181,7 +195,7 @@ async fn explained(authorizer: Option<&Authorizer>, input: &str, options: &Optio
         "a JWT: verified by its signature, not by asking the identity provider",
     ));
     match active {
-        Some(active) => configured(&active, &jws, options, &mut report.steps).await,
+        Some(active) => configured(&active, token, &jws, options, &mut report.steps).await,
         None => unconfigured(&jws, options, &mut report.steps),
     }
     report
@@ -289,12 +303,18 @@ async fn opaque_token(active: &Active, token: &str, options: &Options, report: &
             break;
         }
     }
-    permission_steps(active, &claims, policy, options, &mut report.steps);
+    permission_steps(active, token, &claims, policy, options, &mut report.steps);
     report.claims = Some(claims.to_map());
 }
 
 /// Every check against a configuration.
-async fn configured(active: &Active, jws: &Jws<'_>, options: &Options, steps: &mut Vec<Step>) {
+async fn configured(
+    active: &Active,
+    token: &str,
+    jws: &Jws<'_>,
+    options: &Options,
+    steps: &mut Vec<Step>,
+) {
     let verifier = &active.verifier;
     let issuers = verifier.issuers();
     let index = match verifier.route(&jws.claims) {
@@ -403,12 +423,13 @@ async fn configured(active: &Active, jws: &Jws<'_>, options: &Options, steps: &m
     }
 
     claim_checks(&jws.claims, policy, options, steps);
-    permission_steps(active, &jws.claims, policy, options, steps);
+    permission_steps(active, token, &jws.claims, policy, options, steps);
 }
 
 /// Principal, scopes and route rules: the same for a JWT and an opaque token.
 fn permission_steps(
     active: &Active,
+    token: &str,
     claims: &Claims,
     policy: &IssuerSettings,
     options: &Options,
@@ -419,7 +440,7 @@ fn permission_steps(
         principal(claims, policy).map(|_| ()),
         || principal_detail(claims, policy),
     ));
-    steps.push(binding_step(claims, policy, options));
+    steps.push(binding_step(active, token, claims, policy, options));
     steps.push(outcome_of(
         Check::Scopes,
         check_scopes(claims, policy),
@@ -455,9 +476,18 @@ fn permission_steps(
     }
 }
 
-/// The token's binding as `SENDER_CONSTRAINT` says, against `--cert` when given.
-fn binding_step(claims: &Claims, policy: &IssuerSettings, options: &Options) -> Step {
+/// The token's binding as `SENDER_CONSTRAINT` says, against `--cert` and `--dpop` when
+/// given. A proof is judged as the authorizer judges it, but for its `jti`: `explain`
+/// remembers no proofs, so a replay is not detected here.
+fn binding_step(
+    active: &Active,
+    token: &str,
+    claims: &Claims,
+    policy: &IssuerSettings,
+    options: &Options,
+) -> Step {
     use crate::settings::SenderConstraint;
+    use crate::verify::binding::{self, DpopRequest, Presented, ProofClock, Scheme};
     if policy.sender_constraint == SenderConstraint::Off {
         return pass(
             Check::Binding,
@@ -467,28 +497,51 @@ fn binding_step(claims: &Claims, policy: &IssuerSettings, options: &Options) -> 
     let cnf = claims.get("cnf");
     let cert_bound = cnf.and_then(|cnf| cnf.member("x5t#S256")).is_some();
     let dpop_bound = cnf.and_then(|cnf| cnf.member("jkt")).is_some();
-    if cert_bound && !dpop_bound && options.client_cert.is_none() {
+    if cert_bound && options.client_cert.is_none() && (!dpop_bound || options.dpop.is_some()) {
         return not_checked(
             Check::Binding,
             "the token is bound to a client certificate (cnf.x5t#S256): give --cert FILE with the client's certificate (PEM)",
         );
     }
+    if dpop_bound && options.dpop.is_none() {
+        return not_checked(
+            Check::Binding,
+            "the token is DPoP-bound (cnf.jkt): give --dpop PROOF --method METHOD --url URL with the request's DPoP header, method and URL (as a Bearer token it is refused: bound_token_as_bearer)",
+        );
+    }
+    let request = options.dpop.as_ref().map(|p| DpopRequest {
+        proof: Ok(Some(p.proof.clone())),
+        method: p.method.clone(),
+        url: Ok(p.url.clone()),
+    });
+    let presented = Presented {
+        token,
+        scheme: if request.is_some() {
+            Scheme::DPoP
+        } else {
+            Scheme::Bearer
+        },
+        client_cert: options.client_cert.as_deref(),
+        dpop: request.as_ref(),
+    };
+    let clock = ProofClock {
+        settings: &active.dpop,
+        leeway: policy.leeway.as_secs(),
+        now: options.now,
+    };
     outcome_of(
         Check::Binding,
-        crate::verify::binding::check(
-            claims,
-            policy.sender_constraint,
-            options.client_cert.as_deref(),
-        ),
+        binding::check(claims, policy.sender_constraint, presented, clock).map(|_| ()),
         || {
-            if cert_bound {
-                "bound to the given client certificate".to_owned()
-            } else {
-                format!(
-                    "not bound, and SENDER_CONSTRAINT is {}",
-                    policy.sender_constraint.as_str()
-                )
-            }
+            match (dpop_bound, cert_bound) {
+            (true, true) => "the DPoP proof is valid for this request (replay not checked) and the certificate is the bound one".to_owned(),
+            (true, false) => "the DPoP proof is valid for this request and signed by the bound key (replay not checked: explain remembers no proofs)".to_owned(),
+            (false, true) => "bound to the given client certificate".to_owned(),
+            (false, false) => format!(
+                "not bound, and SENDER_CONSTRAINT is {}",
+                policy.sender_constraint.as_str()
+            ),
+        }
         },
     )
 }
