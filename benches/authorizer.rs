@@ -127,6 +127,167 @@ fn decisions(
     })
 }
 
+/// Decisions of `events`, one after another, as [`decisions`] times one event.
+fn decisions_of(
+    runtime: &tokio::runtime::Runtime,
+    authorizer: &Authorizer,
+    events: &[Vec<u8>],
+    now: f64,
+) -> Duration {
+    runtime.block_on(async {
+        let started = std::time::Instant::now();
+        for event in events {
+            let (answer, record) = authorizer.decide(lambda_event(black_box(event)), now).await;
+            debug_assert!(record.refusal.is_none(), "{:?}", record.refusal);
+            black_box(serde_json::to_vec(&answer.unwrap()).unwrap());
+        }
+        started.elapsed()
+    })
+}
+
+/// DPoP (RFC 9449): a whole decision of an HTTP API event with a DPoP-bound RS256 token
+/// and a fresh ES256 proof (each iteration its own `jti`: the proofs are signed before
+/// the clock starts), against the same authorizer's decision of a bearer token; and the
+/// in-memory replay check alone.
+fn bench_dpop(c: &mut Criterion, runtime: &tokio::runtime::Runtime, now: f64) {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    use token_verifier::testing::{ReplayMemory, Seen};
+    let rsa = key("rsa-a.pem", "rsa-a", Algorithm::RS256);
+    let client = key("ec-p256.pem", "client", Algorithm::ES256);
+    let document = jwks(&[&rsa]).to_string();
+    let config = Config::from_lookup(|name| match name {
+        "TOKEN_ISSUER" => Some(ISSUER.into()),
+        "AUDIENCE" => Some(AUDIENCE.into()),
+        "JWKS_JSON" => Some(document.clone()),
+        "REQUIRED_SCOPES" => Some("read:messages".into()),
+        "SENDER_CONSTRAINT" => Some("allow".into()),
+        // Room for every proof of the run: `now` is fixed, so none expires.
+        "DPOP_REPLAY_CAPACITY" => Some("10000000".into()),
+        _ => None,
+    })
+    .unwrap();
+    let authorizer = Authorizer::new(config).unwrap();
+    let mut claims = workload::claims();
+    claims["cnf"] = serde_json::json!({"jkt": client.thumbprint()});
+    let bound = rsa.mint(&claims).unwrap();
+    let bearer = rsa.mint(&workload::claims()).unwrap();
+    let counter = AtomicU64::new(0);
+    let proof = |jti: u64| {
+        client
+            .dpop_proof(
+                "GET",
+                workload::HTTP_V2_URL,
+                Some(&bound),
+                now,
+                &format!("jti-{jti}"),
+            )
+            .unwrap()
+    };
+    let first = workload::http_v2_dpop_event(&bound, &proof(u64::MAX));
+    let (answer, record) = runtime.block_on(authorizer.decide(lambda_event(&first), now));
+    assert!(
+        answer.is_ok() && record.refusal.is_none(),
+        "{:?}",
+        record.refusal
+    );
+    c.bench_function("dpop/handler_http_v2_ES256_proof", |b| {
+        // Proofs are signed in batches of 64 before the clock starts for them (so the
+        // events are in cache, as one event in the function is).
+        b.iter_custom(|n| {
+            let mut total = Duration::ZERO;
+            let mut left = n;
+            while left > 0 {
+                let batch = left.min(64);
+                left -= batch;
+                let events: Vec<Vec<u8>> = (0..batch)
+                    .map(|_| {
+                        let jti = counter.fetch_add(1, Ordering::Relaxed);
+                        workload::http_v2_dpop_event(&bound, &proof(jti))
+                    })
+                    .collect();
+                total += decisions_of(runtime, &authorizer, &events, now);
+            }
+            total
+        });
+    });
+    // The proof alone, and its parts: the checks the RFC asks for around one ES256
+    // verification (parsing, the jwk, the thumbprint, the URL, the hash of the token).
+    let settings = token_verifier::settings::DpopSettings::default();
+    let one = proof(0);
+    let jkt = client.thumbprint();
+    assert!(
+        token_verifier::testing::verify_proof(
+            &one,
+            "GET",
+            workload::HTTP_V2_URL,
+            &bound,
+            &jkt,
+            &settings,
+            60,
+            now
+        )
+        .is_ok()
+    );
+    c.bench_function("dpop/proof_ES256", |b| {
+        b.iter(|| {
+            token_verifier::testing::verify_proof(
+                black_box(&one),
+                "GET",
+                workload::HTTP_V2_URL,
+                black_box(&bound),
+                &jkt,
+                &settings,
+                60,
+                now,
+            )
+        });
+    });
+    let jwk = client.bare_public_jwk();
+    c.bench_function("dpop/parts/jwk_to_key", |b| {
+        b.iter(|| {
+            token_verifier::testing::VerificationKey::from_jwk_for_bench(
+                black_box(jwk.clone()),
+                Algorithm::ES256,
+            )
+        });
+    });
+    c.bench_function("dpop/parts/normalise_url", |b| {
+        b.iter(|| token_verifier::testing::normalise_url(black_box(workload::HTTP_V2_URL)));
+    });
+    c.bench_function("dpop/parts/ath", |b| {
+        b.iter(|| token_verifier::testing::access_token_hash(black_box(&bound)));
+    });
+    // The same event again and again: every check runs, and the replay check refuses it
+    // at the end (no insert into the replay memory).
+    let replayed = workload::http_v2_dpop_event(&bound, &proof(u64::MAX - 1));
+    c.bench_function("dpop/handler_http_v2_replayed_proof", |b| {
+        b.iter(|| runtime.block_on(authorizer.decide(lambda_event(black_box(&replayed)), now)));
+    });
+    let bearer_event = workload::http_v2_event(&bearer);
+    c.bench_function("dpop/handler_http_v2_bearer", |b| {
+        b.iter_custom(|n| decisions(runtime, &authorizer, &bearer_event, now, n));
+    });
+    c.bench_function("dpop/replay_memory", |b| {
+        b.iter_custom(|n| {
+            let mut memory = ReplayMemory::new(usize::MAX);
+            let keys: Vec<[u8; 16]> = (0..n)
+                .map(|i| {
+                    let digest =
+                        aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, &i.to_le_bytes());
+                    let mut key = [0; 16];
+                    key.copy_from_slice(&digest.as_ref()[..16]);
+                    key
+                })
+                .collect();
+            let started = std::time::Instant::now();
+            for key in keys {
+                assert_eq!(memory.record(black_box(key), now + 61.0, now), Seen::Fresh);
+            }
+            started.elapsed()
+        });
+    });
+}
+
 fn bench(c: &mut Criterion) {
     let (keys, cases) = cases();
     let refs: Vec<&SigningKey> = keys.iter().collect();
@@ -136,6 +297,7 @@ fn bench(c: &mut Criterion) {
         .build()
         .unwrap();
     let now = 1_800_000_000.0;
+    bench_dpop(c, &runtime, now);
 
     for case in &cases {
         let (input, sig) = case.token.rsplit_once('.').unwrap();

@@ -22,6 +22,27 @@ pub use crate::telemetry::log::{filter_for, subscriber};
 pub use crate::telemetry::metrics::{DecisionMetrics, OpaqueMetric, decision_line};
 pub use crate::token::jws::parse;
 pub use crate::verify::dpop::{access_token_hash, normalise_url};
+
+/// A DPoP proof judged alone (`verify::dpop::verify`): `Ok` with its key's thumbprint.
+///
+/// # Errors
+/// The proof's refusal.
+#[allow(clippy::too_many_arguments)]
+pub fn verify_proof(
+    proof: &str,
+    method: &str,
+    url: &str,
+    token: &str,
+    jkt: &str,
+    settings: &crate::settings::DpopSettings,
+    leeway: u64,
+    now: f64,
+) -> Result<String, crate::Refusal> {
+    let request = crate::verify::dpop::ProofRequest { method, url };
+    let keys = crate::verify::dpop::ProofKeys::default();
+    crate::verify::dpop::verify(proof, request, token, jkt, settings, &keys, leeway, now)
+        .map(|p| p.jkt)
+}
 pub use crate::verify::opaque::{FAILURE_BACKOFF, MAX_TOKEN_CHARS};
 pub use crate::verify::verifier::{Issuer, Verifier};
 

@@ -358,3 +358,57 @@ fn explain_never_panics_on_text_and_never_echoes_it() {
         assert!(!out.contains(input) && !err.contains(input), "{out}{err}");
     }
 }
+
+/// DPoP from the command line: `mint --dpop-key` binds a token to a client key, `proof`
+/// signs a proof by that key for one request, and `explain --dpop --method --url` judges
+/// it as the authorizer would (the wrong URL named with its reason).
+#[test]
+fn a_dpop_bound_token_and_its_proof_from_the_tool_are_judged_by_explain() {
+    let token = dev_token(&["--dpop-key", "tests/keys/ec-p256.pem"]);
+    let url = "https://api.example.com/prod/messages";
+    let (code, proof, err) = tool(&[
+        "proof",
+        "--key",
+        "tests/keys/ec-p256.pem",
+        "--method",
+        "GET",
+        "--url",
+        url,
+        "--token",
+        &token,
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let proof = proof.trim().to_owned();
+    let mut args = CONFIGURED.to_vec();
+    args.extend([
+        "--set",
+        "SENDER_CONSTRAINT=allow",
+        "--dpop",
+        &proof,
+        "--method",
+        "GET",
+        "--url",
+        url,
+    ]);
+    let (code, out, err) = explain(&args, &token);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("Verdict   ALLOW"), "{out}");
+    assert!(out.contains("replay not checked"), "{out}");
+    let mut elsewhere = args.clone();
+    let at = elsewhere.iter().position(|a| *a == url).unwrap();
+    elsewhere[at] = "https://api.example.com/prod/admin";
+    let (code, out, _) = explain(&elsewhere, &token);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("proof_request_mismatch"), "{out}");
+    // Without the proof the binding is not checked, and the verdict says so.
+    let mut bare = CONFIGURED.to_vec();
+    bare.extend(["--set", "SENDER_CONSTRAINT=allow"]);
+    let (code, out, _) = explain(&bare, &token);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("--dpop PROOF"), "{out}");
+    // --dpop needs --method and --url.
+    let (code, _, err) = explain(&["--dpop", &proof], &token);
+    assert_eq!(code, 2);
+    assert!(err.contains("go together"), "{err}");
+    assert!(!out.contains(&proof));
+}

@@ -1,7 +1,9 @@
 //! Runs the warm request path in a loop, for profilers (`valgrind --tool=callgrind`,
 //! `perf`): `cargo build --release --example profile_handler`. With `PROFILE_LOGGED=1`,
 //! through `Authorizer::handle` with the decision log line written (to a sink) by the
-//! subscriber `main` installs; with `PROFILE_EVENT=http_v2`, on the HTTP API 2.0 event.
+//! subscriber `main` installs; with `PROFILE_EVENT=http_v2`, on the HTTP API 2.0 event;
+//! with `PROFILE_EVENT=dpop`, on that event with a DPoP-bound token and a fresh ES256
+//! proof each time (all signed before the loop: `decide` is the function to count).
 
 #![allow(clippy::unwrap_used, missing_docs, clippy::pedantic)]
 
@@ -20,7 +22,36 @@ fn main() {
     let pem = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/keys/rsa-a.pem"))
         .unwrap();
     let key = SigningKey::from_pem(&pem, "rsa-a", Algorithm::RS256).unwrap();
-    let token = key.mint(&workload::claims()).unwrap();
+    let dpop = std::env::var("PROFILE_EVENT").as_deref() == Ok("dpop");
+    let client_pem = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/keys/ec-p256.pem"
+    ))
+    .unwrap();
+    let client = SigningKey::from_pem(&client_pem, "client", Algorithm::ES256).unwrap();
+    let mut claims = workload::claims();
+    if dpop {
+        claims["cnf"] = serde_json::json!({"jkt": client.thumbprint()});
+    }
+    let token = key.mint(&claims).unwrap();
+    let events: Vec<Vec<u8>> = if dpop {
+        (0..iterations)
+            .map(|i| {
+                let proof = client
+                    .dpop_proof(
+                        "GET",
+                        workload::HTTP_V2_URL,
+                        Some(&token),
+                        1_800_000_000.0,
+                        &format!("jti-{i}"),
+                    )
+                    .unwrap();
+                workload::http_v2_dpop_event(&token, &proof)
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
     // PROFILE_EVENT=http_v2: the HTTP API payload 2.0 REQUEST event (simple response).
     let event = if std::env::var("PROFILE_EVENT").as_deref() == Ok("http_v2") {
         workload::http_v2_event(&token)
@@ -33,6 +64,7 @@ fn main() {
         "AUDIENCE" => Some(AUDIENCE.into()),
         "JWKS_JSON" => Some(document.clone()),
         "REQUIRED_SCOPES" => Some("read:messages".into()),
+        "SENDER_CONSTRAINT" if dpop => Some("allow".into()),
         _ => None,
     })
     .unwrap();
@@ -55,8 +87,9 @@ fn main() {
         println!("{total}");
         return;
     }
-    for _ in 0..iterations {
-        let parsed: AuthorizerEvent = token_verifier::tool::dev::lambda_event(&event).unwrap();
+    for i in 0..iterations {
+        let event = events.get(i).unwrap_or(&event);
+        let parsed: AuthorizerEvent = token_verifier::tool::dev::lambda_event(event).unwrap();
         let (answer, _) = runtime.block_on(authorizer.decide(parsed, 1_800_000_000.0));
         total += serde_json::to_vec(&answer.unwrap()).unwrap().len();
     }

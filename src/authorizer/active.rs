@@ -19,6 +19,7 @@ use crate::settings::{
 use crate::ssm::ParameterStore;
 use crate::token::Claims;
 use crate::verify::advice::tailor;
+use crate::verify::dpop::ProofKeys;
 use crate::verify::{Issuer, Opaque, OpaqueValidator, Secret, Verifier};
 
 /// One configuration, built: what a request reads.
@@ -31,6 +32,8 @@ pub(crate) struct Active {
     pub(crate) dpop: DpopSettings,
     /// The proofs already used (kept across reloads that leave its settings alone).
     pub(crate) replay: Arc<ReplayGuard>,
+    /// Recent clients' proof keys, parsed.
+    pub(crate) proof_keys: ProofKeys,
     http: Arc<Http>,
     http_settings: HttpSettings,
     /// The document's SSM version, when loaded from one.
@@ -167,6 +170,7 @@ pub(crate) fn build(
         routes: config.routes,
         dpop: config.dpop,
         replay,
+        proof_keys: ProofKeys::default(),
         http,
         http_settings: config.http,
         version,

@@ -291,6 +291,7 @@ pub(crate) async fn bind(
 ) -> Result<(), Refusal> {
     let clock = binding::ProofClock {
         settings: &active.dpop,
+        keys: &active.proof_keys,
         leeway: policy.leeway.as_secs(),
         now,
     };

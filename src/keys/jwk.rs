@@ -69,6 +69,13 @@ impl VerificationKey {
         parse_key(jwk, allowed)
     }
 
+    /// [`VerificationKey::from_jwk`] for one algorithm, for the benches.
+    #[doc(hidden)]
+    #[must_use]
+    pub fn from_jwk_for_bench(jwk: Value, alg: Algorithm) -> Option<Self> {
+        parse_key(jwk, &[alg]).ok()
+    }
+
     /// The key's JWK thumbprint (RFC 7638): base64url SHA-256 of its required members in
     /// lexicographic order, without whitespace (what `cnf.jkt` names, RFC 9449 §6.1).
     #[must_use]

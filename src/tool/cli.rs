@@ -309,6 +309,31 @@ fn describe(config: &Config) -> String {
                 issuer.required_claims.join(", ")
             );
         }
+        if issuer.sender_constraint != crate::settings::SenderConstraint::Off {
+            let _ = writeln!(
+                out,
+                "  sender constraint {} (DPoP proofs, client certificates)",
+                issuer.sender_constraint.as_str()
+            );
+        }
+    }
+    if config.gateway.dpop {
+        let algs: Vec<&str> = config.dpop.algorithms.iter().map(|a| a.name()).collect();
+        let _ = writeln!(
+            out,
+            "dpop proofs: {}; at most {}s old; replays remembered {} per environment{}",
+            algs.join(", "),
+            config.dpop.max_age.as_secs(),
+            config.dpop.replay_capacity,
+            config
+                .dpop
+                .replay_table
+                .as_ref()
+                .map_or_else(String::new, |t| format!(" and in DynamoDB table {t}"))
+        );
+        if let Some(base) = &config.gateway.public_base_url {
+            let _ = writeln!(out, "public base url: {base}");
+        }
     }
     if !config.routes.is_empty() {
         let _ = writeln!(out, "routes (default {:?})", config.routes.default);

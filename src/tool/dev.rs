@@ -289,6 +289,103 @@ impl SigningKey {
     }
 }
 
+/// A self-signed X.509 certificate made now (ECDSA P-256, CN `common_name`, valid a
+/// day from an hour ago), as PEM: a mutual-TLS client's certificate in the tests, made
+/// at test time rather than kept in the repository.
+///
+/// # Errors
+/// When the system has no randomness.
+pub fn self_signed_certificate(common_name: &str) -> Result<String, String> {
+    fn tlv(tag: u8, content: &[u8]) -> Vec<u8> {
+        let mut out = vec![tag];
+        let len = content.len();
+        if len < 0x80 {
+            out.push(u8::try_from(len).unwrap_or(0));
+        } else if len < 0x100 {
+            out.extend([0x81, u8::try_from(len).unwrap_or(0)]);
+        } else {
+            out.extend([
+                0x82,
+                u8::try_from(len >> 8).unwrap_or(0),
+                u8::try_from(len & 0xff).unwrap_or(0),
+            ]);
+        }
+        out.extend_from_slice(content);
+        out
+    }
+    fn seq(parts: &[Vec<u8>]) -> Vec<u8> {
+        tlv(0x30, &parts.concat())
+    }
+    fn utc(unix: u64) -> Vec<u8> {
+        let (days, secs) = (unix / 86_400, unix % 86_400);
+        // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
+        let z = i64::try_from(days).unwrap_or(0) + 719_468;
+        let era = z.div_euclid(146_097);
+        let doe = z - era * 146_097;
+        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+        let mp = (5 * doy + 2) / 153;
+        let day = doy - (153 * mp + 2) / 5 + 1;
+        let month = if mp < 10 { mp + 3 } else { mp - 9 };
+        let year = yoe + era * 400 + i64::from(month <= 2);
+        let text = format!(
+            "{:02}{month:02}{day:02}{:02}{:02}{:02}Z",
+            year % 100,
+            secs / 3600,
+            secs / 60 % 60,
+            secs % 60
+        );
+        tlv(0x17, text.as_bytes())
+    }
+    let oid = |der: &[u8]| tlv(0x06, der);
+    let ecdsa_sha256 = seq(&[oid(&[0x2a, 0x86, 0x48, 0xce, 0x3d, 0x04, 0x03, 0x02])]);
+    let name = seq(&[tlv(
+        0x31,
+        &seq(&[oid(&[0x55, 0x04, 0x03]), tlv(0x0c, common_name.as_bytes())]),
+    )]);
+    let rng = SystemRandom::new();
+    let pkcs8 = EcdsaKeyPair::generate_pkcs8(&signature::ECDSA_P256_SHA256_ASN1_SIGNING, &rng)
+        .map_err(|e| e.to_string())?;
+    let pair = EcdsaKeyPair::from_pkcs8(&signature::ECDSA_P256_SHA256_ASN1_SIGNING, pkcs8.as_ref())
+        .map_err(|e| e.to_string())?;
+    let mut point = vec![0];
+    point.extend_from_slice(pair.public_key().as_ref());
+    let spki = seq(&[
+        seq(&[
+            oid(&[0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01]),
+            oid(&[0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07]),
+        ]),
+        tlv(0x03, &point),
+    ]);
+    let mut serial = [0u8; 8];
+    aws_lc_rs::rand::fill(&mut serial).map_err(|e| e.to_string())?;
+    serial[0] &= 0x7f;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let tbs = seq(&[
+        tlv(0xa0, &tlv(0x02, &[2])),
+        tlv(0x02, &serial),
+        ecdsa_sha256.clone(),
+        name.clone(),
+        seq(&[utc(now - 3600), utc(now + 86_400)]),
+        name,
+        spki,
+    ]);
+    let sig = pair.sign(&rng, &tbs).map_err(|e| e.to_string())?;
+    let mut bits = vec![0];
+    bits.extend_from_slice(sig.as_ref());
+    let der = seq(&[tbs, ecdsa_sha256, tlv(0x03, &bits)]);
+    let body = STANDARD.encode(der);
+    let mut pem = String::from("-----BEGIN CERTIFICATE-----\n");
+    for line in body.as_bytes().chunks(64) {
+        pem.push_str(&String::from_utf8_lossy(line));
+        pem.push('\n');
+    }
+    pem.push_str("-----END CERTIFICATE-----\n");
+    Ok(pem)
+}
+
 /// A JWKS document of these keys' public JWKs.
 #[must_use]
 pub fn jwks(keys: &[&SigningKey]) -> Value {
@@ -329,6 +426,22 @@ pub mod workload {
             "methodArn": "arn:aws:execute-api:us-east-1:123456789012:abcdef1234/prod/GET/messages",
         }))
         .unwrap_or_default()
+    }
+
+    /// The URL [`http_v2_event`] reports (its `requestContext.domainName` and `rawPath`):
+    /// what a DPoP proof sent with it must name as `htu`.
+    pub const HTTP_V2_URL: &str = "https://abcdef1234.execute-api.us-east-1.amazonaws.com/messages";
+
+    /// [`http_v2_event`] with `Authorization: DPoP <token>` and a `DPoP` header.
+    #[must_use]
+    pub fn http_v2_dpop_event(token: &str, proof: &str) -> Vec<u8> {
+        let mut event: Value =
+            serde_json::from_str(include_str!("../../events/http-api-v2.json")).unwrap_or_default();
+        let credential = Value::String(format!("DPoP {token}"));
+        event["identitySource"] = Value::Array(vec![credential.clone()]);
+        event["headers"]["authorization"] = credential;
+        event["headers"]["dpop"] = Value::String(proof.to_owned());
+        serde_json::to_vec(&event).unwrap_or_default()
     }
 
     /// An HTTP API payload 2.0 REQUEST event carrying `token`: `events/http-api-v2.json`

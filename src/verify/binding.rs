@@ -10,7 +10,7 @@ use aws_lc_rs::digest;
 use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 
-use super::dpop::{self, ProofRequest, Proven};
+use super::dpop::{self, ProofKeys, ProofRequest, Proven};
 use crate::refusal::{Reason, Refusal, sanitize};
 use crate::settings::{DpopSettings, SenderConstraint};
 use crate::token::{Claims, Kind, UnixTime};
@@ -77,11 +77,12 @@ pub(crate) struct Presented<'a> {
     pub(crate) dpop: Option<&'a DpopRequest>,
 }
 
-/// When a proof is checked: its settings, the issuer's leeway (how far ahead its `iat`
-/// may be), and now.
+/// How a proof is checked: its settings, the client keys already parsed, the issuer's
+/// leeway (how far ahead its `iat` may be), and now.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct ProofClock<'a> {
     pub(crate) settings: &'a DpopSettings,
+    pub(crate) keys: &'a ProofKeys,
     pub(crate) leeway: u64,
     pub(crate) now: UnixTime,
 }
@@ -200,6 +201,7 @@ fn check_proof(
         presented.token,
         jkt,
         clock.settings,
+        clock.keys,
         clock.leeway,
         clock.now,
     )
@@ -289,6 +291,7 @@ mod tests {
             },
             ProofClock {
                 settings: &DpopSettings::default(),
+                keys: &ProofKeys::default(),
                 leeway: 0,
                 now: 0.0,
             },

@@ -7,6 +7,9 @@
 //! base64url SHA-256 of the access token; the key's RFC 7638 thumbprint the token's
 //! `cnf.jkt`. Pure: whether the `jti` was seen before is the replay guard's question.
 
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, Mutex};
+
 use aws_lc_rs::digest;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -21,6 +24,67 @@ pub(crate) const MAX_PROOF_BYTES: usize = 8192;
 
 /// A `jti` longer than this is no random identifier but padding.
 const MAX_JTI_BYTES: usize = 256;
+
+/// How many client keys [`ProofKeys`] keeps parsed.
+const KEPT_KEYS: usize = 256;
+
+/// The proof keys of recent clients, parsed once: a client signs every proof with the
+/// same key, so its `jwk` (the exact JSON text) is turned into a key and a thumbprint on
+/// its first proof only (about 2.3 µs saved per later proof, BENCHMARKS.md). Bounded; the
+/// oldest is forgotten first.
+#[derive(Debug, Default)]
+pub(crate) struct ProofKeys {
+    kept: Mutex<Kept>,
+}
+
+/// The parsed keys by their `jwk` text, and those texts oldest first.
+type Kept = (HashMap<Box<str>, Arc<ProofKey>>, VecDeque<Box<str>>);
+
+/// One client key, the algorithm it was parsed for, and its RFC 7638 thumbprint.
+#[derive(Debug)]
+struct ProofKey {
+    key: VerificationKey,
+    alg: Algorithm,
+    thumbprint: String,
+}
+
+impl ProofKeys {
+    /// The key of a proof's `jwk` (its JSON text) for `alg`, parsed once.
+    fn get(&self, jwk: crate::token::Claim<'_>, alg: Algorithm) -> Result<Arc<ProofKey>, Refusal> {
+        let text = jwk.raw();
+        if let Some(found) = self.lock().0.get(text).filter(|k| k.alg == alg) {
+            return Ok(Arc::clone(found));
+        }
+        let key = VerificationKey::from_jwk(jwk.to_value(), &[alg]).map_err(|why| {
+            Refusal::new(
+                Reason::InvalidProof,
+                format!("the proof's jwk is unusable: {why}"),
+            )
+        })?;
+        let parsed = Arc::new(ProofKey {
+            thumbprint: key.thumbprint(),
+            key,
+            alg,
+        });
+        let mut kept = self.lock();
+        if kept.0.len() >= KEPT_KEYS
+            && let Some(oldest) = kept.1.pop_front()
+        {
+            kept.0.remove(&oldest);
+        }
+        if kept.0.insert(text.into(), Arc::clone(&parsed)).is_none() {
+            kept.1.push_back(text.into());
+        }
+        Ok(parsed)
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Kept> {
+        match self.kept.lock() {
+            Ok(guard) => guard,
+            Err(poisoned) => poisoned.into_inner(),
+        }
+    }
+}
 
 /// The request a proof must have been made for.
 #[derive(Debug, Clone, Copy)]
@@ -50,12 +114,14 @@ pub(crate) struct Proven {
 /// `invalid_proof` (framing, `typ`, `alg`, `jwk`, signature, `iat`, `jti`, missing claims),
 /// `proof_request_mismatch` (`htm`, `htu`), `proof_token_mismatch` (`ath`) or
 /// `proof_key_mismatch` (the key is not the one `cnf.jkt` names).
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn verify(
     proof: &str,
     request: ProofRequest<'_>,
     token: &str,
     jkt: &str,
     settings: &DpopSettings,
+    keys: &ProofKeys,
     leeway: u64,
     now: UnixTime,
 ) -> Result<Proven, Refusal> {
@@ -73,7 +139,8 @@ pub(crate) fn verify(
         None => return Err(invalid("the proof has no typ (dpop+jwt)".to_owned())),
     }
     let alg = proof_algorithm(&jws.header.alg, &settings.algorithms)?;
-    let key = proof_key(&header, alg)?;
+    let proof_key = proof_key(&header, alg, keys)?;
+    let key = &proof_key.key;
     if !key.verify(alg, jws.signing_input.as_bytes(), &jws.signature) {
         return Err(invalid(format!(
             "the proof's {alg} signature does not verify with the jwk in its header"
@@ -100,8 +167,8 @@ pub(crate) fn verify(
         ));
     }
     let htu = string_claim(claims, "htu")?;
-    let (expected, presented) = (normalise_url(request.url), normalise_url(&htu));
-    if expected.is_none() || expected != presented {
+    // Most clients sign exactly the URL they call: then no normalising is needed.
+    if htu != request.url && !same_url(request.url, &htu) {
         return Err(Refusal::new(
             Reason::ProofRequestMismatch,
             format!(
@@ -126,7 +193,7 @@ pub(crate) fn verify(
             "the proof's ath is not the hash of this access token: the proof was made for another token",
         ));
     }
-    let thumbprint = key.thumbprint();
+    let thumbprint = &proof_key.thumbprint;
     if thumbprint != jkt {
         return Err(Refusal::new(
             Reason::ProofKeyMismatch,
@@ -146,7 +213,7 @@ pub(crate) fn verify(
     #[allow(clippy::cast_precision_loss)]
     let remember_until = now + settings.max_age.as_secs() as f64 + leeway as f64 + 1.0;
     Ok(Proven {
-        jkt: thumbprint,
+        jkt: thumbprint.clone(),
         replay_key,
         remember_until,
     })
@@ -181,7 +248,7 @@ fn proof_algorithm(alg: &str, allowed: &[Algorithm]) -> Result<Algorithm, Refusa
 }
 
 /// The public key in the proof's header, usable with `alg`.
-fn proof_key(header: &Claims, alg: Algorithm) -> Result<VerificationKey, Refusal> {
+fn proof_key(header: &Claims, alg: Algorithm, keys: &ProofKeys) -> Result<Arc<ProofKey>, Refusal> {
     let invalid = |detail: String| Refusal::new(Reason::InvalidProof, detail);
     let jwk = header.get("jwk").ok_or_else(|| {
         invalid("the proof's header has no jwk (the client's public key)".to_owned())
@@ -192,8 +259,16 @@ fn proof_key(header: &Claims, alg: Algorithm) -> Result<VerificationKey, Refusal
             jwk.kind().name()
         )));
     }
-    VerificationKey::from_jwk(jwk.to_value(), &[alg])
-        .map_err(|why| invalid(format!("the proof's jwk is unusable: {why}")))
+    keys.get(jwk, alg)
+}
+
+/// Whether two URLs are one once normalised ([`normalise_url`]); never for what is no
+/// absolute `http(s)` URL.
+fn same_url(request: &str, htu: &str) -> bool {
+    match (normalise_url(request), normalise_url(htu)) {
+        (Some(a), Some(b)) => a == b,
+        _ => false,
+    }
 }
 
 /// The string claim `name` of the proof.
@@ -351,6 +426,43 @@ mod tests {
             let key = VerificationKey::from_jwk(jwk, &[alg]).unwrap();
             assert_eq!(key.thumbprint(), expected, "{alg}");
         }
+    }
+
+    /// A client's key is parsed once, for its own algorithm only, and the memory of keys
+    /// stays bounded.
+    #[test]
+    fn proof_keys_are_parsed_once_per_jwk_text_and_algorithm() {
+        let header = |x: &str| {
+            Claims::parse(format!(
+                r#"{{"jwk":{{"kty":"OKP","crv":"Ed25519","x":"{x}"}}}}"#
+            ))
+            .unwrap()
+        };
+        let keys = ProofKeys::default();
+        let one = header("11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo");
+        let first = keys.get(one.get("jwk").unwrap(), Algorithm::EdDSA).unwrap();
+        let again = keys.get(one.get("jwk").unwrap(), Algorithm::EdDSA).unwrap();
+        assert!(Arc::ptr_eq(&first, &again));
+        assert_eq!(
+            first.thumbprint,
+            "kPrK_qmxVWaYVA9wwBF6Iuo3vVzz7TxHCTwXBygrS4k"
+        );
+        let other = keys
+            .get(one.get("jwk").unwrap(), Algorithm::Ed25519)
+            .unwrap();
+        assert!(!Arc::ptr_eq(&first, &other) && other.alg == Algorithm::Ed25519);
+        assert!(keys.get(one.get("jwk").unwrap(), Algorithm::ES256).is_err());
+        for n in 0..KEPT_KEYS + 10 {
+            let mut x = [0u8; 32];
+            x[..8].copy_from_slice(&(n as u64).to_le_bytes());
+            // Not every 32 bytes are a valid point; those that are get kept.
+            let _ = keys.get(
+                header(&URL_SAFE_NO_PAD.encode(x)).get("jwk").unwrap(),
+                Algorithm::EdDSA,
+            );
+        }
+        let kept = keys.lock();
+        assert!(kept.0.len() <= KEPT_KEYS && kept.0.len() == kept.1.len());
     }
 
     #[test]

@@ -199,7 +199,9 @@ async fn appsync_events_with_provider_tokens() {
 #[tokio::test]
 #[ignore = "needs the Lambda emulator and Node; run scripts/test"]
 async fn certificate_bound_provider_tokens_need_their_certificate() {
-    const CERT: &str = include_str!("../keys/tls-self-signed.crt");
+    // The client's certificate, and another client's, made now.
+    let cert = token_verifier::tool::dev::self_signed_certificate("svc-mtls").unwrap();
+    let other = token_verifier::tool::dev::self_signed_certificate("another-client").unwrap();
     let provider = Provider::start("mtls", None, "1").await;
     let audiences = APIS.map(|(_, aud)| aud).join(",");
     let emulator = Emulator::start(
@@ -212,7 +214,7 @@ async fn certificate_bound_provider_tokens_need_their_certificate() {
         ],
     )
     .await;
-    let bound = provider.bound_access_token(APIS[0].1, CERT).await;
+    let bound = provider.bound_access_token(APIS[0].1, &cert).await;
     let with_cert = |token: &str, cert: Option<&str>| {
         let mut event = http_v2(&format!("Bearer {token}"));
         if let Some(cert) = cert {
@@ -221,18 +223,28 @@ async fn certificate_bound_provider_tokens_need_their_certificate() {
         }
         event
     };
-    let answer = emulator.invoke(&with_cert(&bound, Some(CERT))).await;
+    let answer = emulator.invoke(&with_cert(&bound, Some(&cert))).await;
     assert_eq!(answer["isAuthorized"], true, "{answer}");
     assert!(answer["context"]["cnf"]["x5t#S256"].is_string(), "{answer}");
     let refused = emulator.invoke(&with_cert(&bound, None)).await;
     assert_eq!(refused["errorMessage"], "Unauthorized", "{refused}");
+    let refused = emulator.invoke(&with_cert(&bound, Some(&other))).await;
+    assert_eq!(refused["errorMessage"], "Unauthorized", "{refused}");
     let unbound = provider.access_token(Some(APIS[0].1)).await;
-    let refused = emulator.invoke(&with_cert(&unbound, Some(CERT))).await;
+    let refused = emulator.invoke(&with_cert(&unbound, Some(&cert))).await;
     assert_eq!(refused["errorMessage"], "Unauthorized", "{refused}");
     let reasons: Vec<Value> = emulator
         .decisions()
         .iter()
         .map(|d| d["reason"].clone())
         .collect();
-    assert_eq!(reasons, ["ok", "certificate_missing", "token_not_bound"]);
+    assert_eq!(
+        reasons,
+        [
+            "ok",
+            "certificate_missing",
+            "certificate_mismatch",
+            "token_not_bound"
+        ]
+    );
 }

@@ -12,6 +12,7 @@
 )]
 
 mod axum;
+mod dpop;
 mod emulator;
 mod explain;
 mod idp;

@@ -1,5 +1,5 @@
-//! A real SSM API on loopback: `moto_server` (PyPI `moto[server]`, pinned in
-//! requirements-tools.txt), and an SDK client to seed it.
+//! A real SSM and DynamoDB API on loopback: `moto_server` (PyPI `moto[server]`, pinned
+//! in requirements-tools.txt), and SDK clients to seed it.
 
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
@@ -95,10 +95,79 @@ impl Moto {
             .map(str::to_owned)
     }
 
-    /// What the authorizer needs to reach this SSM API.
+    /// A DynamoDB table as the template's `DpopReplayTable`: partition key `pk`, TTL on
+    /// `expires_at` (moto records the TTL setting; it does not expire items itself).
+    pub(crate) async fn create_replay_table(&self, name: &str) {
+        use aws_sdk_dynamodb::types::{
+            AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
+            TimeToLiveSpecification,
+        };
+        let client = self.dynamodb();
+        client
+            .create_table()
+            .table_name(name)
+            .billing_mode(BillingMode::PayPerRequest)
+            .attribute_definitions(
+                AttributeDefinition::builder()
+                    .attribute_name("pk")
+                    .attribute_type(ScalarAttributeType::S)
+                    .build()
+                    .unwrap(),
+            )
+            .key_schema(
+                KeySchemaElement::builder()
+                    .attribute_name("pk")
+                    .key_type(KeyType::Hash)
+                    .build()
+                    .unwrap(),
+            )
+            .send()
+            .await
+            .unwrap();
+        client
+            .update_time_to_live()
+            .table_name(name)
+            .time_to_live_specification(
+                TimeToLiveSpecification::builder()
+                    .attribute_name("expires_at")
+                    .enabled(true)
+                    .build()
+                    .unwrap(),
+            )
+            .send()
+            .await
+            .unwrap();
+    }
+
+    /// How many items the table holds.
+    pub(crate) async fn items(&self, table: &str) -> usize {
+        let output = self
+            .dynamodb()
+            .scan()
+            .table_name(table)
+            .send()
+            .await
+            .unwrap();
+        output.items().len()
+    }
+
+    fn dynamodb(&self) -> aws_sdk_dynamodb::Client {
+        let config = aws_sdk_dynamodb::Config::builder()
+            .behavior_version(aws_sdk_dynamodb::config::BehaviorVersion::latest())
+            .region(aws_sdk_dynamodb::config::Region::new("us-east-1"))
+            .endpoint_url(&self.url)
+            .credentials_provider(aws_sdk_dynamodb::config::Credentials::new(
+                "testing", "testing", None, None, "tests",
+            ))
+            .build();
+        aws_sdk_dynamodb::Client::from_conf(config)
+    }
+
+    /// What the authorizer needs to reach this SSM and DynamoDB API.
     pub(crate) fn env(&self) -> Vec<(&'static str, String)> {
         vec![
             ("AWS_ENDPOINT_URL_SSM", self.url.clone()),
+            ("AWS_ENDPOINT_URL_DYNAMODB", self.url.clone()),
             ("AWS_ACCESS_KEY_ID", "testing".into()),
             ("AWS_SECRET_ACCESS_KEY", "testing".into()),
             ("AWS_EC2_METADATA_DISABLED", "true".into()),

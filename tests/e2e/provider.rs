@@ -92,7 +92,26 @@ impl Provider {
 
     /// A `client_credentials` access token; a JWT for `resource`, opaque without one.
     pub(crate) async fn access_token(&self, resource: Option<&str>) -> String {
-        self.client_credentials(resource, ("svc", "svc-secret"), None)
+        self.client_credentials(resource, ("svc", "svc-secret"), None, None)
+            .await
+            .0
+    }
+
+    /// A DPoP-bound (RFC 9449) access token of `svc` for `resource`, requested with a
+    /// proof by `key` for the token endpoint: the provider binds it to that key
+    /// (`cnf.jkt`). Returns it with the answer's `token_type`.
+    pub(crate) async fn dpop_access_token(
+        &self,
+        resource: &str,
+        key: &token_verifier::tool::dev::SigningKey,
+    ) -> (String, String) {
+        #[allow(clippy::cast_precision_loss)]
+        let now = crate::support::unix_now() as f64;
+        let endpoint = format!("{}/token", self.issuer);
+        let proof = key
+            .dpop_proof("POST", &endpoint, None, now, &format!("token-{now}"))
+            .unwrap();
+        self.client_credentials(Some(resource), ("svc", "svc-secret"), None, Some(&proof))
             .await
     }
 
@@ -104,8 +123,10 @@ impl Provider {
             Some(resource),
             ("svc-mtls", "svc-mtls-secret"),
             Some(certificate),
+            None,
         )
         .await
+        .0
     }
 
     async fn client_credentials(
@@ -113,7 +134,8 @@ impl Provider {
         resource: Option<&str>,
         (client, secret): (&str, &str),
         certificate: Option<&str>,
-    ) -> String {
+        dpop: Option<&str>,
+    ) -> (String, String) {
         let mut body = "grant_type=client_credentials&scope=read%3Amessages".to_owned();
         if let Some(resource) = resource {
             body.push_str("&resource=");
@@ -136,6 +158,9 @@ impl Provider {
                 .collect();
             request = request.header("x-ssl-client-cert", encoded);
         }
+        if let Some(proof) = dpop {
+            request = request.header("dpop", proof);
+        }
         let response: Value = request
             .body(body)
             .send()
@@ -145,10 +170,17 @@ impl Provider {
             .await
             .map(|t| serde_json::from_str(&t).unwrap())
             .unwrap();
-        response["access_token"]
+        let token = response["access_token"]
             .as_str()
             .unwrap_or_else(|| panic!("no access_token: {response}"))
-            .to_owned()
+            .to_owned();
+        (
+            token,
+            response["token_type"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned(),
+        )
     }
 
     /// An opaque access token of `user-1` (scope `openid email`), as after a login.

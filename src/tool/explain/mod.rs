@@ -526,6 +526,7 @@ fn binding_step(
     };
     let clock = ProofClock {
         settings: &active.dpop,
+        keys: &active.proof_keys,
         leeway: policy.leeway.as_secs(),
         now: options.now,
     };
