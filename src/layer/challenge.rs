@@ -61,11 +61,14 @@ pub(crate) fn credential(headers: &HeaderMap, dpop: bool) -> Result<(Scheme, Str
 
 /// The request's DPoP proof and what it must have been made for: the `DPoP` header
 /// (exactly one), the method, and the URL — `PUBLIC_BASE_URL` and the path relative to
-/// the API when set, the URI when it is absolute (`lambda_http` builds it from the event),
-/// else `https://` and the `Host` header and the URI's path.
+/// the API when set; else `https://`, the domain AWS reports in `lambda_http`'s request
+/// context (API Gateway, a Function URL) and the URI's path. Never the client's `Host`
+/// header or URI authority: a proof made for another server would pass with it. Behind
+/// an ALB, VPC Lattice or a plain server the URL is unknown without `PUBLIC_BASE_URL`.
 pub(crate) fn dpop_request<B>(
     request: &::http::Request<B>,
     api_path: &str,
+    aws_domain: Option<&str>,
     public_base_url: Option<&str>,
 ) -> DpopRequest {
     let mut proofs = request.headers().get_all("dpop").iter();
@@ -83,23 +86,15 @@ pub(crate) fn dpop_request<B>(
             ),
         )),
     };
-    let uri = request.uri();
     let url = if let Some(base) = public_base_url {
         Ok(format!("{base}{api_path}"))
-    } else if let (Some(scheme), Some(authority)) = (uri.scheme_str(), uri.authority()) {
-        Ok(format!("{scheme}://{authority}{}", uri.path()))
+    } else if let Some(domain) = aws_domain.filter(|d| !d.is_empty()) {
+        Ok(format!("https://{domain}{}", request.uri().path()))
     } else {
-        match request
-            .headers()
-            .get(::http::header::HOST)
-            .map(HeaderValue::to_str)
-        {
-            Some(Ok(host)) => Ok(format!("https://{host}{}", uri.path())),
-            _ => Err(Refusal::new(
-                Reason::ProofRequestMismatch,
-                "the request has no absolute URI and no Host header, so the URL the client called is unknown: set PUBLIC_BASE_URL",
-            )),
-        }
+        Err(Refusal::new(
+            Reason::ProofRequestMismatch,
+            "no domain from AWS in the request (an ALB, VPC Lattice or a server of its own), and the client's Host header cannot be trusted to say which URL it called: set PUBLIC_BASE_URL",
+        ))
     };
     DpopRequest {
         proof,

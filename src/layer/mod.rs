@@ -170,6 +170,7 @@ where
             challenge::dpop_request(
                 &request,
                 &route.path,
+                route.domain.as_deref(),
                 active.gateway.public_base_url.as_deref(),
             )
         });

@@ -30,6 +30,9 @@ use ::http::Request;
 pub(crate) struct Route {
     pub(crate) path: String,
     pub(crate) shape: &'static str,
+    /// The domain AWS says the request came to (API Gateway, a Function URL), never the
+    /// client's `Host` header: what a DPoP proof's `htu` is checked against.
+    pub(crate) domain: Option<String>,
 }
 
 /// The route `request` calls.
@@ -41,6 +44,7 @@ pub(crate) fn route<B>(request: &Request<B>) -> Route {
     Route {
         path: request.uri().path().to_owned(),
         shape: "http",
+        domain: None,
     }
 }
 
@@ -88,6 +92,7 @@ mod lambda {
             RequestContext::ApiGatewayV1(rest) => Route {
                 path: without_stage(path, rest.stage.as_deref()),
                 shape: "apigw_rest_proxy",
+                domain: rest.domain_name.clone(),
             },
             RequestContext::ApiGatewayV2(http) => Route {
                 path: without_stage(path, http.stage.as_deref()),
@@ -101,19 +106,23 @@ mod lambda {
                 } else {
                     "apigw_http_proxy"
                 },
+                domain: http.domain_name.clone(),
             },
             RequestContext::Alb(_) => Route {
                 path: path.to_owned(),
                 shape: "alb",
+                domain: None,
             },
             RequestContext::VpcLattice(_) => Route {
                 path: path.to_owned(),
                 shape: "vpc_lattice",
+                domain: None,
             },
             #[allow(unreachable_patterns)]
             _ => Route {
                 path: path.to_owned(),
                 shape: "lambda_http",
+                domain: None,
             },
         };
         Some(route)

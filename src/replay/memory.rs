@@ -4,7 +4,6 @@
 //! guard fails closed rather than forget one early.
 
 use std::collections::{HashMap, VecDeque};
-use std::hash::{BuildHasherDefault, Hasher};
 
 use crate::token::UnixTime;
 
@@ -19,34 +18,14 @@ pub enum Seen {
     Full,
 }
 
-/// Keys are already SHA-256 output: their first 8 bytes are the hash.
-#[derive(Default)]
-struct Prehashed(u64);
-
-impl Hasher for Prehashed {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-
-    fn write(&mut self, bytes: &[u8]) {
-        for (at, byte) in bytes.iter().take(8).enumerate() {
-            self.0 |= u64::from(*byte) << (8 * at);
-        }
-    }
-}
-
 /// Remembered proofs.
 #[derive(Debug)]
 pub struct Memory {
-    seen: HashMap<[u8; 16], UnixTime, BuildHasherDefault<Prehashed>>,
+    // A keyed hash (SipHash, random per process), not the key's own bits: a client may
+    // pick its `jti`s so that the SHA-256 of many of them share their low bits.
+    seen: HashMap<[u8; 16], UnixTime>,
     order: VecDeque<(UnixTime, [u8; 16])>,
     capacity: usize,
-}
-
-impl std::fmt::Debug for Prehashed {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("Prehashed")
-    }
 }
 
 impl Memory {

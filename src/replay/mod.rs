@@ -79,7 +79,14 @@ impl ReplayGuard {
         if self.lock().contains(key, now) {
             return Err(replayed().with_detail_suffix(" (in this execution environment)"));
         }
-        match table.claim(key, until, now).await {
+        // In the table until the widest window any configuration allows: a reload that
+        // widens DPOP_MAX_AGE_SECONDS must not make a recorded proof overwritable while
+        // the new window still calls it fresh. (Items cost nothing once TTL removes them.)
+        let widest = now
+            + crate::settings::dpop::MAX_DPOP_MAX_AGE.as_secs_f64()
+            + crate::settings::issuer::MAX_LEEWAY.as_secs_f64()
+            + 1.0;
+        match table.claim(key, until.max(widest), now).await {
             Ok(true) => {
                 // Full or not, the table has it: a replay here is caught by the table.
                 let _seen = self.lock().record(key, until, now);

@@ -155,6 +155,15 @@ pub(crate) fn verify(
         )));
     }
     check_iat(claims, settings, leeway, now)?;
+    if request.method.is_empty() {
+        return Err(Refusal::new(
+            Reason::ProofRequestMismatch,
+            "the event does not say the request's method, so no proof can be checked against it",
+        ));
+    }
+    if let Some(problem) = unusable_url(request.url) {
+        return Err(Refusal::new(Reason::ProofRequestMismatch, problem));
+    }
     let htm = string_claim(claims, "htm")?;
     if htm != request.method {
         return Err(Refusal::new(
@@ -173,7 +182,11 @@ pub(crate) fn verify(
             Reason::ProofRequestMismatch,
             format!(
                 "the proof's htu is {}, the request's URL is {} (query and fragment ignored; PUBLIC_BASE_URL sets the URL clients call when API Gateway's event cannot tell it)",
-                sanitize(&htu, 160),
+                // Without its query, which may carry secrets.
+                normalise_url(&htu).map_or_else(
+                    || format!("no absolute http(s) URL ({} bytes)", htu.len()),
+                    |u| sanitize(&u, 160)
+                ),
                 sanitize(request.url, 160)
             ),
         ));
@@ -260,6 +273,16 @@ fn proof_key(header: &Claims, alg: Algorithm, keys: &ProofKeys) -> Result<Arc<Pr
         )));
     }
     keys.get(jwk, alg)
+}
+
+/// Why the request's URL cannot be compared, if it cannot: API Gateway hands over paths
+/// as called, and a decoded `?`, `#` or `\\`, or a control character, would be cut or
+/// rewritten by the URL parser and let a proof for another path pass.
+fn unusable_url(url: &str) -> Option<&'static str> {
+    let path = url.split_once("://").map_or(url, |(_, rest)| rest);
+    path.bytes()
+        .any(|b| matches!(b, b'?' | b'#' | b'\\') || b < 0x20 || b == 0x7f)
+        .then_some("the request's path holds ?, #, a backslash or a control character, which a proof's htu cannot be compared with reliably")
 }
 
 /// Whether two URLs are one once normalised ([`normalise_url`]); never for what is no

@@ -567,52 +567,58 @@ async fn explain_judges_the_proof_given() {
     }
 }
 
-/// The tower layer reads the same headers: the URL from the request's URI (or Host), and
-/// RFC 9449 §7.1's `DPoP` challenge with the algorithms a proof may use.
+/// The tower layer reads the same headers, and RFC 9449 §7.1's `DPoP` challenge names the
+/// algorithms a proof may use. The URL is `PUBLIC_BASE_URL` and the path (or the domain
+/// AWS reports to `lambda_http`), never the client's own `Host` header: a proof made for
+/// another server must not pass here because the client says it is that server.
 #[tokio::test]
 async fn the_tower_layer_checks_proofs_and_answers_with_a_dpop_challenge() {
     use tower::{ServiceBuilder, ServiceExt as _, service_fn};
-    let layer = token_verifier::layer::VerifyLayer::new(Arc::new(dpop_authorizer(&[(
-        "DPOP_ALGORITHMS",
-        "ES256,EdDSA",
-    )])));
+    let layer_with = |vars: &[(&str, &str)]| {
+        let mut all = vec![("DPOP_ALGORITHMS", "ES256,EdDSA")];
+        all.extend_from_slice(vars);
+        token_verifier::layer::VerifyLayer::new(Arc::new(dpop_authorizer(&all)))
+    };
+    let layer = layer_with(&[("PUBLIC_BASE_URL", "https://api.example.com")]);
+    let hosted = layer_with(&[]);
     let client = client_key();
     let token = bound_token(&client);
-    let call = |proofs: Vec<String>, scheme: &'static str| {
-        let layer = layer.clone();
-        let token = token.clone();
-        async move {
-            let service = ServiceBuilder::new().layer(layer).service(service_fn(
-                |_: http::Request<String>| async {
-                    Ok::<_, std::convert::Infallible>(http::Response::new("ok".to_owned()))
-                },
-            ));
-            let mut request = http::Request::builder()
-                .uri("/messages")
-                .header("host", "api.example.com")
-                .header("authorization", format!("{scheme} {token}"));
-            for proof in proofs {
-                request = request.header("dpop", proof);
+    let call =
+        |layer: &token_verifier::layer::VerifyLayer, proofs: Vec<String>, scheme: &'static str| {
+            let layer = layer.clone();
+            let token = token.clone();
+            async move {
+                let service = ServiceBuilder::new().layer(layer).service(service_fn(
+                    |_: http::Request<String>| async {
+                        Ok::<_, std::convert::Infallible>(http::Response::new("ok".to_owned()))
+                    },
+                ));
+                let mut request = http::Request::builder()
+                    .uri("/messages")
+                    .header("host", "api.example.com")
+                    .header("authorization", format!("{scheme} {token}"));
+                for proof in proofs {
+                    request = request.header("dpop", proof);
+                }
+                let response = service
+                    .oneshot(request.body(String::new()).unwrap())
+                    .await
+                    .unwrap();
+                (
+                    response.status().as_u16(),
+                    response
+                        .headers()
+                        .get("www-authenticate")
+                        .map(|v| v.to_str().unwrap().to_owned()),
+                )
             }
-            let response = service
-                .oneshot(request.body(String::new()).unwrap())
-                .await
-                .unwrap();
-            (
-                response.status().as_u16(),
-                response
-                    .headers()
-                    .get("www-authenticate")
-                    .map(|v| v.to_str().unwrap().to_owned()),
-            )
-        }
-    };
+        };
     let url = "https://api.example.com/messages";
     let good = client
         .dpop_proof("GET", url, Some(&token), now(), &jti())
         .unwrap();
-    assert_eq!(call(vec![good.clone()], "DPoP").await, (200, None));
-    let (status, challenge) = call(vec![good], "DPoP").await;
+    assert_eq!(call(&layer, vec![good.clone()], "DPoP").await, (200, None));
+    let (status, challenge) = call(&layer, vec![good], "DPoP").await;
     assert_eq!(status, 401);
     assert_eq!(
         challenge.as_deref(),
@@ -620,9 +626,68 @@ async fn the_tower_layer_checks_proofs_and_answers_with_a_dpop_challenge() {
             r#"DPoP realm="api", error="invalid_dpop_proof", error_description="proof_replayed", algs="ES256 EdDSA""#
         )
     );
-    let (status, challenge) = call(vec![], "Bearer").await;
+    let (status, challenge) = call(&layer, vec![], "Bearer").await;
     assert_eq!(status, 401);
     assert!(challenge.unwrap().starts_with(
         r#"DPoP realm="api", error="invalid_token", error_description="bound_token_as_bearer""#
     ));
+    // Without PUBLIC_BASE_URL and without a domain from AWS, the Host header is not
+    // taken for the URL: the proof is refused, the challenge says so.
+    let fresh = client
+        .dpop_proof("GET", url, Some(&token), now(), &jti())
+        .unwrap();
+    let (status, challenge) = call(&hosted, vec![fresh], "DPoP").await;
+    assert_eq!(status, 401);
+    assert!(
+        challenge
+            .unwrap()
+            .contains(r#"error_description="proof_request_mismatch""#),
+        "the Host header is no URL to check a proof against"
+    );
+}
+
+/// What the event cannot say reliably is refused, never guessed: no method, a path with
+/// `#`, `?` or a backslash in it (which the URL parser would cut or rewrite).
+#[tokio::test]
+async fn an_unreliable_method_or_path_refuses_the_proof() {
+    let authorizer = dpop_authorizer(&[]);
+    let client = client_key();
+    let token = bound_token(&client);
+    let mut no_method = rest(&format!("DPoP {token}"), &[&proof(&client, &token)]);
+    no_method.as_object_mut().unwrap().remove("httpMethod");
+    no_method["requestContext"]
+        .as_object_mut()
+        .unwrap()
+        .remove("httpMethod");
+    let decided = decide(&authorizer, no_method).await;
+    assert_eq!(decided.reason(), "proof_request_mismatch");
+    assert!(decided.detail().contains("method"), "{}", decided.detail());
+    for path in ["/prod/messages#x", "/prod/messages?x", "/prod\\messages"] {
+        let proof = client
+            .dpop_proof(
+                "GET",
+                &format!("https://abcdef1234.execute-api.us-east-1.amazonaws.com{path}"),
+                Some(&token),
+                now(),
+                &jti(),
+            )
+            .unwrap();
+        let mut event = rest(&format!("DPoP {token}"), &[&proof]);
+        event["requestContext"]["path"] = json!(path);
+        let decided = decide(&authorizer, event).await;
+        assert_eq!(decided.reason(), "proof_request_mismatch", "{path}");
+    }
+    // The detail shows the proof's htu without its query, which may carry secrets.
+    let leaky = client
+        .dpop_proof(
+            "GET",
+            "https://abcdef1234.execute-api.us-east-1.amazonaws.com/prod/admin?api_key=s3cr3t",
+            Some(&token),
+            now(),
+            &jti(),
+        )
+        .unwrap();
+    let decided = decide(&authorizer, rest(&format!("DPoP {token}"), &[&leaky])).await;
+    assert_eq!(decided.reason(), "proof_request_mismatch");
+    assert!(!decided.detail().contains("s3cr3t"), "{}", decided.detail());
 }
