@@ -13,6 +13,25 @@ use crate::http::client::error_chain;
 /// The longest one SSM call may take, its retries included.
 pub(crate) const CALL_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(4);
 
+/// The AWS SDK's configuration from the environment (region, credentials, endpoint
+/// overrides such as `AWS_ENDPOINT_URL_SSM`), every call bounded: `connect`, each
+/// attempt, and the whole call with its retries. Shared by the SSM and DynamoDB clients.
+pub(crate) async fn sdk_config(
+    connect: std::time::Duration,
+    attempt: std::time::Duration,
+    call: std::time::Duration,
+) -> aws_config::SdkConfig {
+    let timeouts = aws_config::timeout::TimeoutConfig::builder()
+        .connect_timeout(connect)
+        .operation_attempt_timeout(attempt)
+        .operation_timeout(call)
+        .build();
+    aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .timeout_config(timeouts)
+        .load()
+        .await
+}
+
 /// One parameter's value and version.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Parameter {
@@ -41,15 +60,12 @@ impl Ssm {
     /// Every call is bounded ([`CALL_TIMEOUT`], retries included), so an SSM that does not
     /// answer delays an init or a reload by seconds, never until the Lambda timeout.
     pub(crate) async fn from_env() -> Self {
-        let timeouts = aws_config::timeout::TimeoutConfig::builder()
-            .connect_timeout(std::time::Duration::from_secs(1))
-            .operation_attempt_timeout(std::time::Duration::from_secs(2))
-            .operation_timeout(CALL_TIMEOUT)
-            .build();
-        let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
-            .timeout_config(timeouts)
-            .load()
-            .await;
+        let config = sdk_config(
+            std::time::Duration::from_secs(1),
+            std::time::Duration::from_secs(2),
+            CALL_TIMEOUT,
+        )
+        .await;
         Ssm {
             client: aws_sdk_ssm::Client::new(&config),
         }

@@ -44,15 +44,12 @@ impl Table {
     pub(crate) async fn client(&self) -> &aws_sdk_dynamodb::Client {
         self.client
             .get_or_init(|| async {
-                let timeouts = aws_config::timeout::TimeoutConfig::builder()
-                    .connect_timeout(std::time::Duration::from_millis(500))
-                    .operation_attempt_timeout(std::time::Duration::from_millis(600))
-                    .operation_timeout(CLAIM_TIMEOUT)
-                    .build();
-                let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
-                    .timeout_config(timeouts)
-                    .load()
-                    .await;
+                let config = crate::ssm::sdk_config(
+                    std::time::Duration::from_millis(500),
+                    std::time::Duration::from_millis(600),
+                    CLAIM_TIMEOUT,
+                )
+                .await;
                 aws_sdk_dynamodb::Client::new(&config)
             })
             .await

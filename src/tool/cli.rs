@@ -119,14 +119,17 @@ fn load_key(path: &str, kid: Option<&str>, alg: Option<&str>) -> Result<SigningK
         })
 }
 
+/// The value of the last `--name` given.
+fn last(opts: &[(String, String)], name: &str) -> Option<String> {
+    opts.iter()
+        .rev()
+        .find(|(n, _)| n == name)
+        .map(|(_, v)| v.clone())
+}
+
 fn mint(args: &[String]) -> Result<String, String> {
     let opts = options(args)?;
-    let get = |name: &str| {
-        opts.iter()
-            .rev()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| v.clone())
-    };
+    let get = |name: &str| last(&opts, name);
     let key_path = get("key").ok_or_else(|| format!("--key is required\n{USAGE}"))?;
     let key = load_key(&key_path, get("kid").as_deref(), get("alg").as_deref())?;
     let now = std::time::SystemTime::now()
@@ -220,12 +223,7 @@ fn keyset(args: &[String]) -> Result<String, String> {
 /// `--token`, for that access token (`ath`).
 fn proof(args: &[String]) -> Result<String, String> {
     let opts = options(args)?;
-    let get = |name: &str| {
-        opts.iter()
-            .rev()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| v.clone())
-    };
+    let get = |name: &str| last(&opts, name);
     for (name, _) in &opts {
         if !["key", "alg", "method", "url", "token", "jti", "iat"].contains(&name.as_str()) {
             return Err(format!("unknown option --{name}\n{USAGE}"));
