@@ -406,6 +406,20 @@ fn a_dpop_bound_token_and_its_proof_from_the_tool_are_judged_by_explain() {
     let (code, out, _) = explain(&bare, &token);
     assert_eq!(code, 1, "{out}");
     assert!(out.contains("--dpop PROOF"), "{out}");
+    // check-config says how proofs are judged.
+    let config = document(
+        "dpop.json",
+        r#"{"issuers": [{"issuer": "https://dev.example/", "audiences": ["https://api.example"], "sender_constraint": "require"}],
+            "dpop": {"algorithms": ["ES256"], "replay_table": "proofs"}}"#,
+    );
+    let (code, out, err) = tool(&["check-config", config.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains("sender constraint require")
+            && out.contains("dpop proofs: ES256; at most 60s old")
+            && out.contains("DynamoDB table proofs"),
+        "{out}"
+    );
     // --dpop needs --method and --url.
     let (code, _, err) = explain(&["--dpop", &proof], &token);
     assert_eq!(code, 2);

@@ -34,6 +34,9 @@ pub(crate) struct Active {
     pub(crate) replay: Arc<ReplayGuard>,
     /// Recent clients' proof keys, parsed.
     pub(crate) proof_keys: ProofKeys,
+    /// `DPOP_ALGORITHMS` as a DPoP challenge's `algs` names them (`ES256 EdDSA`).
+    #[cfg(feature = "tower")]
+    pub(crate) dpop_algs: String,
     http: Arc<Http>,
     http_settings: HttpSettings,
     /// The document's SSM version, when loaded from one.
@@ -164,6 +167,14 @@ pub(crate) fn build(
         Some(p) if p.replay.built_from(&config.dpop) => Arc::clone(&p.replay),
         _ => Arc::new(ReplayGuard::new(&config.dpop)),
     };
+    #[cfg(feature = "tower")]
+    let dpop_algs = config
+        .dpop
+        .algorithms
+        .iter()
+        .map(|a| a.name())
+        .collect::<Vec<_>>()
+        .join(" ");
     let active = Active {
         verifier,
         gateway: config.gateway,
@@ -171,6 +182,8 @@ pub(crate) fn build(
         dpop: config.dpop,
         replay,
         proof_keys: ProofKeys::default(),
+        #[cfg(feature = "tower")]
+        dpop_algs,
         http,
         http_settings: config.http,
         version,
@@ -317,4 +330,34 @@ fn fixed_keys(
         tracing::warn!(source = variable, kid = skipped.kid.as_deref().unwrap_or("-"), reason = %skipped.reason, "key left out of the key set");
     }
     Ok(set)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(capacity: &str) -> Config {
+        // A remote key set: nothing is fetched while building.
+        Config::from_lookup(|name| match name {
+            "TOKEN_ISSUER" => Some("https://idp.example.com/".into()),
+            "AUDIENCE" => Some("https://api.example.com".into()),
+            "JWKS_URI" => Some("https://idp.example.com/jwks".into()),
+            "SENDER_CONSTRAINT" => Some("allow".into()),
+            "DPOP_REPLAY_CAPACITY" => Some(capacity.into()),
+            _ => None,
+        })
+        .unwrap()
+    }
+
+    /// A reload that leaves the replay settings alone keeps what the environment
+    /// remembers (a proof used before it stays used); one that changes them starts anew.
+    #[test]
+    fn a_reload_keeps_the_replay_memory_unless_its_settings_change() {
+        let secrets = Secrets::new();
+        let (first, _) = build(config("2048"), None, None, None, &secrets, None).unwrap();
+        let (same, _) = build(config("2048"), Some(&first), None, None, &secrets, None).unwrap();
+        assert!(Arc::ptr_eq(&first.replay, &same.replay));
+        let (other, _) = build(config("4096"), Some(&same), None, None, &secrets, None).unwrap();
+        assert!(!Arc::ptr_eq(&same.replay, &other.replay));
+    }
 }

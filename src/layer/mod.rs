@@ -174,12 +174,6 @@ where
                 active.gateway.public_base_url.as_deref(),
             )
         });
-        // The algorithms a proof may use, for a DPoP challenge (RFC 9449 §7.1).
-        let dpop_algs = dpop_on.then(|| {
-            let names: Vec<&str> = active.dpop.algorithms.iter().map(|a| a.name()).collect();
-            names.join(" ")
-        });
-        drop(active);
         Box::pin(async move {
             let (scheme, token) = match &credential {
                 Ok((scheme, token)) => (*scheme, Ok(token.as_str())),
@@ -211,7 +205,8 @@ where
                 Err(refused) => Ok(challenge::response(
                     &refused,
                     &shared.realm,
-                    dpop_algs.as_deref(),
+                    // The algorithms a proof may use, for a DPoP challenge (RFC 9449 §7.1).
+                    dpop_on.then_some(active.dpop_algs.as_str()),
                 )),
             }
         })

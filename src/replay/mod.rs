@@ -62,22 +62,22 @@ impl ReplayGuard {
         until: UnixTime,
         now: UnixTime,
     ) -> Result<(), Refusal> {
-        let replayed = || {
+        let replayed = |where_: &str| {
             Refusal::new(
                 Reason::ProofReplayed,
-                "this proof's jti was already used for a request",
+                format!("this proof's jti was already used for a request{where_}"),
             )
         };
         let Some(table) = &self.table else {
             return match self.lock().record(key, until, now) {
                 Seen::Fresh => Ok(()),
-                Seen::Before => Err(replayed()),
+                Seen::Before => Err(replayed("")),
                 Seen::Full => Err(full()),
             };
         };
         // Seen here already: no need to ask the table.
         if self.lock().contains(key, now) {
-            return Err(replayed().with_detail_suffix(" (in this execution environment)"));
+            return Err(replayed(" (in this execution environment)"));
         }
         // In the table until the widest window any configuration allows: a reload that
         // widens DPOP_MAX_AGE_SECONDS must not make a recorded proof overwritable while
@@ -86,13 +86,13 @@ impl ReplayGuard {
             + crate::settings::dpop::MAX_DPOP_MAX_AGE.as_secs_f64()
             + crate::settings::issuer::MAX_LEEWAY.as_secs_f64()
             + 1.0;
-        match table.claim(key, until.max(widest), now).await {
+        match table.claim(key, widest, now).await {
             Ok(true) => {
                 // Full or not, the table has it: a replay here is caught by the table.
                 let _seen = self.lock().record(key, until, now);
                 Ok(())
             }
-            Ok(false) => Err(replayed().with_detail_suffix(
+            Ok(false) => Err(replayed(
                 " (by another execution environment: the replay table has it)",
             )),
             Err(why) => Err(Refusal::new(
@@ -119,15 +119,4 @@ fn full() -> Refusal {
         Reason::ReplayStoreUnavailable,
         "this execution environment remembers DPOP_REPLAY_CAPACITY proofs still in their window and can take no more: raise DPOP_REPLAY_CAPACITY or lower DPOP_MAX_AGE_SECONDS",
     )
-}
-
-trait DetailSuffix {
-    fn with_detail_suffix(self, suffix: &str) -> Self;
-}
-
-impl DetailSuffix for Refusal {
-    fn with_detail_suffix(mut self, suffix: &str) -> Self {
-        self.detail.push_str(suffix);
-        self
-    }
 }

@@ -173,7 +173,6 @@ async fn the_setting_is_per_issuer_in_a_document() {
 /// certificate the binding is reported as not checked, never as passed.
 #[tokio::test]
 async fn explain_judges_the_binding_with_the_certificate_given() {
-    use token_verifier::Check;
     use token_verifier::tool::explain::{Options, Status, Verdict, explain};
     let authorizer = fixed_authorizer(&[&rsa_a()], &[("SENDER_CONSTRAINT", "allow")]);
     let options = |client_cert: Option<&str>| Options {
@@ -185,14 +184,7 @@ async fn explain_judges_the_binding_with_the_certificate_given() {
         dpop: None,
     };
     let token = bound_token();
-    let binding = |report: &token_verifier::tool::explain::Report| {
-        report
-            .steps
-            .iter()
-            .find(|s| s.check == Check::Binding)
-            .map(|s| s.status.clone())
-            .unwrap()
-    };
+    let binding = binding_status;
     let with = explain(Some(&authorizer), &token, &options(Some(CERT))).await;
     assert_eq!(with.verdict(), Verdict::Allow);
     assert_eq!(binding(&with), Status::Pass);

@@ -517,7 +517,6 @@ fn the_settings_are_checked_at_init() {
 /// without it a DPoP-bound token's binding is not checked, never passed.
 #[tokio::test]
 async fn explain_judges_the_proof_given() {
-    use token_verifier::Check;
     use token_verifier::tool::explain::{Options, Proof, Status, Verdict, explain};
     let authorizer = dpop_authorizer(&[]);
     let client = client_key();
@@ -534,14 +533,7 @@ async fn explain_judges_the_proof_given() {
             url: url.to_owned(),
         }),
     };
-    let binding = |report: &token_verifier::tool::explain::Report| {
-        report
-            .steps
-            .iter()
-            .find(|s| s.check == Check::Binding)
-            .map(|s| s.status.clone())
-            .unwrap()
-    };
+    let binding = binding_status;
     let good = explain(
         Some(&authorizer),
         &token,

@@ -204,6 +204,18 @@ impl Decided {
     }
 }
 
+/// The status `explain` gives the binding check (`SENDER_CONSTRAINT`).
+pub(crate) fn binding_status(
+    report: &token_verifier::tool::explain::Report,
+) -> token_verifier::tool::explain::Status {
+    report
+        .steps
+        .iter()
+        .find(|s| s.check == token_verifier::Check::Binding)
+        .map(|s| s.status.clone())
+        .unwrap()
+}
+
 pub(crate) async fn decide(authorizer: &Authorizer, event: Value) -> Decided {
     decide_text(authorizer, &event.to_string()).await
 }

@@ -178,6 +178,11 @@ check("SenderConstraint" in json.dumps(rule.get("RuleCondition")) and
       "AuthorizerResultTtlSeconds" in json.dumps(rule.get("Assertions")),
       f"no rule keeps the result cache off with SenderConstraint: {rule}")
 
+rule = rules.get("DpopReplayNeedsSenderConstraint", {})
+check("DpopReplay" in json.dumps(rule.get("RuleCondition")) and
+      "SenderConstraint" in json.dumps(rule.get("Assertions")),
+      f"no rule keeps the replay table to stacks that check proofs: {rule}")
+
 # The documented Lambda Managed Instances variant transforms, and keeps the same wiring.
 managed = translated(managed_instances=True)
 lmi = managed["AuthorizerFunction"]["Properties"].get("CapacityProviderConfig", {}).get(
