@@ -84,6 +84,9 @@ pub enum Reason {
     ClaimMismatch,
     /// No route rule covers the called route and `routes.default` is `deny`.
     RouteNotAllowed,
+    /// The Cedar policies do not permit this action (no `permit` applies, or a `forbid`
+    /// does), or the route is no action of the Cedar schema.
+    PolicyDenied,
     /// The issuer's keys could not be obtained and no usable cached copy exists.
     JwksUnavailable,
     /// The identity provider says an opaque token is not valid (userinfo 401/403, or
@@ -120,7 +123,7 @@ pub enum Reason {
 
 impl Reason {
     /// Every reason, for the README table and its test.
-    pub const ALL: [Reason; 39] = [
+    pub const ALL: [Reason; 40] = [
         Reason::MissingToken,
         Reason::TokenTooLarge,
         Reason::OpaqueToken,
@@ -145,6 +148,7 @@ impl Reason {
         Reason::InsufficientScope,
         Reason::ClaimMismatch,
         Reason::RouteNotAllowed,
+        Reason::PolicyDenied,
         Reason::JwksUnavailable,
         Reason::TokenInactive,
         Reason::IntrospectionUnavailable,
@@ -190,6 +194,7 @@ impl Reason {
             Reason::InsufficientScope => "insufficient_scope",
             Reason::ClaimMismatch => "claim_mismatch",
             Reason::RouteNotAllowed => "route_not_allowed",
+            Reason::PolicyDenied => "policy_denied",
             Reason::JwksUnavailable => "jwks_unavailable",
             Reason::TokenInactive => "token_inactive",
             Reason::IntrospectionUnavailable => "introspection_unavailable",
@@ -212,9 +217,10 @@ impl Reason {
     #[must_use]
     pub const fn outcome(self) -> Outcome {
         match self {
-            Reason::InsufficientScope | Reason::ClaimMismatch | Reason::RouteNotAllowed => {
-                Outcome::Deny
-            }
+            Reason::InsufficientScope
+            | Reason::ClaimMismatch
+            | Reason::RouteNotAllowed
+            | Reason::PolicyDenied => Outcome::Deny,
             Reason::JwksUnavailable
             | Reason::IntrospectionUnavailable
             | Reason::UnrecognisedEvent
@@ -290,6 +296,9 @@ impl Reason {
             }
             Reason::RouteNotAllowed => {
                 "no route rule allows this route and routes.default is deny; add a rule for it"
+            }
+            Reason::PolicyDenied => {
+                "the token is valid but the Cedar policies do not permit this action for this principal (no permit applies, or a forbid does); the log line names the determining policies, `token-verifier explain --arn` prints the entities built from the token"
             }
             Reason::JwksUnavailable => {
                 "the issuer's signing keys could not be fetched and no cached copy is usable; check the identity provider, JWKS_URI and network egress"
@@ -440,9 +449,10 @@ mod tests {
     fn only_scopes_deny_and_only_dependencies_error() {
         for reason in Reason::ALL {
             let expected = match reason {
-                Reason::InsufficientScope | Reason::ClaimMismatch | Reason::RouteNotAllowed => {
-                    Outcome::Deny
-                }
+                Reason::InsufficientScope
+                | Reason::ClaimMismatch
+                | Reason::RouteNotAllowed
+                | Reason::PolicyDenied => Outcome::Deny,
                 Reason::JwksUnavailable
                 | Reason::IntrospectionUnavailable
                 | Reason::UnrecognisedEvent

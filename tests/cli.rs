@@ -37,6 +37,47 @@ fn check_config_accepts_the_example_and_prints_the_effective_configuration() {
         "{out}"
     );
     assert!(out.contains("/resource_access/web-app/roles"));
+    assert!(
+        out.contains("cedar: 2 policies over the 3 actions of namespace MyAPI (authorization.cedar of docs/config.example.json), groups from cognito:groups"),
+        "{out}"
+    );
+    // The example has route rules beside its Cedar policies: what that costs the cache.
+    assert!(
+        out.contains("warning: route rules beside Cedar policies"),
+        "{out}"
+    );
+}
+
+/// Cedar policies are validated against their schema, as at init: exit 2 and the line
+/// and column of the first error.
+#[test]
+fn check_config_validates_cedar_policies_against_their_schema() {
+    let schema = "namespace MyAPI { entity UserGroup; entity Application; entity User in [UserGroup]; action \"get /me\" appliesTo { principal: User, resource: Application }; }";
+    let bad = document(
+        "cedar-bad.json",
+        &format!(
+            r#"{{"issuers":[{{"issuer":"https://idp.example.com/","audiences":["api"]}}],"authorization":{{"cedar":{{"policies":"permit(principal, action == MyAPI::Action::\"get /you\", resource);","schema":"{schema}"}}}}}}"#
+        ),
+    );
+    let (code, _, err) = tool(&["check-config", bad.to_str().unwrap()]);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("authorization.cedar of")
+            && err.contains("does not match the schema: line 1, column"),
+        "{err}"
+    );
+    let context = document(
+        "cedar-context.json",
+        &format!(
+            r#"{{"issuers":[{{"issuer":"https://idp.example.com/","audiences":["api"]}}],"authorization":{{"cedar":{{"policies":"@id(\"office\") permit(principal, action, resource) when {{ context has sourceIp }};","schema":"{schema}"}}}}}}"#
+        ),
+    );
+    let (code, out, err) = tool(&["check-config", context.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains("warning: Cedar policies office read the request's own context"),
+        "{out}"
+    );
 }
 
 /// Valid but probably not meant: printed after `valid`, one `warning:` line each.

@@ -6,6 +6,8 @@ use std::sync::Arc;
 
 use super::error::InitError;
 use crate::config::{Config, ConfigError};
+#[cfg(feature = "cedar")]
+use crate::decision::cedar::CedarPolicies;
 use crate::decision::{CalledRoute, check_scopes};
 use crate::gateway::{Grant, Request};
 use crate::http::Http;
@@ -41,34 +43,47 @@ pub(crate) struct Active {
     http_settings: HttpSettings,
     /// The document's SSM version, when loaded from one.
     pub(crate) version: Option<i64>,
+    /// The SSM version of `CEDAR_PARAMETER`, when the policies come from it.
+    pub(crate) cedar_version: Option<i64>,
+    /// The Cedar policies, validated, when configured.
+    #[cfg(feature = "cedar")]
+    pub(crate) cedar: Option<Arc<CedarPolicies>>,
 }
+
+/// What Cedar decided for a request, when it was asked.
+pub(crate) type Trace = Option<super::record::PolicyTrace>;
 
 impl Active {
     /// This request's verdict and the token's policy: the issuer's required scopes, then
-    /// the route rules (every rule matching the route must hold).
+    /// the route rules (every rule matching the route must hold), then the Cedar policies.
     pub(crate) fn permissions(
         &self,
         request: &Request,
         claims: &Claims,
         policy: &IssuerSettings,
-    ) -> (Result<(), Refusal>, Grant) {
+    ) -> (Result<(), Refusal>, Grant, Trace) {
         if let Err(refusal) = check_scopes(claims, policy) {
             return (
                 Err(tailor(refusal, policy)),
                 Grant::deny_all(request, &self.gateway),
+                None,
             );
         }
-        if self.routes.is_empty() {
-            return (Ok(()), Grant::allow_all(request, &self.gateway));
+        if self.routes.is_empty() && !self.has_cedar() {
+            return (Ok(()), Grant::allow_all(request, &self.gateway), None);
         }
         let Some(called) = CalledRoute::from_arn(&request.arn) else {
             let refusal = Refusal::new(
                 Reason::RouteNotAllowed,
-                "the route ARN has no stage/method/path, so no route rule can be applied",
+                "the route ARN has no stage/method/path, so no route rule or policy can be applied",
             );
-            return (Err(refusal), Grant::deny_all(request, &self.gateway));
+            return (Err(refusal), Grant::deny_all(request, &self.gateway), None);
         };
         let verdict = self.routes.check(&called, claims, &policy.scope_claims);
+        #[cfg(feature = "cedar")]
+        if let Some(cedar) = &self.cedar {
+            return self.with_cedar(cedar, request, &called, claims, policy, verdict);
+        }
         let routes = self
             .routes
             .policy(&called.stage_prefix, claims, &policy.scope_claims);
@@ -78,20 +93,80 @@ impl Active {
                 allow: routes.allow,
                 deny: routes.deny,
             },
+            None,
         )
     }
 
+    /// Whether Cedar policies are configured.
+    pub(crate) fn has_cedar(&self) -> bool {
+        #[cfg(feature = "cedar")]
+        return self.cedar.is_some();
+        #[cfg(not(feature = "cedar"))]
+        false
+    }
+
+    /// [`Active::permissions`] with Cedar: the route rules' verdict, then Cedar's.
+    #[cfg(feature = "cedar")]
+    fn with_cedar(
+        &self,
+        cedar: &CedarPolicies,
+        request: &Request,
+        called: &CalledRoute,
+        claims: &Claims,
+        policy: &IssuerSettings,
+        routes_verdict: Result<(), Refusal>,
+    ) -> (Result<(), Refusal>, Grant, Trace) {
+        use super::cedar::{grant, judge};
+        let simple = request.shape == crate::gateway::event::Shape::HttpV2
+            && self.gateway.http_api_response == crate::settings::HttpApiResponse::Simple;
+        if simple && routes_verdict.is_err() {
+            return (
+                routes_verdict,
+                Grant::deny_all(request, &self.gateway),
+                None,
+            );
+        }
+        let mut judged = judge(cedar, called, claims, policy, request.source_ip.as_deref());
+        let verdict = routes_verdict.and(judged.verdict);
+        let grant = if simple {
+            Grant::deny_all(request, &self.gateway)
+        } else {
+            // Route rules beside Cedar: the rules' own policy cannot be intersected with
+            // Cedar's in IAM, so the answer names the called route alone.
+            grant(
+                cedar,
+                judged.caller.as_ref(),
+                called,
+                &request.arn,
+                verdict.is_ok(),
+                self.routes.is_empty(),
+                &mut judged.trace,
+            )
+        };
+        (verdict, grant, Some(judged.trace))
+    }
+
     /// One route's verdict, for front doors that decide per request (no policy): the
-    /// issuer's required scopes, then every route rule matching it.
+    /// issuer's required scopes, then every route rule matching it, then Cedar (no
+    /// source IP: a tower service is handed none it could trust).
     #[cfg(feature = "tower")]
     pub(crate) fn verdict(
         &self,
         route: &CalledRoute,
         claims: &Claims,
         policy: &IssuerSettings,
-    ) -> Result<(), Refusal> {
-        api_verdict(claims, policy)?;
-        self.routes.check(route, claims, &policy.scope_claims)
+    ) -> (Result<(), Refusal>, Trace) {
+        if let Err(refusal) = api_verdict(claims, policy)
+            .and_then(|()| self.routes.check(route, claims, &policy.scope_claims))
+        {
+            return (Err(refusal), None);
+        }
+        #[cfg(feature = "cedar")]
+        if let Some(cedar) = &self.cedar {
+            let judged = super::cedar::judge(cedar, route, claims, policy, None);
+            return (judged.verdict, Some(judged.trace));
+        }
+        (Ok(()), None)
     }
 
     /// The scopes a route needs: the issuer's required ones and those of the route rules
@@ -175,6 +250,16 @@ pub(crate) fn build(
         .map(|a| a.name())
         .collect::<Vec<_>>()
         .join(" ");
+    #[cfg(feature = "cedar")]
+    let cedar = cedar_policies(config.cedar.as_ref(), !config.routes.is_empty())?;
+    #[cfg(not(feature = "cedar"))]
+    if let Some(settings) = &config.cedar {
+        return Err(ConfigError {
+            variable: settings.origin.clone(),
+            message: "this build has no Cedar (cargo feature `cedar`, on by default)".to_owned(),
+        }
+        .into());
+    }
     let active = Active {
         verifier,
         gateway: config.gateway,
@@ -187,8 +272,46 @@ pub(crate) fn build(
         http,
         http_settings: config.http,
         version,
+        cedar_version: None,
+        #[cfg(feature = "cedar")]
+        cedar,
     };
     Ok((active, new_caches))
+}
+
+/// The Cedar policies of a configuration, read, parsed and validated against their schema
+/// (at init, and on every reload: a set that does not validate keeps the last good
+/// configuration, as any invalid document does).
+#[cfg(feature = "cedar")]
+fn cedar_policies(
+    settings: Option<&crate::settings::CedarSettings>,
+    with_route_rules: bool,
+) -> Result<Option<Arc<CedarPolicies>>, ConfigError> {
+    let Some(settings) = settings else {
+        return Ok(None);
+    };
+    let policies = CedarPolicies::build(settings).map_err(|e| ConfigError {
+        variable: settings.origin.clone(),
+        message: e.message,
+    })?;
+    tracing::info!(
+        namespace = %policies.namespace,
+        policies = policies.policy_count,
+        actions = policies.action_count(),
+        "Cedar policies validated against their schema"
+    );
+    if !policies.request_dependent.is_empty() {
+        tracing::warn!(
+            policies = %policies.request_dependent.join(","),
+            "these Cedar policies read the request's own context (path parameters, source IP): a policy answer names the called route alone, so the authorizer's result cache must be keyed by route (REST: add $context.httpMethod and $context.resourcePath to the identity sources) or its TTL be 0"
+        );
+    }
+    if with_route_rules {
+        tracing::warn!(
+            "route rules beside Cedar policies: policy answers name the called route alone (IAM cannot intersect the two), so the authorizer's result cache must be keyed by route or its TTL be 0; or state the rules in Cedar"
+        );
+    }
+    Ok(Some(Arc::new(policies)))
 }
 
 /// Client secrets of introspection clients, by parameter name.

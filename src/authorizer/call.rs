@@ -76,7 +76,11 @@ impl Authorizer {
             routes.push(CalledRoute::from_request("GET", call.path));
         }
         for route in &routes {
-            if let Err(refusal) = active.verdict(route, &verified.claims, policy) {
+            let (verdict, cedar) = active.verdict(route, &verified.claims, policy);
+            if cedar.is_some() {
+                record.cedar = cedar;
+            }
+            if let Err(refusal) = verdict {
                 let scopes = if refusal.reason == Reason::InsufficientScope {
                     active.scopes_needed(route, policy)
                 } else {

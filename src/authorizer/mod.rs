@@ -13,6 +13,8 @@ use std::time::Instant;
 pub(crate) mod active;
 #[cfg(feature = "tower")]
 pub(crate) mod call;
+#[cfg(feature = "cedar")]
+pub(crate) mod cedar;
 pub(crate) mod error;
 pub(crate) mod record;
 pub(crate) mod reload;
@@ -20,7 +22,7 @@ pub(crate) mod reload;
 use active::{Active, Secrets, build, read_secrets};
 pub(crate) use error::InitError;
 pub(crate) use record::{DecisionRecord, fingerprint, log_decision};
-use reload::{Reload, read_document};
+use reload::{Reload, read_cedar, read_document, with_cedar_parameter};
 
 use crate::config::{Config, EnvConfig};
 use crate::gateway::event::Shape;
@@ -69,6 +71,7 @@ impl Authorizer {
     /// [`InitError`] when the document cannot be read or is invalid, or as [`Authorizer::new`].
     pub async fn load(env: EnvConfig) -> Result<Self, InitError> {
         let needs_ssm = env.sources.config_parameter.is_some()
+            || env.sources.cedar_parameter.is_some()
             || env.sources.jwks_snapshot.is_some()
             || env
                 .issuer
@@ -95,17 +98,30 @@ impl Authorizer {
             (Some(store), Some(prefix)) => Some((Arc::clone(store), prefix.clone())),
             _ => None,
         };
-        let (document, version, reload) = match (&store, &env.sources.config_parameter) {
+        let (document, version) = match (&store, &env.sources.config_parameter) {
             (Some(store), Some(parameter)) => {
                 let (document, version) = read_document(store.as_ref(), parameter).await?;
-                let reload = Reload::new(&env, store, parameter);
-                (Some(document), Some(version), Some(reload))
+                (Some(document), Some(version))
             }
-            _ => (None, None, None),
+            _ => (None, None),
         };
-        let config = Config::combine(&env, document)?;
+        let cedar = match (&store, &env.sources.cedar_parameter) {
+            (Some(store), Some(parameter)) => Some(read_cedar(store.as_ref(), parameter).await?),
+            _ => None,
+        };
+        let reload = match &store {
+            Some(store)
+                if env.sources.config_parameter.is_some()
+                    || env.sources.cedar_parameter.is_some() =>
+            {
+                Some(Reload::new(&env, store))
+            }
+            _ => None,
+        };
+        let mut config = Config::combine(&env, document)?;
+        let cedar_version = with_cedar_parameter(&mut config, cedar)?;
         let secrets = read_secrets(&config, store.as_deref()).await?;
-        let (active, _) = build(
+        let (mut active, _) = build(
             config,
             None,
             snapshots.as_ref(),
@@ -113,6 +129,7 @@ impl Authorizer {
             &secrets,
             store.as_ref(),
         )?;
+        active.cedar_version = cedar_version;
         Ok(Authorizer {
             active: RwLock::new(Arc::new(active)),
             snapshots,
@@ -221,7 +238,8 @@ impl Authorizer {
         if shape.is_appsync() {
             return appsync(&active, shape, verified, now, record);
         }
-        let (verdict, grant) = active.permissions(&request, &verified.claims, policy);
+        let (verdict, grant, cedar) = active.permissions(&request, &verified.claims, policy);
+        record.cedar = cedar;
         let (answer, omitted) = gateway::answer::verified(
             &request,
             verified.principal,
@@ -256,9 +274,24 @@ fn appsync(
     if let Err(refusal) = active::api_verdict(&verified.claims, policy) {
         return refuse(refusal, record, Some(shape));
     }
-    let denied = active
+    #[allow(unused_mut)]
+    let mut denied = active
         .routes
         .denied_fields(&verified.claims, &policy.scope_claims);
+    #[cfg(feature = "cedar")]
+    if let Some(cedar) = &active.cedar {
+        match cedar::denied_fields(cedar, &verified.claims, policy) {
+            Ok((fields, trace)) => {
+                for field in fields {
+                    if !denied.contains(&field) {
+                        denied.push(field);
+                    }
+                }
+                record.cedar = Some(trace);
+            }
+            Err(refusal) => return refuse(refusal, record, Some(shape)),
+        }
+    }
     let mut bound = active.gateway.appsync_ttl;
     if verified.alg.is_none()
         && let Some(opaque) = &policy.opaque

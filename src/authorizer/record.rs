@@ -24,6 +24,22 @@ pub struct DecisionRecord {
     pub omitted: Vec<String>,
     /// The event shape.
     pub shape: Option<&'static str>,
+    /// What the Cedar policies decided, when they were asked.
+    pub cedar: Option<PolicyTrace>,
+}
+
+/// What the Cedar policies decided for one request.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PolicyTrace {
+    /// The action of the called route (`MyAPI::Action::"get /users"`).
+    pub action: Option<String>,
+    /// The policies that determined the decision (the permits', or the forbids' ids).
+    pub determining: Vec<String>,
+    /// Cedar's errors: policies that erred while evaluated, and were skipped.
+    pub errors: Vec<String>,
+    /// How far a policy answer reaches: `actions` (every action of the schema, for the
+    /// token) or `route` (the called route alone); `None` without a policy answer.
+    pub answer: Option<&'static str>,
 }
 
 /// SHA-256 of the token's last 96 bytes (all of it when shorter), first 16 bytes in hex.
@@ -47,6 +63,15 @@ pub(crate) fn log_decision(record: &DecisionRecord, latency_us: u64) {
     let hint = record.refusal.as_ref().map(Refusal::hint);
     let facts = &record.facts;
     let omitted = (!record.omitted.is_empty()).then(|| record.omitted.join(","));
+    let cedar = record.cedar.as_ref();
+    let cedar_action = cedar.and_then(|c| c.action.as_deref());
+    let cedar_policies = cedar
+        .filter(|c| !c.determining.is_empty())
+        .map(|c| c.determining.join(","));
+    let cedar_errors = cedar
+        .filter(|c| !c.errors.is_empty())
+        .map(|c| c.errors.join("; "));
+    let cedar_answer = cedar.and_then(|c| c.answer);
     macro_rules! decision {
         ($level:ident) => {
             tracing::$level!(
@@ -67,6 +92,10 @@ pub(crate) fn log_decision(record: &DecisionRecord, latency_us: u64) {
                 opaque_cache = facts.opaque_lookup.map(crate::verify::Lookup::as_str),
                 token_fp = record.fingerprint.as_deref(),
                 context_omitted = omitted.as_deref(),
+                cedar_action,
+                cedar_policies = cedar_policies.as_deref(),
+                cedar_errors = cedar_errors.as_deref(),
+                cedar_answer,
                 latency_us,
                 "decision"
             )
@@ -90,6 +119,7 @@ impl DecisionRecord {
             fingerprint: None,
             omitted: Vec::new(),
             shape: None,
+            cedar: None,
         }
     }
 
@@ -133,6 +163,7 @@ mod tests {
             fingerprint: None,
             omitted: Vec::new(),
             shape: None,
+            cedar: None,
         }
     }
 

@@ -16,6 +16,7 @@ use tokio::time::Instant as TokioInstant;
 
 use super::active::{Active, build, read_secrets};
 use crate::config::{Config, ConfigDocument, ConfigError, EnvConfig};
+use crate::settings::CedarSettings;
 use crate::ssm::ParameterStore;
 
 /// The longest a reload waits for SSM (the document, then the secrets it names): half a
@@ -40,11 +41,15 @@ struct Schedule {
     failures: u32,
 }
 
-/// Re-reading the configuration document after `CONFIG_TTL_SECONDS`.
+/// Re-reading the configuration document (and `CEDAR_PARAMETER`) after
+/// `CONFIG_TTL_SECONDS`.
 pub(crate) struct Reload {
     env: EnvConfig,
     store: Arc<dyn ParameterStore>,
-    parameter: String,
+    /// `CONFIG_PARAMETER`.
+    document: Option<String>,
+    /// `CEDAR_PARAMETER`.
+    cedar: Option<String>,
     ttl: Duration,
     schedule: std::sync::Mutex<Schedule>,
     /// Held by the one caller re-reading; the others go on with the current configuration.
@@ -52,12 +57,14 @@ pub(crate) struct Reload {
 }
 
 impl Reload {
-    /// Re-reads `parameter` of `store` every `CONFIG_TTL_SECONDS`, combining it with `env`.
-    pub(crate) fn new(env: &EnvConfig, store: &Arc<dyn ParameterStore>, parameter: &str) -> Self {
+    /// Re-reads `CONFIG_PARAMETER` and `CEDAR_PARAMETER` of `store` every
+    /// `CONFIG_TTL_SECONDS`, combining them with `env`.
+    pub(crate) fn new(env: &EnvConfig, store: &Arc<dyn ParameterStore>) -> Self {
         Reload {
             env: env.clone(),
             store: Arc::clone(store),
-            parameter: parameter.to_owned(),
+            document: env.sources.config_parameter.clone(),
+            cedar: env.sources.cedar_parameter.clone(),
             ttl: env.sources.config_ttl,
             schedule: std::sync::Mutex::new(Schedule {
                 next: TokioInstant::now() + env.sources.config_ttl,
@@ -101,8 +108,36 @@ impl Reload {
         }
     }
 
-    /// Checks the document now (the caller holds [`Reload::lock`]): the configuration to
-    /// swap in for `current`, when the document changed and is valid.
+    /// Reads one parameter within [`RELOAD_TIMEOUT`]; a failure is logged and backs off.
+    async fn read(&self, name: &str) -> Option<crate::ssm::Parameter> {
+        let read = tokio::time::timeout(RELOAD_TIMEOUT, self.store.get(name)).await;
+        match read {
+            Ok(Ok(Some(parameter))) => Some(parameter),
+            Ok(Ok(None)) => {
+                self.reschedule(false);
+                tracing::error!(parameter = %name, "configuration parameter not found; keeping the last good configuration");
+                None
+            }
+            Ok(Err(error)) => {
+                self.reschedule(false);
+                tracing::warn!(parameter = %name, error = %error, retry_s = self.retry_s(), "configuration not re-read; keeping the last good configuration");
+                None
+            }
+            Err(_) => {
+                self.reschedule(false);
+                tracing::warn!(
+                    parameter = %name,
+                    timeout_ms = u64::try_from(RELOAD_TIMEOUT.as_millis()).unwrap_or(u64::MAX),
+                    retry_s = self.retry_s(),
+                    "configuration not re-read: SSM did not answer in time; keeping the last good configuration"
+                );
+                None
+            }
+        }
+    }
+
+    /// Checks the parameters now (the caller holds [`Reload::lock`]): the configuration
+    /// to swap in for `current`, when one of them changed and the whole is valid.
     pub(crate) async fn refresh(
         &self,
         current: &Active,
@@ -113,42 +148,44 @@ impl Reload {
         if let Ok(mut schedule) = self.schedule.lock() {
             schedule.next = TokioInstant::now() + self.ttl;
         }
-        let label = format!("CONFIG_PARAMETER {}", self.parameter);
-        let read = tokio::time::timeout(RELOAD_TIMEOUT, self.store.get(&self.parameter)).await;
-        let parameter = match read {
-            Ok(Ok(Some(parameter))) => parameter,
-            Ok(Ok(None)) => {
-                self.reschedule(false);
-                tracing::error!(parameter = %self.parameter, "configuration parameter not found; keeping the last good configuration");
-                return None;
-            }
-            Ok(Err(error)) => {
-                self.reschedule(false);
-                tracing::warn!(parameter = %self.parameter, error = %error, retry_s = self.retry_s(), "configuration not re-read; keeping the last good configuration");
-                return None;
-            }
-            Err(_) => {
-                self.reschedule(false);
-                tracing::warn!(
-                    parameter = %self.parameter,
-                    timeout_ms = u64::try_from(RELOAD_TIMEOUT.as_millis()).unwrap_or(u64::MAX),
-                    retry_s = self.retry_s(),
-                    "configuration not re-read: SSM did not answer in time; keeping the last good configuration"
-                );
-                return None;
-            }
+        let document = match &self.document {
+            Some(name) => Some((name, self.read(name).await?)),
+            None => None,
+        };
+        let cedar = match &self.cedar {
+            Some(name) => Some((name, self.read(name).await?)),
+            None => None,
         };
         self.reschedule(true);
-        if current.version == Some(parameter.version) {
+        let version = document.as_ref().map(|(_, p)| p.version);
+        let cedar_version = cedar.as_ref().map(|(_, p)| p.version);
+        if current.version == version && current.cedar_version == cedar_version {
             return None;
         }
-        let config = match ConfigDocument::parse(&label, &parameter.value)
-            .and_then(|document| Config::combine(&self.env, Some(document)))
-        {
+        let combined = match &document {
+            Some((name, parameter)) => {
+                ConfigDocument::parse(&format!("CONFIG_PARAMETER {name}"), &parameter.value)
+                    .and_then(|document| Config::combine(&self.env, Some(document)))
+            }
+            None => Config::combine(&self.env, None),
+        }
+        .and_then(|mut config| {
+            let settings = match &cedar {
+                Some((name, parameter)) => Some(ConfigDocument::parse_cedar(
+                    &format!("CEDAR_PARAMETER {name}"),
+                    &parameter.value,
+                )?),
+                None => None,
+            };
+            with_cedar_parameter(&mut config, settings.map(|s| (s, 0)))?;
+            Ok(config)
+        });
+        let config = match combined {
             Ok(config) => config,
             Err(error) => {
                 tracing::error!(
-                    version = parameter.version,
+                    version,
+                    cedar_version,
                     error = %error,
                     "the new configuration is invalid; keeping the last good configuration"
                 );
@@ -172,19 +209,20 @@ impl Reload {
                 config,
                 Some(current),
                 snapshots,
-                Some(parameter.version),
+                version,
                 &secrets,
                 Some(&self.store),
             ),
             Err(error) => Err(error),
         };
         match built {
-            Ok((active, new_caches)) => {
+            Ok((mut active, new_caches)) => {
+                active.cedar_version = cedar_version;
                 futures_util::future::join_all(new_caches.iter().map(|c| c.prefetch_on_reload()))
                     .await;
                 tracing::info!(
-                    parameter = %self.parameter,
-                    version = parameter.version,
+                    version,
+                    cedar_version,
                     issuers = active.verifier.issuers().len(),
                     new_key_caches = new_caches.len(),
                     "configuration reloaded"
@@ -193,7 +231,8 @@ impl Reload {
             }
             Err(error) => {
                 tracing::error!(
-                    version = parameter.version,
+                    version,
+                    cedar_version,
                     error = %error,
                     "the new configuration is invalid; keeping the last good configuration"
                 );
@@ -201,6 +240,47 @@ impl Reload {
             }
         }
     }
+}
+
+/// Reads and parses `CEDAR_PARAMETER`: the policies, the schema, and the version.
+pub(crate) async fn read_cedar(
+    store: &dyn ParameterStore,
+    parameter: &str,
+) -> Result<(CedarSettings, i64), ConfigError> {
+    let label = format!("CEDAR_PARAMETER {parameter}");
+    let found = store.get(parameter).await.map_err(|message| ConfigError {
+        variable: label.clone(),
+        message: format!("cannot be read: {message}"),
+    })?;
+    let Some(found) = found else {
+        return Err(ConfigError {
+            variable: label,
+            message: "no such parameter".to_owned(),
+        });
+    };
+    let settings = ConfigDocument::parse_cedar(&label, &found.value)?;
+    tracing::info!(parameter, version = found.version, "Cedar parameter loaded");
+    Ok((settings, found.version))
+}
+
+/// Puts the policies of `CEDAR_PARAMETER` into `config` (a document naming its own as
+/// well is an error): their version, when there are some.
+pub(crate) fn with_cedar_parameter(
+    config: &mut Config,
+    cedar: Option<(CedarSettings, i64)>,
+) -> Result<Option<i64>, ConfigError> {
+    let Some((settings, version)) = cedar else {
+        return Ok(None);
+    };
+    if let Some(other) = &config.cedar {
+        return Err(ConfigError {
+            variable: settings.origin,
+            message: format!("and {} both hold Cedar policies: keep one", other.origin),
+        });
+    }
+    config.cedar = Some(settings);
+    config.gateway.source_ip = true;
+    Ok(Some(version))
 }
 
 /// Reads and parses the configuration document from the parameter store.

@@ -18,8 +18,8 @@ use crate::settings::issuer::DEFAULT_MAX_TOKEN_BYTES;
 use crate::settings::keys::{DEFAULT_COOLDOWN, DEFAULT_RETRY, DEFAULT_STALE, DEFAULT_TTL};
 use crate::settings::opaque::{OpaqueAudience, OpaqueMode};
 use crate::settings::{
-    CacheSettings, ContextSettings, GatewaySettings, HttpApiResponse, HttpSettings, IssuerSettings,
-    PolicyResource, RouteRules, SenderConstraint,
+    CacheSettings, CedarSettings, ContextSettings, GatewaySettings, HttpApiResponse, HttpSettings,
+    IssuerSettings, PolicyResource, RouteRules, SenderConstraint,
 };
 
 use super::env::Sources;
@@ -39,6 +39,8 @@ pub struct Config {
     pub dpop: DpopSettings,
     /// Per-route rules.
     pub routes: RouteRules,
+    /// Cedar policies, when configured.
+    pub cedar: Option<CedarSettings>,
     /// Tokens longer than this are refused before decoding.
     pub max_token_bytes: usize,
     /// SSM sources (configuration document, key snapshots).
@@ -190,6 +192,7 @@ impl Config {
                 .iter()
                 .any(|i| i.sender_constraint != SenderConstraint::Off),
             public_base_url: global.public_base_url,
+            source_ip: global.cedar.is_some(),
         };
         let dpop = DpopSettings {
             algorithms: global
@@ -212,6 +215,7 @@ impl Config {
             gateway,
             dpop,
             routes,
+            cedar: global.cedar,
             max_token_bytes: global.max_token_bytes.unwrap_or(DEFAULT_MAX_TOKEN_BYTES),
             sources: env.sources.clone(),
             warnings,

@@ -16,6 +16,7 @@ use super::layers::{GlobalLayer, IssuerLayer};
 use super::parse::{self, key_source_for};
 use super::presets::Preset;
 use super::spec::IssuerSpec;
+use crate::settings::cedar::DEFAULT_GROUP_CLAIM;
 use crate::settings::dpop::MAX_DPOP_MAX_AGE;
 use crate::settings::gateway::MAX_APPSYNC_TTL_SECONDS;
 use crate::settings::http::MAX_HTTP_TIMEOUT;
@@ -24,7 +25,7 @@ use crate::settings::keys::MAX_STALE;
 use crate::settings::routes::{
     ClaimCondition, DefaultRoute, Expected, RoutePattern, RouteRule, RouteRules,
 };
-use crate::settings::{IssuerSource, KeySource};
+use crate::settings::{CedarSettings, CedarText, IssuerSource, KeySource};
 
 /// A parsed, validated document: the parts that override the environment.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -50,7 +51,24 @@ struct RawDocument {
     cache: Option<RawCache>,
     http: Option<RawHttp>,
     dpop: Option<RawDpop>,
+    authorization: Option<RawAuthorization>,
     max_token_bytes: Option<usize>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawAuthorization {
+    cedar: Option<RawCedar>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawCedar {
+    policies: String,
+    /// Cedar schema text, or the JSON schema as an object.
+    schema: Value,
+    group_claim: Option<String>,
+    namespace: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -261,6 +279,9 @@ impl ConfigDocument {
             global.dpop_replay_capacity = d.replay_capacity;
             global.dpop_replay_table = d.replay_table;
         }
+        if let Some(cedar) = raw.authorization.and_then(|a| a.cedar) {
+            global.cedar = Some(cedar.into_settings(label).map_err(error)?);
+        }
         if let Some(c) = raw.cache {
             if c.ttl_seconds == Some(0) {
                 return Err(error("cache.ttl_seconds: must be at least 1".to_owned()));
@@ -300,6 +321,62 @@ impl ConfigDocument {
             issuers,
             global,
             routes,
+        })
+    }
+}
+
+impl ConfigDocument {
+    /// Parses the Cedar policies and schema of their own SSM parameter
+    /// (`CEDAR_PARAMETER`): the object a document holds as `authorization.cedar`.
+    ///
+    /// # Errors
+    /// One [`ConfigError`] whose variable is `label`.
+    pub fn parse_cedar(label: &str, text: &str) -> Result<CedarSettings, ConfigError> {
+        let error = |message: String| ConfigError {
+            variable: label.to_owned(),
+            message,
+        };
+        let mut deserializer = serde_json::Deserializer::from_str(text);
+        let raw: RawCedar = serde_path_to_error::deserialize(&mut deserializer).map_err(|e| {
+            error(format!(
+                "not a Cedar parameter ({{\"policies\", \"schema\"}}): {e}"
+            ))
+        })?;
+        let mut settings = raw.into_settings(label).map_err(|m| {
+            error(
+                m.strip_prefix("authorization.cedar.")
+                    .unwrap_or(&m)
+                    .to_owned(),
+            )
+        })?;
+        label.clone_into(&mut settings.origin);
+        Ok(settings)
+    }
+}
+
+impl RawCedar {
+    fn into_settings(self, label: &str) -> Result<CedarSettings, String> {
+        let schema = match self.schema {
+            Value::String(text) => text,
+            object @ Value::Object(_) => object.to_string(),
+            _ => {
+                return Err(
+                    "authorization.cedar.schema: is Cedar schema text or a JSON schema object"
+                        .to_owned(),
+                );
+            }
+        };
+        if self.policies.trim().is_empty() {
+            return Err("authorization.cedar.policies: must not be empty".to_owned());
+        }
+        Ok(CedarSettings {
+            origin: format!("authorization.cedar of {label}"),
+            policies: CedarText::Inline(self.policies),
+            schema: CedarText::Inline(schema),
+            group_claim: self
+                .group_claim
+                .unwrap_or_else(|| DEFAULT_GROUP_CLAIM.to_owned()),
+            namespace: self.namespace,
         })
     }
 }

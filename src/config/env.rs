@@ -13,13 +13,14 @@ use super::parse::{
 };
 use super::presets::Preset;
 use super::spec::IssuerSpec;
+use crate::settings::cedar::DEFAULT_GROUP_CLAIM;
 use crate::settings::dpop::MAX_DPOP_MAX_AGE;
 use crate::settings::gateway::MAX_APPSYNC_TTL_SECONDS;
 use crate::settings::http::MAX_HTTP_TIMEOUT;
 use crate::settings::issuer::MAX_LEEWAY;
 use crate::settings::keys::MAX_STALE;
 use crate::settings::metrics::{MetricsSettings, check_namespace};
-use crate::settings::{IssuerSource, KeySource};
+use crate::settings::{CedarSettings, CedarText, IssuerSource, KeySource};
 
 /// Where configuration and key snapshots live besides the environment.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -30,6 +31,10 @@ pub struct Sources {
     pub config_ttl: Duration,
     /// `JWKS_SNAPSHOT_PARAMETER`: an SSM path under which last-known-good key sets are kept.
     pub jwks_snapshot: Option<String>,
+    /// `CEDAR_PARAMETER`: an SSM parameter holding the Cedar policies and schema
+    /// (`{"policies", "schema"}`, as `authorization.cedar` in a document), re-read with
+    /// the document every `CONFIG_TTL_SECONDS`.
+    pub cedar_parameter: Option<String>,
 }
 
 /// Default for `CONFIG_TTL_SECONDS`: the document is re-read every 5 minutes.
@@ -258,6 +263,7 @@ impl EnvConfig {
             },
             dpop_replay_table: env.get("DPOP_REPLAY_TABLE"),
             dpop_replay_capacity: env.optional_number("DPOP_REPLAY_CAPACITY", 1024)?,
+            cedar: cedar_files(&env)?,
         };
         if global.cache_stale.is_some_and(|s| s > MAX_STALE) {
             return Err(ConfigError::new(
@@ -273,6 +279,7 @@ impl EnvConfig {
         }
         let sources = Sources {
             config_parameter: env.get("CONFIG_PARAMETER"),
+            cedar_parameter: env.get("CEDAR_PARAMETER"),
             config_ttl: env
                 .optional_seconds("CONFIG_TTL_SECONDS", 1)?
                 .unwrap_or(DEFAULT_CONFIG_TTL),
@@ -280,6 +287,12 @@ impl EnvConfig {
                 .get("JWKS_SNAPSHOT_PARAMETER")
                 .map(|p| p.trim_end_matches('/').to_owned()),
         };
+        if sources.cedar_parameter.is_some() && global.cedar.is_some() {
+            return Err(ConfigError::new(
+                "CEDAR_PARAMETER",
+                "and CEDAR_POLICIES_FILE both name Cedar policies: keep one",
+            ));
+        }
         let defaults = MetricsSettings::default();
         let metrics = MetricsSettings {
             enabled: match env
@@ -445,4 +458,46 @@ impl Env<'_> {
             )),
         }
     }
+}
+
+/// `CEDAR_POLICIES_FILE` with `CEDAR_SCHEMA_FILE` (both, or neither), `CEDAR_GROUP_CLAIM`
+/// and `CEDAR_NAMESPACE`. The files are read when the authorizer is built.
+fn cedar_files(env: &Env<'_>) -> Result<Option<CedarSettings>, ConfigError> {
+    let policies = env.get("CEDAR_POLICIES_FILE");
+    let schema = env.get("CEDAR_SCHEMA_FILE");
+    let (policies, schema) = match (policies, schema) {
+        (None, None) => {
+            for name in ["CEDAR_GROUP_CLAIM", "CEDAR_NAMESPACE"] {
+                if env.get(name).is_some() {
+                    return Err(ConfigError::new(
+                        name,
+                        "names how Cedar entities are built, but no Cedar policies are configured (CEDAR_POLICIES_FILE and CEDAR_SCHEMA_FILE, or authorization.cedar in the document)",
+                    ));
+                }
+            }
+            return Ok(None);
+        }
+        (Some(policies), Some(schema)) => (policies, schema),
+        (Some(_), None) => {
+            return Err(ConfigError::new(
+                "CEDAR_SCHEMA_FILE",
+                "is needed beside CEDAR_POLICIES_FILE: policies are validated against their schema",
+            ));
+        }
+        (None, Some(_)) => {
+            return Err(ConfigError::new(
+                "CEDAR_POLICIES_FILE",
+                "is needed beside CEDAR_SCHEMA_FILE",
+            ));
+        }
+    };
+    Ok(Some(CedarSettings {
+        origin: format!("CEDAR_POLICIES_FILE {policies}"),
+        policies: CedarText::File(policies.into()),
+        schema: CedarText::File(schema.into()),
+        group_claim: env
+            .get("CEDAR_GROUP_CLAIM")
+            .unwrap_or_else(|| DEFAULT_GROUP_CLAIM.to_owned()),
+        namespace: env.get("CEDAR_NAMESPACE"),
+    }))
 }

@@ -5,7 +5,8 @@
 use std::time::Duration;
 
 use crate::settings::{
-    Algorithm, HttpApiResponse, PolicyResource, ScopeMatch, SenderConstraint, TlsRoots,
+    Algorithm, CedarSettings, HttpApiResponse, PolicyResource, ScopeMatch, SenderConstraint,
+    TlsRoots,
 };
 
 /// Per-issuer settings as one source states them: `None` means "this source says
@@ -162,6 +163,9 @@ pub struct GlobalLayer {
     pub dpop_replay_table: Option<String>,
     /// `DPOP_REPLAY_CAPACITY`.
     pub dpop_replay_capacity: Option<usize>,
+    /// `CEDAR_POLICIES_FILE` and `CEDAR_SCHEMA_FILE`, or a document's `authorization.cedar`
+    /// (taken whole: a document's set replaces the environment's).
+    pub cedar: Option<CedarSettings>,
 }
 
 impl GlobalLayer {
@@ -190,6 +194,7 @@ impl GlobalLayer {
             dpop_max_age: self.dpop_max_age.or(lower.dpop_max_age),
             dpop_replay_table: self.dpop_replay_table.or(lower.dpop_replay_table),
             dpop_replay_capacity: self.dpop_replay_capacity.or(lower.dpop_replay_capacity),
+            cedar: self.cedar.or(lower.cedar),
         }
     }
 }

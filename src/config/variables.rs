@@ -2,7 +2,7 @@
 //! and a test holds the two lists together.
 
 /// Every environment variable this module reads (the README documents each).
-pub const VARIABLES: [&str; 51] = [
+pub const VARIABLES: [&str; 56] = [
     "TOKEN_ISSUER",
     "AUDIENCE",
     "IDP_PRESET",
@@ -27,6 +27,11 @@ pub const VARIABLES: [&str; 51] = [
     "DPOP_REPLAY_TABLE",
     "DPOP_REPLAY_CAPACITY",
     "PUBLIC_BASE_URL",
+    "CEDAR_PARAMETER",
+    "CEDAR_POLICIES_FILE",
+    "CEDAR_SCHEMA_FILE",
+    "CEDAR_GROUP_CLAIM",
+    "CEDAR_NAMESPACE",
     "ALLOWED_TOKEN_TYPES",
     "REQUIRE_TOKEN_TYPE",
     "TOKEN_HEADER",

@@ -5,6 +5,8 @@
 //! permissions (`insufficient_scope`, `claim_mismatch`, `route_not_allowed`), answered
 //! with an explicit Deny (HTTP 403).
 
+#[cfg(feature = "cedar")]
+pub(crate) mod cedar;
 pub(crate) mod routes;
 pub(crate) mod scopes;
 

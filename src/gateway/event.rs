@@ -135,6 +135,9 @@ pub struct Request {
     /// What a DPoP proof is checked against, when some issuer checks bindings and the
     /// event carries headers (REST REQUEST, HTTP API 1.0 and 2.0).
     pub dpop: Option<DpopRequest>,
+    /// The caller's address as API Gateway saw it, when Cedar policies are configured
+    /// (`requestContext.identity.sourceIp`; HTTP API 2.0: `requestContext.http.sourceIp`).
+    pub source_ip: Option<String>,
 }
 
 impl fmt::Debug for Request {
@@ -156,6 +159,7 @@ impl fmt::Debug for Request {
             )
             .field("scheme", &self.scheme)
             .field("dpop", &self.dpop)
+            .field("source_ip", &self.source_ip)
             .finish()
     }
 }
@@ -178,6 +182,7 @@ impl AuthorizerEvent {
                 client_cert: None,
                 scheme: Scheme::Bearer,
                 dpop: None,
+                source_ip: None,
             });
         }
         let arn = match shape {
@@ -226,6 +231,12 @@ impl AuthorizerEvent {
             // (they carry one header): a DPoP credential there is refused as unproven.
             _ => None,
         };
+        let source_ip = match shape {
+            _ if !settings.source_ip => None,
+            Shape::RestToken | Shape::AppSyncGraphql | Shape::AppSyncEvents => None,
+            Shape::HttpV2 => self.source_ip("http")?,
+            Shape::RestRequest | Shape::WebSocket | Shape::HttpV1 => self.source_ip("identity")?,
+        };
         Ok(Request {
             shape,
             arn,
@@ -233,6 +244,7 @@ impl AuthorizerEvent {
             client_cert,
             scheme,
             dpop,
+            source_ip,
         })
     }
 
@@ -311,6 +323,21 @@ impl AuthorizerEvent {
             method: method.unwrap_or_default(),
             url,
         })
+    }
+
+    /// `requestContext.{holder}.sourceIp`, when there (`identity` for REST, WebSocket
+    /// and HTTP API 1.0, `http` for HTTP API 2.0).
+    fn source_ip(&self, holder: &'static str) -> Result<Option<String>, Refusal> {
+        let Some(context) = Object::read(self.request_context.as_deref(), "requestContext")? else {
+            return Ok(None);
+        };
+        let Some(holder) = context.object(holder)? else {
+            return Ok(None);
+        };
+        Ok(holder
+            .string("sourceIp")?
+            .map(Cow::into_owned)
+            .filter(|ip| !ip.is_empty()))
     }
 
     /// `requestContext.{holder}.clientCert.clientCertPem`, when there.
@@ -680,6 +707,7 @@ mod tests {
                     },
                     appsync_ttl: 300,
                     client_certs: false,
+                    source_ip: false,
                     dpop: false,
                     public_base_url: None,
                 })

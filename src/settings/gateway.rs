@@ -66,6 +66,9 @@ pub struct GatewaySettings {
     /// Whether `Authorization: DPoP` and the `DPoP` header are read (some issuer checks
     /// bindings); when not, the DPoP scheme is refused as no bearer token.
     pub dpop: bool,
+    /// Whether the caller's source IP is read from events (Cedar policies are configured:
+    /// `context.sourceIp`).
+    pub source_ip: bool,
     /// The URL clients call for the stage's root (`PUBLIC_BASE_URL`), when the event
     /// cannot tell it (an HTTP API custom domain with an API mapping key, a proxy or CDN
     /// in front): a DPoP proof's `htu` is this and the route's path.

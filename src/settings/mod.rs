@@ -6,6 +6,7 @@
 //! constant whose doc comment says its value and why.
 
 pub mod algorithm;
+pub mod cedar;
 pub mod dpop;
 pub mod gateway;
 pub mod http;
@@ -17,6 +18,7 @@ pub mod preset;
 pub mod routes;
 
 pub use algorithm::{Algorithm, AlgorithmNameError, KeyType};
+pub use cedar::{CedarSettings, CedarText};
 pub use dpop::DpopSettings;
 pub use gateway::{ContextSettings, GatewaySettings, HttpApiResponse, PolicyResource};
 pub use http::{ClientAuth, HttpSettings, TlsRoots};

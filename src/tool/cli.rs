@@ -261,7 +261,53 @@ fn check_config(args: &[String]) -> Result<String, String> {
         ConfigDocument::parse(path, &text).map_err(|e| format!("configuration error: {e}"))?;
     let config =
         Config::combine(&env, Some(document)).map_err(|e| format!("configuration error: {e}"))?;
-    Ok(describe(&config))
+    let mut out = describe(&config);
+    out.push_str(&describe_cedar(&config)?);
+    Ok(out)
+}
+
+/// The Cedar policies, validated against their schema as at init: what they cover, and
+/// what a policy answer can promise under API Gateway's cache.
+fn describe_cedar(config: &Config) -> Result<String, String> {
+    let Some(settings) = &config.cedar else {
+        return Ok(String::new());
+    };
+    #[cfg(not(feature = "cedar"))]
+    {
+        Err(format!(
+            "configuration error: {}: this build has no Cedar (cargo feature `cedar`)",
+            settings.origin
+        ))
+    }
+    #[cfg(feature = "cedar")]
+    {
+        let cedar = crate::decision::cedar::CedarPolicies::build(settings)
+            .map_err(|e| format!("configuration error: {}: {}", settings.origin, e.message))?;
+        let mut out = String::new();
+        let _ = writeln!(
+            out,
+            "cedar: {} policies over the {} actions of namespace {} ({}), groups from {}",
+            cedar.policy_count,
+            cedar.action_count(),
+            cedar.namespace,
+            settings.origin,
+            settings.group_claim
+        );
+        if !cedar.request_dependent.is_empty() {
+            let _ = writeln!(
+                out,
+                "warning: Cedar policies {} read the request's own context (path parameters, source IP): policy answers name the called route alone; key the authorizer's cache by route (REST: identity sources with $context.httpMethod and $context.resourcePath) or set its TTL to 0",
+                cedar.request_dependent.join(", ")
+            );
+        }
+        if !config.routes.is_empty() {
+            let _ = writeln!(
+                out,
+                "warning: route rules beside Cedar policies: policy answers name the called route alone (IAM cannot intersect the two); key the authorizer's cache by route or set its TTL to 0, or state the rules in Cedar"
+            );
+        }
+        Ok(out)
+    }
 }
 
 /// The effective configuration, for humans.

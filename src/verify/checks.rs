@@ -49,11 +49,13 @@ pub enum Check {
     Scopes,
     /// The route rules allow the called route (a Deny when not).
     Routes,
+    /// The Cedar policies permit the called route's action (a Deny when not).
+    Policies,
 }
 
 impl Check {
     /// Every check, in the authorizer's order.
-    pub const ALL: [Check; 19] = [
+    pub const ALL: [Check; 20] = [
         Check::Framing,
         Check::Opaque,
         Check::Issuer,
@@ -73,6 +75,7 @@ impl Check {
         Check::Binding,
         Check::Scopes,
         Check::Routes,
+        Check::Policies,
     ];
 
     /// Stable `snake_case` name (reports, `--json`).
@@ -101,6 +104,7 @@ impl Check {
             Check::Binding => "binding",
             Check::Scopes => "scopes",
             Check::Routes => "routes",
+            Check::Policies => "policies",
         }
     }
 }

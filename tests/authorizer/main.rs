@@ -11,6 +11,7 @@ mod appsync;
 mod attacks;
 mod binding;
 mod cache;
+mod cedar;
 mod concurrency;
 mod docs;
 mod dpop;

@@ -590,6 +590,7 @@ async fn every_reason_has_a_test_here_or_in_the_files_of_its_feature() {
         include_str!("opaque.rs"),
         include_str!("binding.rs"),
         include_str!("dpop.rs"),
+        include_str!("cedar.rs"),
     ]
     .concat();
     for reason in Reason::ALL {

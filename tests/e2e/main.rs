@@ -12,6 +12,7 @@
 )]
 
 mod axum;
+mod cedar;
 mod dpop;
 mod emulator;
 mod explain;

@@ -14,12 +14,14 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::{Map, Value};
 
+#[cfg(feature = "cedar")]
+mod cedar;
 pub mod display;
 pub mod report;
 
 pub use display::utc;
 use display::{relative, shown_claim};
-pub use report::{Report, Status, Step, TokenKind, Verdict, http_status};
+pub use report::{CedarExplained, Report, Status, Step, TokenKind, Verdict, http_status};
 
 use crate::authorizer::active::Active;
 use crate::authorizer::{Authorizer, fingerprint};
@@ -145,6 +147,7 @@ async fn explained(authorizer: Option<&Authorizer>, input: &str, options: &Optio
         steps: Vec::new(),
         now: options.now,
         kind_advice: None,
+        cedar: None,
     };
     // What the authorizer's event layer refuses before any parsing: several credentials,
     // whitespace or control characters inside one.
@@ -195,7 +198,14 @@ async fn explained(authorizer: Option<&Authorizer>, input: &str, options: &Optio
         "a JWT: verified by its signature, not by asking the identity provider",
     ));
     match active {
-        Some(active) => configured(&active, token, &jws, options, &mut report.steps).await,
+        Some(active) => {
+            configured(&active, token, &jws, options, &mut report.steps).await;
+            #[cfg(feature = "cedar")]
+            if let Ok(index) = active.verifier.route(&jws.claims) {
+                let policy = &active.verifier.issuers()[index].config;
+                report.cedar = cedar::section(&active, &jws.claims, policy, options);
+            }
+        }
         None => unconfigured(&jws, options, &mut report.steps),
     }
     report
@@ -452,27 +462,43 @@ fn permission_steps(
             }
         },
     ));
+    steps.push(routes_step(active, claims, policy, options));
+    #[cfg(feature = "cedar")]
+    steps.push(cedar::step(active, claims, policy, options));
+    #[cfg(not(feature = "cedar"))]
+    steps.push(pass(
+        Check::Policies,
+        "no Cedar policies (a build without Cedar)",
+    ));
+}
+
+/// The route rules, for `--arn`.
+fn routes_step(
+    active: &Active,
+    claims: &Claims,
+    policy: &IssuerSettings,
+    options: &Options,
+) -> Step {
     if active.routes.is_empty() {
-        steps.push(pass(Check::Routes, "no route rules"));
-        return;
+        return pass(Check::Routes, "no route rules");
     }
     match options.arn.as_deref().map(CalledRoute::from_arn) {
-        None => steps.push(not_checked(
+        None => not_checked(
             Check::Routes,
             "route rules are configured: give --arn with the route's methodArn or routeArn",
-        )),
-        Some(None) => steps.push(fail(
+        ),
+        Some(None) => fail(
             Check::Routes,
             Refusal::new(
                 Reason::RouteNotAllowed,
                 "the route ARN has no stage/method/path, so no route rule can be applied",
             ),
-        )),
-        Some(Some(called)) => steps.push(outcome_of(
+        ),
+        Some(Some(called)) => outcome_of(
             Check::Routes,
             active.routes.check(&called, claims, &policy.scope_claims),
             || format!("the route rules allow {}", called.key()),
-        )),
+        ),
     }
 }
 

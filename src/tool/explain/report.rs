@@ -133,6 +133,33 @@ pub struct Report {
     /// The fix for a wrong kind of token in the terms of the issuer's identity provider
     /// and configuration, when they have their own (see [`Report::advice`]).
     pub kind_advice: Option<Cow<'static, str>>,
+    /// What the Cedar policies were asked, when configured.
+    pub cedar: Option<CedarExplained>,
+}
+
+/// The Cedar entities built from the token and what the policies decided (`explain`
+/// with Cedar policies configured).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CedarExplained {
+    /// The principal (`MyAPI::User::"us-east-1_ABC|sub"`).
+    pub principal: String,
+    /// Its parents: the groups (`MyAPI::UserGroup::"us-east-1_ABC|admin"`).
+    pub parents: Vec<String>,
+    /// The principal's attributes and `context.token`'s members: the claims Cedar can hold.
+    pub attributes: Vec<String>,
+    /// The resource (`MyAPI::Application::"MyAPI"`).
+    pub resource: String,
+    /// The context's members for the called route.
+    pub context: Vec<String>,
+    /// The called route's action, with `--arn`.
+    pub action: Option<String>,
+    /// The determining policies: id and text.
+    pub determining: Vec<(String, String)>,
+    /// Policies that erred and were skipped.
+    pub errors: Vec<String>,
+    /// Every action of the schema Cedar permits this token in its context alone (what a
+    /// policy answer allows).
+    pub permitted: Vec<String>,
 }
 
 /// What the authorizer would answer.
@@ -251,6 +278,12 @@ impl Report {
             "claims": self.claims,
             "times": times,
             "checks": checks,
+            "cedar": self.cedar.as_ref().map(|c| json!({
+                "principal": c.principal, "parents": c.parents, "attributes": c.attributes,
+                "resource": c.resource, "context": c.context, "action": c.action,
+                "determining": c.determining.iter().map(|(id, text)| json!({"id": id, "policy": text})).collect::<Vec<_>>(),
+                "errors": c.errors, "permitted": c.permitted,
+            })),
             "verdict": verdict,
             "exit_code": self.exit_code(),
         })
@@ -316,6 +349,41 @@ impl Report {
                 Status::NotChecked => ("----", format!("not checked: {}", step.detail)),
             };
             let _ = writeln!(out, "  {mark}  {:<18}{text}", step.check.name());
+        }
+        if let Some(cedar) = &self.cedar {
+            let _ = writeln!(out, "Cedar     (the entities built from the token)");
+            let _ = writeln!(out, "  principal   {}", cedar.principal);
+            let parents = if cedar.parents.is_empty() {
+                "(no groups)".to_owned()
+            } else {
+                cedar.parents.join(", ")
+            };
+            let _ = writeln!(out, "  in          {parents}");
+            let _ = writeln!(
+                out,
+                "  attributes  {} (also context.token)",
+                cedar.attributes.join(", ")
+            );
+            let _ = writeln!(out, "  resource    {}", cedar.resource);
+            let _ = writeln!(out, "  context     {}", cedar.context.join(", "));
+            if let Some(action) = &cedar.action {
+                let _ = writeln!(out, "  action      {action}");
+            }
+            for (id, text) in &cedar.determining {
+                let _ = writeln!(out, "  determined by `{id}`:");
+                for line in text.lines() {
+                    let _ = writeln!(out, "      {line}");
+                }
+            }
+            for error in &cedar.errors {
+                let _ = writeln!(out, "  skipped     {error}");
+            }
+            let permitted = if cedar.permitted.is_empty() {
+                "(none)".to_owned()
+            } else {
+                cedar.permitted.join(", ")
+            };
+            let _ = writeln!(out, "  permitted   {permitted}");
         }
         let verdict = match self.verdict() {
             Verdict::Allow => "ALLOW: the authorizer would allow this token (200)".to_owned(),

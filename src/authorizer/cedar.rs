@@ -1,0 +1,194 @@
+//! Cedar beside the route rules (feature `cedar`): a request is allowed when the route
+//! rules (if any) and Cedar both allow it. A simple response, AppSync and the tower layer
+//! take this request's decision; a policy answer evaluates every action of the schema for
+//! the token and allows exactly the routes Cedar permits, so API Gateway may cache it per
+//! token — unless the policies read the request's own context, route rules stand beside
+//! them, or no policy of IAM wildcards can tell the permitted routes from the forbidden
+//! ones: then the answer names the called route alone.
+
+use super::record::PolicyTrace;
+use crate::decision::CalledRoute;
+use crate::decision::cedar::{Caller, CedarPolicies, Judgement};
+use crate::decision::scopes::granted_scopes;
+use crate::gateway::Grant;
+use crate::refusal::{Reason, Refusal, sanitize};
+use crate::settings::IssuerSettings;
+use crate::token::Claims;
+
+/// One request as Cedar judges it: the caller, the action and this request's verdict.
+pub(crate) struct Judged {
+    pub(crate) caller: Option<Caller>,
+    pub(crate) verdict: Result<(), Refusal>,
+    pub(crate) trace: PolicyTrace,
+}
+
+/// Cedar's verdict on one called route.
+pub(crate) fn judge(
+    cedar: &CedarPolicies,
+    route: &CalledRoute,
+    claims: &Claims,
+    policy: &IssuerSettings,
+    source_ip: Option<&str>,
+) -> Judged {
+    let mut trace = PolicyTrace::default();
+    let scopes = granted_scopes(claims, &policy.scope_claims);
+    let caller = match cedar.caller(&policy.issuer, claims, &scopes) {
+        Ok(caller) => caller,
+        Err(why) => {
+            return Judged {
+                caller: None,
+                verdict: Err(Refusal::new(Reason::PolicyDenied, why)),
+                trace,
+            };
+        }
+    };
+    let Some((action, captured)) = cedar.action_for(&route.method, &route.segments) else {
+        let verdict = Err(Refusal::new(
+            Reason::PolicyDenied,
+            format!(
+                "no action of the Cedar schema names {} (Verified Permissions names them \"{} /path\")",
+                sanitize(&route.key(), 128),
+                route.method.to_ascii_lowercase()
+            ),
+        ));
+        return Judged {
+            caller: Some(caller),
+            verdict,
+            trace,
+        };
+    };
+    let name = cedar.action_name(action);
+    trace.action = Some(name.clone());
+    let judgement = match CedarPolicies::context(&caller, &captured, source_ip) {
+        Ok(context) => cedar.judge(&caller, action, context),
+        Err(why) => Judgement {
+            errors: vec![why],
+            ..Judgement::default()
+        },
+    };
+    let verdict = verdict(&judgement, &name, &caller);
+    trace.determining = judgement.determining;
+    trace.errors = judgement.errors;
+    Judged {
+        caller: Some(caller),
+        verdict,
+        trace,
+    }
+}
+
+/// The refusal for a judgement that does not allow.
+fn verdict(judgement: &Judgement, action: &str, caller: &Caller) -> Result<(), Refusal> {
+    if judgement.allowed {
+        return Ok(());
+    }
+    let principal = sanitize(&caller.principal.uid.to_string(), 160);
+    let why = if judgement.determining.is_empty() {
+        "no permit policy applies".to_owned()
+    } else {
+        format!("forbidden by {}", ids(&judgement.determining))
+    };
+    let erred = if judgement.errors.is_empty() {
+        String::new()
+    } else {
+        format!(
+            " ({} policies erred and were skipped)",
+            judgement.errors.len()
+        )
+    };
+    Err(Refusal::new(
+        Reason::PolicyDenied,
+        format!(
+            "Cedar denies {} to {principal}: {why}{erred}",
+            sanitize(action, 160)
+        ),
+    ))
+}
+
+fn ids(ids: &[String]) -> String {
+    ids.iter()
+        .take(8)
+        .map(|id| format!("`{}`", sanitize(id, 64)))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The policy answer for a judged request: every action of the schema for this caller
+/// when that is a policy IAM can state and no request context decides; else the called
+/// route alone (`arn`), allowed or denied by `allowed`.
+pub(crate) fn grant(
+    cedar: &CedarPolicies,
+    caller: Option<&Caller>,
+    route: &CalledRoute,
+    arn: &str,
+    allowed: bool,
+    per_token: bool,
+    trace: &mut PolicyTrace,
+) -> Grant {
+    let route_only = |trace: &mut PolicyTrace| {
+        trace.answer = Some("route");
+        if allowed {
+            Grant {
+                allow: vec![arn.to_owned()],
+                deny: Vec::new(),
+            }
+        } else {
+            Grant {
+                allow: Vec::new(),
+                deny: vec![arn.to_owned()],
+            }
+        }
+    };
+    let Some(caller) = caller else {
+        return route_only(trace);
+    };
+    if !per_token || !cedar.request_dependent.is_empty() {
+        return route_only(trace);
+    }
+    let judgements = cedar.permitted(caller);
+    let permitted: Vec<bool> = judgements.iter().map(|j| j.allowed).collect();
+    match cedar.routes.statements(&permitted, &route.stage_prefix) {
+        Some((allow, deny)) => {
+            trace.answer = Some("actions");
+            if allow.is_empty() {
+                // Nothing permitted: the whole stage denied, for this token.
+                return Grant {
+                    allow,
+                    deny: vec![format!("{}/*", route.stage_prefix)],
+                };
+            }
+            Grant { allow, deny }
+        }
+        None => route_only(trace),
+    }
+}
+
+/// AppSync's `deniedFields` by Cedar: every action of the schema named as a GraphQL field
+/// (`Query.getPost`, `Mutation.addPost`) that Cedar does not permit this token, the same
+/// for every operation of the token.
+///
+/// # Errors
+/// A `policy_denied` refusal when the token names no principal (no `sub`).
+pub(crate) fn denied_fields(
+    cedar: &CedarPolicies,
+    claims: &Claims,
+    policy: &IssuerSettings,
+) -> Result<(Vec<String>, PolicyTrace), Refusal> {
+    let scopes = granted_scopes(claims, &policy.scope_claims);
+    let caller = cedar
+        .caller(&policy.issuer, claims, &scopes)
+        .map_err(|why| Refusal::new(Reason::PolicyDenied, why))?;
+    let mut trace = PolicyTrace {
+        answer: Some("actions"),
+        ..PolicyTrace::default()
+    };
+    let mut denied = Vec::new();
+    for (action, judgement) in cedar.permitted(&caller).into_iter().enumerate() {
+        if let Some(field) = cedar.field(action)
+            && !judgement.allowed
+        {
+            denied.push(field.to_owned());
+        }
+        trace.errors.extend(judgement.errors);
+    }
+    Ok((denied, trace))
+}
