@@ -57,9 +57,9 @@ pub(crate) fn judge(
             trace,
         };
     };
-    let name = cedar.action_name(action);
+    let name = cedar.action_name(action).to_owned();
     trace.action = Some(name.clone());
-    let judgement = match CedarPolicies::context(&caller, &captured, source_ip) {
+    let judgement = match cedar.context(&caller, &captured, source_ip) {
         Ok(context) => cedar.judge(&caller, action, context),
         Err(why) => Judgement {
             errors: vec![why],

@@ -5,7 +5,7 @@
 //! claims on the principal and an access token's in `context.token`; both are here, so a
 //! policy store written for either works).
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 use cedar_policy::{Entity, EntityId, EntityTypeName, EntityUid, RestrictedExpression};
 use serde_json::Value;
@@ -34,25 +34,53 @@ pub(crate) fn issuer_id(issuer: &str) -> &str {
     host_path
 }
 
+/// Which claims the policies can read, of the principal's attributes or of
+/// `context.token`: found in the policies at init, so a request converts no claim no
+/// policy reads.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Reads {
+    /// Every claim (a policy reads `context.token` whole, or the context whole).
+    All,
+    /// These names only.
+    Names(BTreeSet<String>),
+}
+
+impl Reads {
+    /// Whether a claim of this name is read.
+    pub(crate) fn wants(&self, name: &str) -> bool {
+        match self {
+            Reads::All => true,
+            Reads::Names(names) => names.contains(name),
+        }
+    }
+
+    pub(crate) fn add(&mut self, name: &str) {
+        if let Reads::Names(names) = self {
+            names.insert(name.to_owned());
+        }
+    }
+}
+
 /// The principal and its groups for one token: the entity uids and the entities.
 pub(crate) struct Principal {
     pub(crate) uid: EntityUid,
     /// Its parents (`explain` names them).
     #[cfg_attr(not(feature = "tools"), allow(dead_code))]
     pub(crate) groups: Vec<EntityUid>,
-    pub(crate) entity: Entity,
-    /// The claims as one Cedar record (`context.token`, and the principal's attributes).
+    /// The claims the policies read of `context.token`, as one Cedar record.
     pub(crate) token: RestrictedExpression,
 }
 
-/// Builds the principal of a token. `Err` names why there is none (no `sub`).
+/// Builds the principal of a token and its entity (its attributes: the claims
+/// `attributes` names). `Err` names why there is none (no `sub`).
 pub(crate) fn principal(
     user_type: &EntityTypeName,
     group_type: &EntityTypeName,
     issuer: &str,
     claims: &Claims,
     group_claim: &str,
-) -> Result<Principal, String> {
+    (attributes, token_reads): (&Reads, &Reads),
+) -> Result<(Principal, Entity), String> {
     let prefix = issuer_id(issuer);
     let sub = claims
         .get("sub")
@@ -71,18 +99,33 @@ pub(crate) fn principal(
             )
         })
         .collect();
-    let mut attrs: HashMap<String, RestrictedExpression> = HashMap::with_capacity(claims.len());
+    let mut attrs: HashMap<String, RestrictedExpression> = HashMap::new();
+    let mut token: Vec<(String, RestrictedExpression)> = Vec::new();
     for (name, value) in claims.iter() {
+        let (attribute, in_token) = (attributes.wants(&name), token_reads.wants(&name));
+        if !attribute && !in_token {
+            continue;
+        }
         let value = if name == "scope" {
             scope_set(&value.to_value())
         } else {
             to_cedar(&value.to_value(), 0)
         };
-        if let Some(value) = value {
-            attrs.insert(name.into_owned(), value);
+        let Some(value) = value else {
+            continue;
+        };
+        match (attribute, in_token) {
+            (true, true) => {
+                token.push((name.clone().into_owned(), value.clone()));
+                attrs.insert(name.into_owned(), value);
+            }
+            (true, false) => {
+                attrs.insert(name.into_owned(), value);
+            }
+            _ => token.push((name.into_owned(), value)),
         }
     }
-    let token = RestrictedExpression::new_record(attrs.clone())
+    let token = RestrictedExpression::new_record(token)
         .map_err(|e| format!("the token's claims are no Cedar record: {e}"))?;
     let entity = Entity::new(
         uid.clone(),
@@ -90,12 +133,7 @@ pub(crate) fn principal(
         groups.iter().cloned().collect::<HashSet<_>>(),
     )
     .map_err(|e| format!("the token's claims are no Cedar entity: {e}"))?;
-    Ok(Principal {
-        uid,
-        groups,
-        entity,
-        token,
-    })
+    Ok((Principal { uid, groups, token }, entity))
 }
 
 /// The group names a token carries in `group_claim`: an array of strings, or one string

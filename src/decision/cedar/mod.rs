@@ -26,6 +26,7 @@ use crate::settings::{CedarSettings, CedarText};
 use crate::token::Claims;
 use actions::{Routes, Target};
 pub(crate) use entities::Principal;
+use entities::Reads;
 
 /// The context members that come from the request rather than the token: a policy that
 /// reads one decides per request, so its answer cannot be cached per token.
@@ -55,6 +56,8 @@ pub(crate) struct CedarPolicies {
     authorizer: Authorizer,
     /// Every action of the schema, in its order.
     actions: Vec<EntityUid>,
+    /// Their names as Cedar writes them (`MyAPI::Action::"get /users"`), for log lines.
+    action_names: Vec<String>,
     /// The actions as routes.
     pub(crate) routes: Routes,
     /// The schema's action entities (for `action in` an action group).
@@ -67,6 +70,8 @@ pub(crate) struct CedarPolicies {
     pub(crate) namespace: String,
     /// Ids of the policies that read the request's own context (path, source IP).
     pub(crate) request_dependent: Vec<String>,
+    /// The claims the policies read as the principal's attributes, and of `context.token`.
+    reads: (Reads, Reads),
     /// How many policies the set holds.
     pub(crate) policy_count: usize,
 }
@@ -246,14 +251,33 @@ impl CedarPolicies {
                 Ok(slice)
             })
             .collect::<Result<Vec<_>, CedarError>>()?;
-        let uniform = uniform(&policies, &sliced);
-        let request_dependent = policies
-            .policies()
-            .filter(|p| p.to_json().is_ok_and(|json| reads_request_context(&json)))
-            .map(|p| p.id().to_string())
-            .collect();
+        // Each policy's JSON form once (Cedar writes it from the policy's text: about 50 µs
+        // a policy), for what the policies read.
+        let forms: Vec<Option<serde_json::Value>> =
+            policies.policies().map(|p| p.to_json().ok()).collect();
+        let uniform = uniform(&policies, &forms, &sliced);
+        let mut reads = (
+            Reads::Names(Default::default()),
+            Reads::Names(Default::default()),
+        );
+        let mut request_dependent = Vec::new();
+        for (policy, form) in policies.policies().zip(&forms) {
+            match form {
+                Some(json) => {
+                    claims_read(json, &mut reads.0, &mut reads.1);
+                    if reads_request_context(json) {
+                        request_dependent.push(policy.id().to_string());
+                    }
+                }
+                None => {
+                    reads = (Reads::All, Reads::All);
+                    request_dependent.push(policy.id().to_string());
+                }
+            }
+        }
         Ok(CedarPolicies {
             policy_count: policies.policies().count(),
+            action_names: actions.iter().map(ToString::to_string).collect(),
             policies,
             sliced,
             action_groups,
@@ -268,6 +292,7 @@ impl CedarPolicies {
             group_claim: settings.group_claim.clone(),
             namespace,
             request_dependent,
+            reads,
         })
     }
 
@@ -281,8 +306,8 @@ impl CedarPolicies {
     }
 
     /// The Cedar name of action `index` (`MyAPI::Action::"get /users"`).
-    pub(crate) fn action_name(&self, index: usize) -> String {
-        self.actions[index].to_string()
+    pub(crate) fn action_name(&self, index: usize) -> &str {
+        &self.action_names[index]
     }
 
     /// The GraphQL field action `index` names (`Query.getPost`), if it names one.
@@ -314,19 +339,18 @@ impl CedarPolicies {
         claims: &Claims,
         scopes: &[String],
     ) -> Result<Caller, String> {
-        let principal = entities::principal(
+        let (principal, entity) = entities::principal(
             &self.user_type,
             &self.group_type,
             issuer,
             claims,
             &self.group_claim,
+            (&self.reads.0, &self.reads.1),
         )?;
         let entities = if self.action_groups {
-            self.action_entities
-                .clone()
-                .add_entities([principal.entity.clone()], None)
+            self.action_entities.clone().add_entities([entity], None)
         } else {
-            Entities::from_entities([principal.entity.clone()], None)
+            Entities::from_entities([entity], None)
         }
         .map_err(|e| format!("the principal is no Cedar entity: {e}"))?;
         let scopes = entities::scopes(scopes);
@@ -337,11 +361,13 @@ impl CedarPolicies {
         })
     }
 
-    /// The request's own context: the token's, with the path parameters and source IP.
+    /// The request's own context: the token's, with the path parameters and source IP
+    /// when some policy reads the request's context.
     ///
     /// # Errors
     /// When Cedar cannot build it (never for strings; kept for the API's sake).
     pub(crate) fn context(
+        &self,
         caller: &Caller,
         path_parameters: &[(String, String)],
         source_ip: Option<&str>,
@@ -349,7 +375,9 @@ impl CedarPolicies {
         let mut pairs = vec![
             ("token".to_owned(), caller.principal.token.clone()),
             ("scopes".to_owned(), caller.scopes.clone()),
-            (
+        ];
+        if !self.request_dependent.is_empty() {
+            pairs.push((
                 "pathParameters".to_owned(),
                 RestrictedExpression::new_record(
                     path_parameters
@@ -357,12 +385,18 @@ impl CedarPolicies {
                         .map(|(k, v)| (k.clone(), RestrictedExpression::new_string(v.clone()))),
                 )
                 .map_err(|e| e.to_string())?,
-            ),
-        ];
-        if let Some(ip) = source_ip.filter(|ip| ip.parse::<std::net::IpAddr>().is_ok()) {
-            pairs.push(("sourceIp".to_owned(), RestrictedExpression::new_ip(ip)));
+            ));
+            if let Some(ip) = source_ip.filter(|ip| ip.parse::<std::net::IpAddr>().is_ok()) {
+                pairs.push(("sourceIp".to_owned(), RestrictedExpression::new_ip(ip)));
+            }
         }
         Context::from_pairs(pairs).map_err(|e| e.to_string())
+    }
+
+    /// Whether the principal carries claim `name` as an attribute (`explain`).
+    #[cfg(feature = "tools")]
+    pub(crate) fn reads_attribute(&self, name: &str) -> bool {
+        self.reads.0.wants(name) || self.reads.1.wants(name)
     }
 
     /// Cedar's decision for one action in `context`.
@@ -496,11 +530,15 @@ fn is_field(name: &str) -> bool {
 
 /// The policies lifted for [`CedarPolicies::permitted`], when none reads `action` in its
 /// conditions (then what holds of it is the same for every action its scope names).
-fn uniform(policies: &PolicySet, sliced: &[PolicySet]) -> Option<Uniform> {
+fn uniform(
+    policies: &PolicySet,
+    forms: &[Option<serde_json::Value>],
+    sliced: &[PolicySet],
+) -> Option<Uniform> {
     let mut lifted = PolicySet::new();
     let mut scope = HashMap::new();
-    for policy in policies.policies() {
-        let mut json = policy.to_json().ok()?;
+    for (policy, form) in policies.policies().zip(forms) {
+        let mut json = form.clone()?;
         if json.get("conditions").is_some_and(reads_action) {
             return None;
         }
@@ -520,6 +558,60 @@ fn uniform(policies: &PolicySet, sliced: &[PolicySet]) -> Option<Uniform> {
         );
     }
     Some(Uniform { lifted, scope })
+}
+
+/// The claims a policy (Cedar's JSON form) reads: attributes of `principal`, members of
+/// `context.token`; `context.token` or `context` used whole reads every claim.
+fn claims_read(json: &serde_json::Value, principal: &mut Reads, token: &mut Reads) {
+    use serde_json::Value;
+    let is_var = |v: Option<&Value>, name: &str| {
+        v.and_then(|v| v.get("Var")).and_then(Value::as_str) == Some(name)
+    };
+    match json {
+        Value::Object(map) => {
+            for op in [".", "has"] {
+                let Some(Value::Object(access)) = map.get(op) else {
+                    continue;
+                };
+                let attr = access
+                    .get("attr")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default();
+                let left = access.get("left");
+                if is_var(left, "principal") {
+                    principal.add(attr);
+                    return;
+                }
+                if is_var(left, "context") {
+                    if attr == "token" {
+                        // `context.token` itself, not one of its members.
+                        *token = Reads::All;
+                    }
+                    return;
+                }
+                if let Some(Value::Object(inner)) = left.and_then(|l| l.get("."))
+                    && is_var(inner.get("left"), "context")
+                    && inner.get("attr").and_then(Value::as_str) == Some("token")
+                {
+                    token.add(attr);
+                    return;
+                }
+            }
+            if map.get("Var").and_then(Value::as_str) == Some("context") {
+                *token = Reads::All;
+                return;
+            }
+            for value in map.values() {
+                claims_read(value, principal, token);
+            }
+        }
+        Value::Array(items) => {
+            for item in items {
+                claims_read(item, principal, token);
+            }
+        }
+        _ => {}
+    }
 }
 
 /// Whether a policy's conditions (Cedar's JSON form) read the `action` variable.
@@ -654,11 +746,7 @@ mod tests {
                 None,
             )
             .unwrap();
-            let entities = self
-                .action_entities
-                .clone()
-                .add_entities([caller.principal.entity.clone()], None)
-                .unwrap();
+            let entities = &caller.entities;
             let response = self
                 .authorizer
                 .is_authorized(&request, &self.policies, &entities);
@@ -716,7 +804,7 @@ mod tests {
                     "{token} {}",
                     built.action_name(action)
                 );
-                let context = CedarPolicies::context(&caller, &[], None).unwrap();
+                let context = built.context(&caller, &[], None).unwrap();
                 let mut one = built.judge(&caller, action, context);
                 one.determining.sort();
                 assert_eq!(
@@ -725,6 +813,36 @@ mod tests {
                 );
             }
         }
+    }
+
+    /// A request converts only the claims some policy reads; `context.token` or the
+    /// context used whole reads them all.
+    #[test]
+    fn the_claims_a_set_reads_are_found_in_its_policies() {
+        let schema = "namespace A { entity UserGroup; entity Application; entity User in [UserGroup] { email?: String, \"cognito:username\"?: String }; type T = { scope?: Set<String>, tenant?: String }; action \"get /a\" appliesTo { principal: User, resource: Application, context: { token: T } }; }";
+        let reads = |policies: &str| {
+            CedarPolicies::build(&settings(policies, schema))
+                .unwrap()
+                .reads
+        };
+        let names = |n: &[&str]| Reads::Names(n.iter().map(|s| (*s).to_owned()).collect());
+        assert_eq!(
+            reads(
+                r#"permit(principal, action, resource) when { principal has email && principal.email like "*@a" && principal has "cognito:username" && context.token has scope && context.token.scope.contains("x") };"#
+            ),
+            (names(&["cognito:username", "email"]), names(&["scope"]))
+        );
+        assert_eq!(
+            reads(r#"permit(principal in A::UserGroup::"p|g", action, resource);"#),
+            (names(&[]), names(&[]))
+        );
+        assert_eq!(
+            reads(
+                r#"permit(principal, action, resource) when { context.token == context.token };"#
+            )
+            .1,
+            Reads::All
+        );
     }
 
     #[test]

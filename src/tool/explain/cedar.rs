@@ -62,7 +62,11 @@ pub(super) fn section(
     let cedar: &CedarPolicies = active.cedar.as_deref()?;
     let scopes = granted_scopes(claims, &policy.scope_claims);
     let caller = cedar.caller(&policy.issuer, claims, &scopes).ok()?;
-    let mut attributes: Vec<String> = claims.iter().map(|(name, _)| name.into_owned()).collect();
+    let mut attributes: Vec<String> = claims
+        .iter()
+        .map(|(name, _)| name.into_owned())
+        .filter(|name| cedar.reads_attribute(name))
+        .collect();
     attributes.sort();
     let mut explained = CedarExplained {
         principal: caller.principal.uid.to_string(),
@@ -80,7 +84,7 @@ pub(super) fn section(
             .iter()
             .enumerate()
             .filter(|(_, j)| j.allowed)
-            .map(|(i, _)| cedar.action_name(i))
+            .map(|(i, _)| cedar.action_name(i).to_owned())
             .collect(),
         ..CedarExplained::default()
     };

@@ -145,7 +145,8 @@ pub struct CedarExplained {
     pub principal: String,
     /// Its parents: the groups (`MyAPI::UserGroup::"us-east-1_ABC|admin"`).
     pub parents: Vec<String>,
-    /// The principal's attributes and `context.token`'s members: the claims Cedar can hold.
+    /// The claims the policies read, as the principal's attributes or `context.token`'s
+    /// members (the others are not converted).
     pub attributes: Vec<String>,
     /// The resource (`MyAPI::Application::"MyAPI"`).
     pub resource: String,
@@ -361,7 +362,7 @@ impl Report {
             let _ = writeln!(out, "  in          {parents}");
             let _ = writeln!(
                 out,
-                "  attributes  {} (also context.token)",
+                "  attributes  {} (the claims the policies read, also in context.token)",
                 cedar.attributes.join(", ")
             );
             let _ = writeln!(out, "  resource    {}", cedar.resource);
