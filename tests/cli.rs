@@ -53,11 +53,16 @@ fn check_config_accepts_the_example_and_prints_the_effective_configuration() {
 #[test]
 fn check_config_validates_cedar_policies_against_their_schema() {
     let schema = "namespace MyAPI { entity UserGroup; entity Application; entity User in [UserGroup]; action \"get /me\" appliesTo { principal: User, resource: Application }; }";
+    let cedar_document = |policies: &str| {
+        serde_json::json!({
+            "issuers": [{"issuer": "https://idp.example.com/", "audiences": ["api"]}],
+            "authorization": {"cedar": {"policies": policies, "schema": schema}},
+        })
+        .to_string()
+    };
     let bad = document(
         "cedar-bad.json",
-        &format!(
-            r#"{{"issuers":[{{"issuer":"https://idp.example.com/","audiences":["api"]}}],"authorization":{{"cedar":{{"policies":"permit(principal, action == MyAPI::Action::\"get /you\", resource);","schema":"{schema}"}}}}}}"#
-        ),
+        &cedar_document(r#"permit(principal, action == MyAPI::Action::"get /you", resource);"#),
     );
     let (code, _, err) = tool(&["check-config", bad.to_str().unwrap()]);
     assert_eq!(code, 2, "{err}");
@@ -68,8 +73,8 @@ fn check_config_validates_cedar_policies_against_their_schema() {
     );
     let context = document(
         "cedar-context.json",
-        &format!(
-            r#"{{"issuers":[{{"issuer":"https://idp.example.com/","audiences":["api"]}}],"authorization":{{"cedar":{{"policies":"@id(\"office\") permit(principal, action, resource) when {{ context has sourceIp }};","schema":"{schema}"}}}}}}"#
+        &cedar_document(
+            r#"@id("office") permit(principal, action, resource) when { context has sourceIp };"#,
         ),
     );
     let (code, out, err) = tool(&["check-config", context.to_str().unwrap()]);
@@ -241,7 +246,7 @@ fn explain_a_valid_token_exits_0_and_never_prints_the_token_or_its_signature() {
     let report: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(report["kind"], "access_token");
     assert_eq!(report["verdict"]["result"], "allow");
-    assert_eq!(report["checks"].as_array().unwrap().len(), 19);
+    assert_eq!(report["checks"].as_array().unwrap().len(), 20);
     assert!(
         report["times"]["exp"]["utc"]
             .as_str()

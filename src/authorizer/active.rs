@@ -98,6 +98,7 @@ impl Active {
     }
 
     /// Whether Cedar policies are configured.
+    #[cfg_attr(not(feature = "cedar"), allow(clippy::unused_self))]
     pub(crate) fn has_cedar(&self) -> bool {
         #[cfg(feature = "cedar")]
         return self.cedar.is_some();

@@ -242,22 +242,30 @@ impl Reload {
     }
 }
 
+/// One parameter at init, labelled `VARIABLE /name` for its error lines: its value and
+/// version, or why there is none.
+async fn read_parameter(
+    store: &dyn ParameterStore,
+    label: &str,
+    parameter: &str,
+) -> Result<crate::ssm::Parameter, ConfigError> {
+    let found = store.get(parameter).await.map_err(|message| ConfigError {
+        variable: label.to_owned(),
+        message: format!("cannot be read: {message}"),
+    })?;
+    found.ok_or_else(|| ConfigError {
+        variable: label.to_owned(),
+        message: "no such parameter".to_owned(),
+    })
+}
+
 /// Reads and parses `CEDAR_PARAMETER`: the policies, the schema, and the version.
 pub(crate) async fn read_cedar(
     store: &dyn ParameterStore,
     parameter: &str,
 ) -> Result<(CedarSettings, i64), ConfigError> {
     let label = format!("CEDAR_PARAMETER {parameter}");
-    let found = store.get(parameter).await.map_err(|message| ConfigError {
-        variable: label.clone(),
-        message: format!("cannot be read: {message}"),
-    })?;
-    let Some(found) = found else {
-        return Err(ConfigError {
-            variable: label,
-            message: "no such parameter".to_owned(),
-        });
-    };
+    let found = read_parameter(store, &label, parameter).await?;
     let settings = ConfigDocument::parse_cedar(&label, &found.value)?;
     tracing::info!(parameter, version = found.version, "Cedar parameter loaded");
     Ok((settings, found.version))
@@ -289,16 +297,7 @@ pub(crate) async fn read_document(
     parameter: &str,
 ) -> Result<(ConfigDocument, i64), ConfigError> {
     let label = format!("CONFIG_PARAMETER {parameter}");
-    let found = store.get(parameter).await.map_err(|message| ConfigError {
-        variable: label.clone(),
-        message: format!("cannot be read: {message}"),
-    })?;
-    let Some(found) = found else {
-        return Err(ConfigError {
-            variable: label,
-            message: "no such parameter".to_owned(),
-        });
-    };
+    let found = read_parameter(store, &label, parameter).await?;
     let document = ConfigDocument::parse(&label, &found.value)?;
     tracing::info!(
         parameter,

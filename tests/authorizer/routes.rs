@@ -44,23 +44,6 @@ fn v2_at(method_and_path: &str, token: &str) -> Value {
     event
 }
 
-fn statements(answer: &Value) -> Vec<(String, Vec<String>)> {
-    answer["policyDocument"]["Statement"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|s| {
-            let resources = s["Resource"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|r| r.as_str().unwrap().to_owned())
-                .collect();
-            (s["Effect"].as_str().unwrap().to_owned(), resources)
-        })
-        .collect()
-}
-
 fn messages_rules() -> Value {
     json!({
         "default": "allow",

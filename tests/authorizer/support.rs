@@ -216,6 +216,24 @@ pub(crate) fn binding_status(
         .unwrap()
 }
 
+/// A policy answer's statements: effect and resources, in order.
+pub(crate) fn statements(answer: &Value) -> Vec<(String, Vec<String>)> {
+    answer["policyDocument"]["Statement"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            let resources = s["Resource"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|r| r.as_str().unwrap().to_owned())
+                .collect();
+            (s["Effect"].as_str().unwrap().to_owned(), resources)
+        })
+        .collect()
+}
+
 pub(crate) async fn decide(authorizer: &Authorizer, event: Value) -> Decided {
     decide_text(authorizer, &event.to_string()).await
 }

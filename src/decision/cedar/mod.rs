@@ -10,8 +10,10 @@
 
 pub(crate) mod actions;
 pub(crate) mod entities;
+#[cfg(any(test, feature = "tools"))]
+pub(crate) mod workload;
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::str::FromStr;
 
 use cedar_policy::{
@@ -257,22 +259,19 @@ impl CedarPolicies {
             policies.policies().map(|p| p.to_json().ok()).collect();
         let uniform = uniform(&policies, &forms, &sliced);
         let mut reads = (
-            Reads::Names(Default::default()),
-            Reads::Names(Default::default()),
+            Reads::Names(BTreeSet::default()),
+            Reads::Names(BTreeSet::default()),
         );
         let mut request_dependent = Vec::new();
         for (policy, form) in policies.policies().zip(&forms) {
-            match form {
-                Some(json) => {
-                    claims_read(json, &mut reads.0, &mut reads.1);
-                    if reads_request_context(json) {
-                        request_dependent.push(policy.id().to_string());
-                    }
-                }
-                None => {
-                    reads = (Reads::All, Reads::All);
+            if let Some(json) = form {
+                claims_read(json, &mut reads.0, &mut reads.1);
+                if reads_request_context(json) {
                     request_dependent.push(policy.id().to_string());
                 }
+            } else {
+                reads = (Reads::All, Reads::All);
+                request_dependent.push(policy.id().to_string());
             }
         }
         Ok(CedarPolicies {
@@ -749,7 +748,7 @@ mod tests {
             let entities = &caller.entities;
             let response = self
                 .authorizer
-                .is_authorized(&request, &self.policies, &entities);
+                .is_authorized(&request, &self.policies, entities);
             let mut determining: Vec<String> = response
                 .diagnostics()
                 .reason()
@@ -771,10 +770,9 @@ mod tests {
     /// A policy answer evaluates each policy once for every action, and a decision the
     /// policies that name its action: both decide, name and err exactly as Cedar does
     /// over the whole set, action by action.
-    #[cfg(feature = "tools")]
     #[test]
     fn the_shortcuts_decide_exactly_as_cedar_over_the_whole_set() {
-        use crate::tool::dev::workload;
+        use super::workload;
         let built = CedarPolicies::build(&settings(
             &workload::cedar_policies(60),
             &workload::cedar_schema(),
@@ -837,10 +835,7 @@ mod tests {
             (names(&[]), names(&[]))
         );
         assert_eq!(
-            reads(
-                r#"permit(principal, action, resource) when { context.token == context.token };"#
-            )
-            .1,
+            reads("permit(principal, action, resource) when { context.token == context.token };").1,
             Reads::All
         );
     }
