@@ -4,6 +4,9 @@
 //! subscriber `main` installs; with `PROFILE_EVENT=http_v2`, on the HTTP API 2.0 event;
 //! with `PROFILE_EVENT=dpop`, on that event with a DPoP-bound token and a fresh ES256
 //! proof each time (all signed before the loop: `decide` is the function to count).
+//! With `PROFILE_CEDAR=N`, the workload's N Cedar policies over its 20 actions decide too
+//! (groups from `permissions`); with `PROFILE_INIT=1` as well, the loop builds the
+//! authorizer (policies parsed, validated, prepared) instead of deciding.
 
 #![allow(clippy::unwrap_used, missing_docs, clippy::pedantic)]
 
@@ -59,16 +62,40 @@ fn main() {
         workload::event(&token)
     };
     let document = jwks(&[&key]).to_string();
-    let config = Config::from_lookup(|name| match name {
+    let cedar: Option<usize> = std::env::var("PROFILE_CEDAR")
+        .ok()
+        .and_then(|n| n.parse().ok());
+    let dir = std::env::temp_dir().join(format!("profile-cedar-{}", std::process::id()));
+    if let Some(count) = cedar {
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("policies.cedar"), workload::cedar_policies(count)).unwrap();
+        std::fs::write(dir.join("schema.cedarschema"), workload::cedar_schema()).unwrap();
+    }
+    let path = |name: &str| dir.join(name).to_string_lossy().into_owned();
+    let lookup = |name: &str| match name {
         "TOKEN_ISSUER" => Some(ISSUER.into()),
         "AUDIENCE" => Some(AUDIENCE.into()),
         "JWKS_JSON" => Some(document.clone()),
         "REQUIRED_SCOPES" => Some("read:messages".into()),
         "SENDER_CONSTRAINT" if dpop => Some("allow".into()),
+        "CEDAR_POLICIES_FILE" if cedar.is_some() => Some(path("policies.cedar")),
+        "CEDAR_SCHEMA_FILE" if cedar.is_some() => Some(path("schema.cedarschema")),
+        "CEDAR_GROUP_CLAIM" if cedar.is_some() => Some("permissions".into()),
         _ => None,
-    })
-    .unwrap();
+    };
+    if cedar.is_some() && std::env::var_os("PROFILE_INIT").is_some() {
+        for _ in 0..iterations {
+            let config = Config::from_lookup(lookup).unwrap();
+            std::hint::black_box(Authorizer::new(config).unwrap());
+        }
+        std::fs::remove_dir_all(&dir).unwrap();
+        return;
+    }
+    let config = Config::from_lookup(lookup).unwrap();
     let authorizer = Authorizer::new(config).unwrap();
+    if cedar.is_some() {
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
     let runtime = tokio::runtime::Builder::new_current_thread()
         .build()
         .unwrap();

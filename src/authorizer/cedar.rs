@@ -59,13 +59,8 @@ pub(crate) fn judge(
     };
     let name = cedar.action_name(action).to_owned();
     trace.action = Some(name.clone());
-    let judgement = match cedar.context(&caller, &captured, source_ip) {
-        Ok(context) => cedar.judge(&caller, action, context),
-        Err(why) => Judgement {
-            errors: vec![why],
-            ..Judgement::default()
-        },
-    };
+    let context = cedar.context(&caller, &captured, source_ip);
+    let judgement = cedar.judge(&caller, action, &context);
     let verdict = verdict(&judgement, &name, &caller);
     trace.determining = judgement.determining;
     trace.errors = judgement.errors;
@@ -144,8 +139,7 @@ pub(crate) fn grant(
     if !per_token || !cedar.request_dependent.is_empty() {
         return route_only(trace);
     }
-    let judgements = cedar.permitted(caller);
-    let permitted: Vec<bool> = judgements.iter().map(|j| j.allowed).collect();
+    let permitted = cedar.permitted(caller).allowed;
     match cedar.routes.statements(&permitted, &route.stage_prefix) {
         Some((allow, deny)) => {
             trace.answer = Some("actions");
@@ -181,14 +175,14 @@ pub(crate) fn denied_fields(
         answer: Some("actions"),
         ..PolicyTrace::default()
     };
-    let mut denied = Vec::new();
-    for (action, judgement) in cedar.permitted(&caller).into_iter().enumerate() {
-        if let Some(field) = cedar.field(action)
-            && !judgement.allowed
-        {
-            denied.push(field.to_owned());
-        }
-        trace.errors.extend(judgement.errors);
-    }
+    let permitted = cedar.permitted(&caller);
+    let denied = permitted
+        .allowed
+        .iter()
+        .enumerate()
+        .filter(|(_, allowed)| !**allowed)
+        .filter_map(|(action, _)| cedar.field(action).map(str::to_owned))
+        .collect();
+    trace.errors = permitted.errors;
     Ok((denied, trace))
 }

@@ -5,10 +5,11 @@
 //! claims on the principal and an access token's in `context.token`; both are here, so a
 //! policy store written for either works).
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeSet, HashSet};
 
-use cedar_policy::{Entity, EntityId, EntityTypeName, EntityUid, RestrictedExpression};
-use serde_json::Value;
+use cedar_policy_core::ast::{Eid, Entity, EntityType, EntityUID, Value};
+use serde_json::Value as Json;
+use smol_str::SmolStr;
 
 use crate::token::{Claims, claim};
 
@@ -61,21 +62,22 @@ impl Reads {
     }
 }
 
-/// The principal and its groups for one token: the entity uids and the entities.
+/// The principal and its groups for one token: the entity uids, and the claims the
+/// policies read of `context.token`. Cedar's own values, built here directly (not as
+/// restricted expressions Cedar would evaluate into the same values per request).
 pub(crate) struct Principal {
-    pub(crate) uid: EntityUid,
+    pub(crate) uid: EntityUID,
     /// Its parents (`explain` names them).
-    #[cfg_attr(not(feature = "tools"), allow(dead_code))]
-    pub(crate) groups: Vec<EntityUid>,
+    pub(crate) groups: Vec<EntityUID>,
     /// The claims the policies read of `context.token`, as one Cedar record.
-    pub(crate) token: RestrictedExpression,
+    pub(crate) token: Value,
 }
 
 /// Builds the principal of a token and its entity (its attributes: the claims
 /// `attributes` names). `Err` names why there is none (no `sub`).
 pub(crate) fn principal(
-    user_type: &EntityTypeName,
-    group_type: &EntityTypeName,
+    user_type: &EntityType,
+    group_type: &EntityType,
     issuer: &str,
     claims: &Claims,
     group_claim: &str,
@@ -86,21 +88,16 @@ pub(crate) fn principal(
         .get("sub")
         .and_then(|s| s.as_str())
         .ok_or_else(|| "the token has no string sub to name the Cedar principal".to_owned())?;
-    let uid = EntityUid::from_type_name_and_id(
-        user_type.clone(),
-        EntityId::new(format!("{prefix}|{sub}")),
-    );
-    let groups: Vec<EntityUid> = group_names(claims, group_claim)
-        .into_iter()
-        .map(|g| {
-            EntityUid::from_type_name_and_id(
-                group_type.clone(),
-                EntityId::new(format!("{prefix}|{g}")),
-            )
-        })
+    let uid = |ty: &EntityType, id: &str| {
+        EntityUID::from_components(ty.clone(), Eid::new(format!("{prefix}|{id}")), None)
+    };
+    let groups: Vec<EntityUID> = group_names(claims, group_claim)
+        .iter()
+        .map(|g| uid(group_type, g))
         .collect();
-    let mut attrs: HashMap<String, RestrictedExpression> = HashMap::new();
-    let mut token: Vec<(String, RestrictedExpression)> = Vec::new();
+    let principal_uid = uid(user_type, &sub);
+    let mut attrs: Vec<(SmolStr, Value)> = Vec::new();
+    let mut token: Vec<(SmolStr, Value)> = Vec::new();
     for (name, value) in claims.iter() {
         let (attribute, in_token) = (attributes.wants(&name), token_reads.wants(&name));
         if !attribute && !in_token {
@@ -114,84 +111,84 @@ pub(crate) fn principal(
         let Some(value) = value else {
             continue;
         };
+        let name = SmolStr::new(name);
         match (attribute, in_token) {
             (true, true) => {
-                token.push((name.clone().into_owned(), value.clone()));
-                attrs.insert(name.into_owned(), value);
+                token.push((name.clone(), value.clone()));
+                attrs.push((name, value));
             }
-            (true, false) => {
-                attrs.insert(name.into_owned(), value);
-            }
-            _ => token.push((name.into_owned(), value)),
+            (true, false) => attrs.push((name, value)),
+            _ => token.push((name, value)),
         }
     }
-    let token = RestrictedExpression::new_record(token)
-        .map_err(|e| format!("the token's claims are no Cedar record: {e}"))?;
-    let entity = Entity::new(
-        uid.clone(),
-        attrs,
-        groups.iter().cloned().collect::<HashSet<_>>(),
-    )
-    .map_err(|e| format!("the token's claims are no Cedar entity: {e}"))?;
-    Ok((Principal { uid, groups, token }, entity))
+    // Groups have no parents of their own: the principal's ancestors are its groups.
+    let entity = Entity::new_with_attr_partial_value(
+        principal_uid.clone(),
+        attrs.into_iter().map(|(k, v)| (k, v.into())),
+        HashSet::new(),
+        groups.iter().cloned().collect(),
+        [],
+    );
+    Ok((
+        Principal {
+            uid: principal_uid,
+            groups,
+            token: Value::record(token, None),
+        },
+        entity,
+    ))
 }
 
 /// The group names a token carries in `group_claim`: an array of strings, or one string
 /// of names separated by spaces (Verified Permissions reads an OIDC groups claim either way).
 pub(crate) fn group_names(claims: &Claims, group_claim: &str) -> Vec<String> {
     match claim(claims, group_claim).map(|c| c.to_value()) {
-        Some(Value::Array(items)) => items
+        Some(Json::Array(items)) => items
             .iter()
-            .filter_map(Value::as_str)
+            .filter_map(Json::as_str)
             .filter(|s| !s.is_empty())
             .map(str::to_owned)
             .collect(),
-        Some(Value::String(s)) => s.split_whitespace().map(str::to_owned).collect(),
+        Some(Json::String(s)) => s.split_whitespace().map(str::to_owned).collect(),
         _ => Vec::new(),
     }
 }
 
 /// `scope` as a set of strings (space-separated, or already an array), as Verified
 /// Permissions gives it: `context.token.scope.contains("read")`.
-fn scope_set(value: &Value) -> Option<RestrictedExpression> {
+fn scope_set(value: &Json) -> Option<Value> {
     match value {
-        Value::String(s) => Some(RestrictedExpression::new_set(
-            s.split_whitespace()
-                .map(|s| RestrictedExpression::new_string(s.to_owned())),
-        )),
+        Json::String(s) => Some(Value::set(s.split_whitespace().map(Value::from), None)),
         other => to_cedar(other, 0),
     }
 }
 
 /// The scopes as a Cedar set (`context.scopes`).
-pub(crate) fn scopes(scopes: &[String]) -> RestrictedExpression {
-    RestrictedExpression::new_set(
-        scopes
-            .iter()
-            .map(|s| RestrictedExpression::new_string(s.clone())),
-    )
+pub(crate) fn scopes(scopes: &[String]) -> Value {
+    Value::set(scopes.iter().map(|s| Value::from(s.as_str())), None)
 }
 
 /// A JSON value as a Cedar value: strings, booleans, integers, arrays as sets, objects as
 /// records. Cedar has no null and no floating point: those are left out.
-pub(crate) fn to_cedar(value: &Value, depth: usize) -> Option<RestrictedExpression> {
+pub(crate) fn to_cedar(value: &Json, depth: usize) -> Option<Value> {
     if depth > MAX_DEPTH {
         return None;
     }
     match value {
-        Value::String(s) => Some(RestrictedExpression::new_string(s.clone())),
-        Value::Bool(b) => Some(RestrictedExpression::new_bool(*b)),
-        Value::Number(n) => n.as_i64().map(RestrictedExpression::new_long),
-        Value::Array(items) => Some(RestrictedExpression::new_set(
+        Json::String(s) => Some(Value::from(s.as_str())),
+        Json::Bool(b) => Some(Value::from(*b)),
+        Json::Number(n) => n.as_i64().map(Value::from),
+        Json::Array(items) => Some(Value::set(
             items.iter().filter_map(|i| to_cedar(i, depth + 1)),
+            None,
         )),
-        Value::Object(members) => RestrictedExpression::new_record(
+        Json::Object(members) => Some(Value::record(
             members
                 .iter()
-                .filter_map(|(k, v)| Some((k.clone(), to_cedar(v, depth + 1)?))),
-        )
-        .ok(),
-        Value::Null => None,
+                .filter_map(|(k, v)| Some((SmolStr::new(k), to_cedar(v, depth + 1)?))),
+            None,
+        )),
+        Json::Null => None,
     }
 }
 
@@ -218,8 +215,8 @@ mod tests {
 
     #[test]
     fn groups_come_from_an_array_or_a_spaced_string() {
-        let claims = |v: Value| {
-            let Value::Object(m) = v else { unreachable!() };
+        let claims = |v: Json| {
+            let Json::Object(m) = v else { unreachable!() };
             Claims::from_map(&m)
         };
         let c = claims(
@@ -229,5 +226,59 @@ mod tests {
         assert_eq!(group_names(&c, "roles"), ["a", "b"]);
         assert_eq!(group_names(&c, "/x/g"), ["y"]);
         assert!(group_names(&c, "none").is_empty());
+    }
+
+    /// The principal built here directly is the entity Cedar's own JSON entity parser
+    /// builds from the same claims (floats and nulls left out, `scope` a set).
+    #[test]
+    fn the_principal_is_the_entity_cedar_parses_from_the_claims() {
+        let Json::Object(map) = serde_json::json!({
+            "sub": "s-1", "email": "a@b.example", "email_verified": true, "n": 42,
+            "ratio": 0.5, "none": null, "cognito:groups": ["admin", "dev"],
+            "org": {"id": "o-7", "tier": {"plan": "free", "seats": 3}, "gone": null},
+            "scope": "read write",
+        }) else {
+            unreachable!()
+        };
+        let claims = Claims::from_map(&map);
+        let ty = |name: &str| -> EntityType { name.parse().unwrap() };
+        let (principal, entity) = principal(
+            &ty("A::User"),
+            &ty("A::UserGroup"),
+            "https://idp.example",
+            &claims,
+            "cognito:groups",
+            (&Reads::All, &Reads::All),
+        )
+        .unwrap();
+        let parsed = cedar_policy::Entity::from_json_value(
+            serde_json::json!({
+                "uid": {"type": "A::User", "id": "idp.example|s-1"},
+                "attrs": {
+                    "sub": "s-1", "email": "a@b.example", "email_verified": true, "n": 42,
+                    "cognito:groups": ["admin", "dev"],
+                    "org": {"id": "o-7", "tier": {"plan": "free", "seats": 3}},
+                    "scope": ["read", "write"],
+                },
+                "parents": [
+                    {"type": "A::UserGroup", "id": "idp.example|admin"},
+                    {"type": "A::UserGroup", "id": "idp.example|dev"},
+                ],
+            }),
+            None,
+        )
+        .unwrap();
+        let parsed: &Entity = parsed.as_ref();
+        assert!(entity.deep_eq(parsed), "{entity} != {parsed}");
+        assert_eq!(principal.uid.to_string(), r#"A::User::"idp.example|s-1""#);
+        assert_eq!(
+            principal.token,
+            Value::record(
+                parsed
+                    .attrs()
+                    .map(|(k, v)| (k.clone(), Value::try_from(v.clone()).unwrap())),
+                None
+            )
+        );
     }
 }

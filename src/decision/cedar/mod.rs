@@ -10,18 +10,24 @@
 
 pub(crate) mod actions;
 pub(crate) mod entities;
+mod evaluate;
 #[cfg(any(test, feature = "tools"))]
 pub(crate) mod workload;
 
-use std::collections::{BTreeSet, HashMap};
+#[cfg(feature = "tools")]
+use std::collections::HashMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::str::FromStr;
+use std::sync::Arc;
 
 use cedar_policy::{
-    ActionConstraint, Authorizer, Context, Decision, Entities, EntityId, EntityTypeName, EntityUid,
-    PolicyId, PolicySet, Request, RestrictedExpression, Schema, SchemaFragment, ValidationMode,
-    Validator,
+    ActionConstraint, EntityId, EntityTypeName, EntityUid, PolicyId, PolicySet, Schema,
+    SchemaFragment, ValidationMode, Validator,
 };
+use cedar_policy_core::ast::{Context, EntityType, EntityUID, Value};
+use cedar_policy_core::entities::Entities;
 use miette::Diagnostic;
+use smol_str::SmolStr;
 
 use crate::refusal::sanitize;
 use crate::settings::{CedarSettings, CedarText};
@@ -29,6 +35,7 @@ use crate::token::Claims;
 use actions::{Routes, Target};
 pub(crate) use entities::Principal;
 use entities::Reads;
+use evaluate::Rule;
 
 /// The context members that come from the request rather than the token: a policy that
 /// reads one decides per request, so its answer cannot be cached per token.
@@ -43,30 +50,32 @@ pub(crate) struct CedarError {
 
 /// A validated policy set, its schema's actions, and how entities are named.
 pub(crate) struct CedarPolicies {
-    /// The whole set (`explain` shows its policies' text; decisions read `sliced`).
+    /// The whole set (`explain` shows its policies' text; decisions read `rules`).
     #[cfg_attr(not(any(feature = "tools", test)), allow(dead_code))]
     policies: PolicySet,
-    /// Per action, the policies whose scope can name it (the others can neither permit,
-    /// forbid nor err for it): what a decision evaluates.
-    sliced: Vec<PolicySet>,
-    /// Whether some action has parents (an action group), so `action in` needs them.
-    action_groups: bool,
-    /// Every action at once (a policy answer), when no policy's condition reads `action`:
-    /// each policy once, as a `permit` whose action scope is any action; what it
-    /// decides for an action follows from which policies hold and name it.
-    uniform: Option<Uniform>,
-    authorizer: Authorizer,
+    /// Its policies, in its order, ready to evaluate.
+    rules: Vec<Rule>,
+    /// Per action, the policies (indices of `rules`) whose scope can name it (the others
+    /// can neither permit, forbid nor err for it): what a decision evaluates.
+    sliced: Vec<Vec<usize>>,
+    /// Every action at once (a policy answer) evaluates each policy once, without its
+    /// action constraint, when no policy's condition reads `action`: what it decides for
+    /// an action follows from which policies hold and name it.
+    uniform: bool,
     /// Every action of the schema, in its order.
     actions: Vec<EntityUid>,
+    /// The same as the evaluator takes them, and the resource.
+    action_uids: Vec<Arc<EntityUID>>,
+    resource_uid: Arc<EntityUID>,
     /// Their names as Cedar writes them (`MyAPI::Action::"get /users"`), for log lines.
     action_names: Vec<String>,
     /// The actions as routes.
     pub(crate) routes: Routes,
-    /// The schema's action entities (for `action in` an action group).
-    action_entities: Entities,
-    user_type: EntityTypeName,
-    group_type: EntityTypeName,
-    resource: EntityUid,
+    /// The schema's action entities, when some action has parents (an action group, so
+    /// `action in` it needs them).
+    action_entities: Option<Entities>,
+    user_type: EntityType,
+    group_type: EntityType,
     group_claim: String,
     /// The schema namespace (`MyAPI`).
     pub(crate) namespace: String,
@@ -89,15 +98,6 @@ impl std::fmt::Debug for CedarPolicies {
     }
 }
 
-/// The policies evaluated once for every action (see [`CedarPolicies::permitted`]).
-struct Uniform {
-    /// The policies with their action scope lifted and every effect `permit`, so that
-    /// Cedar names each one that holds.
-    lifted: PolicySet,
-    /// Per policy id: whether it forbids, and the actions its scope names.
-    scope: HashMap<String, (bool, Vec<bool>)>,
-}
-
 /// One decision: whether Cedar allows, the policies that determined it, the policies
 /// that erred (skipped, as Cedar specifies).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -107,11 +107,22 @@ pub(crate) struct Judgement {
     pub(crate) errors: Vec<String>,
 }
 
+/// What Cedar permits a token of every action of the schema (a policy answer), and the
+/// errors of the policies that erred (each once; skipped, as Cedar specifies).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct Permitted {
+    /// Per action of the schema, in its order.
+    pub(crate) allowed: Vec<bool>,
+    pub(crate) errors: Vec<String>,
+}
+
 /// A token as Cedar sees it, built once per request and used for every action asked.
 pub(crate) struct Caller {
     pub(crate) principal: Principal,
+    uid: Arc<EntityUID>,
     entities: Entities,
-    scopes: RestrictedExpression,
+    /// The token's own context: `token` (the claims the policies read) and `scopes`.
+    context: Arc<BTreeMap<SmolStr, Value>>,
 }
 
 impl CedarPolicies {
@@ -208,8 +219,8 @@ impl CedarPolicies {
             EntityTypeName::from_str(&format!("{namespace}::{basename}"))
                 .map_err(|e| fail("schema", e.to_string()))
         };
-        let user_type = type_name("User")?;
-        let group_type = type_name("UserGroup")?;
+        let user_type: EntityType = type_name("User")?.as_ref().clone();
+        let group_type: EntityType = type_name("UserGroup")?.as_ref().clone();
         let resource =
             EntityUid::from_type_name_and_id(type_name("Application")?, EntityId::new(&namespace));
         // In the order of their names: the same policy answer from every build.
@@ -231,46 +242,35 @@ impl CedarPolicies {
                 .unwrap_or_default()
         };
         let action_groups = actions.iter().any(|a| !ancestors(a).is_empty());
-        let sliced = actions
+        let sliced: Vec<Vec<usize>> = actions
             .iter()
             .map(|action| {
                 let lineage = ancestors(action);
-                let mut slice = PolicySet::new();
-                for policy in policies.policies() {
-                    let names = match policy.action_constraint() {
+                policies
+                    .policies()
+                    .enumerate()
+                    .filter(|(_, policy)| match policy.action_constraint() {
                         ActionConstraint::Eq(uid) => uid == *action,
                         ActionConstraint::In(uids) => {
                             uids.iter().any(|u| u == action || lineage.contains(u))
                         }
                         ActionConstraint::Any => true,
-                    };
-                    if names {
-                        slice
-                            .add(policy.clone())
-                            .map_err(|e| fail("policies", e.to_string()))?;
-                    }
-                }
-                Ok(slice)
+                    })
+                    .map(|(index, _)| index)
+                    .collect()
             })
-            .collect::<Result<Vec<_>, CedarError>>()?;
-        // Each policy's JSON form once (Cedar writes it from the policy's text: about 50 µs
-        // a policy), for what the policies read.
-        let forms: Vec<Option<serde_json::Value>> =
-            policies.policies().map(|p| p.to_json().ok()).collect();
-        let uniform = uniform(&policies, &forms, &sliced);
+            .collect();
+        let rules: Vec<Rule> = policies.policies().map(Rule::new).collect();
         let mut reads = (
             Reads::Names(BTreeSet::default()),
             Reads::Names(BTreeSet::default()),
         );
         let mut request_dependent = Vec::new();
-        for (policy, form) in policies.policies().zip(&forms) {
-            if let Some(json) = form {
-                claims_read(json, &mut reads.0, &mut reads.1);
-                if reads_request_context(json) {
-                    request_dependent.push(policy.id().to_string());
-                }
-            } else {
-                reads = (Reads::All, Reads::All);
+        let mut uniform = true;
+        for policy in policies.policies() {
+            let read = evaluate::reads(policy, &REQUEST_CONTEXT, &mut reads.0, &mut reads.1);
+            uniform &= !read.action;
+            if read.request_context {
                 request_dependent.push(policy.id().to_string());
             }
         }
@@ -278,16 +278,20 @@ impl CedarPolicies {
             policy_count: policies.policies().count(),
             action_names: actions.iter().map(ToString::to_string).collect(),
             policies,
+            rules,
             sliced,
-            action_groups,
             uniform,
-            authorizer: Authorizer::new(),
+            action_uids: actions
+                .iter()
+                .cloned()
+                .map(|a| Arc::new(a.into()))
+                .collect(),
+            resource_uid: Arc::new(resource.into()),
             actions,
             routes,
-            action_entities,
+            action_entities: action_groups.then(|| action_entities.as_ref().clone()),
             user_type,
             group_type,
-            resource,
             group_claim: settings.group_claim.clone(),
             namespace,
             request_dependent,
@@ -320,7 +324,7 @@ impl CedarPolicies {
     /// The resource every request names (`MyAPI::Application::"MyAPI"`).
     #[cfg(feature = "tools")]
     pub(crate) fn resource_name(&self) -> String {
-        self.resource.to_string()
+        self.resource_uid.to_string()
     }
 
     /// How many actions the schema declares.
@@ -346,50 +350,44 @@ impl CedarPolicies {
             &self.group_claim,
             (&self.reads.0, &self.reads.1),
         )?;
-        let entities = if self.action_groups {
-            self.action_entities.clone().add_entities([entity], None)
-        } else {
-            Entities::from_entities([entity], None)
-        }
-        .map_err(|e| format!("the principal is no Cedar entity: {e}"))?;
-        let scopes = entities::scopes(scopes);
+        let entities = evaluate::entities(entity, self.action_entities.as_ref())?;
+        let context = BTreeMap::from([
+            (SmolStr::new_static("token"), principal.token.clone()),
+            (SmolStr::new_static("scopes"), entities::scopes(scopes)),
+        ]);
         Ok(Caller {
+            uid: Arc::new(principal.uid.clone()),
             principal,
             entities,
-            scopes,
+            context: Arc::new(context),
         })
     }
 
     /// The request's own context: the token's, with the path parameters and source IP
     /// when some policy reads the request's context.
-    ///
-    /// # Errors
-    /// When Cedar cannot build it (never for strings; kept for the API's sake).
     pub(crate) fn context(
         &self,
         caller: &Caller,
         path_parameters: &[(String, String)],
         source_ip: Option<&str>,
-    ) -> Result<Context, String> {
-        let mut pairs = vec![
-            ("token".to_owned(), caller.principal.token.clone()),
-            ("scopes".to_owned(), caller.scopes.clone()),
-        ];
-        if !self.request_dependent.is_empty() {
-            pairs.push((
-                "pathParameters".to_owned(),
-                RestrictedExpression::new_record(
-                    path_parameters
-                        .iter()
-                        .map(|(k, v)| (k.clone(), RestrictedExpression::new_string(v.clone()))),
-                )
-                .map_err(|e| e.to_string())?,
-            ));
-            if let Some(ip) = source_ip.filter(|ip| ip.parse::<std::net::IpAddr>().is_ok()) {
-                pairs.push(("sourceIp".to_owned(), RestrictedExpression::new_ip(ip)));
-            }
+    ) -> Context {
+        if self.request_dependent.is_empty() {
+            return Context::Value(Arc::clone(&caller.context));
         }
-        Context::from_pairs(pairs).map_err(|e| e.to_string())
+        let mut context = caller.context.as_ref().clone();
+        context.insert(
+            SmolStr::new_static("pathParameters"),
+            Value::record(
+                path_parameters
+                    .iter()
+                    .map(|(k, v)| (SmolStr::new(k), Value::from(v.as_str()))),
+                None,
+            ),
+        );
+        if let Some(ip) = source_ip.and_then(evaluate::ip) {
+            context.insert(SmolStr::new_static("sourceIp"), ip);
+        }
+        Context::Value(Arc::new(context))
     }
 
     /// Whether the principal carries claim `name` as an attribute (`explain`).
@@ -398,121 +396,105 @@ impl CedarPolicies {
         self.reads.0.wants(name) || self.reads.1.wants(name)
     }
 
-    /// Cedar's decision for one action in `context`.
-    pub(crate) fn judge(&self, caller: &Caller, action: usize, context: Context) -> Judgement {
-        let request = match Request::new(
-            caller.principal.uid.clone(),
-            self.actions[action].clone(),
-            self.resource.clone(),
+    /// Cedar's decision for one action in `context`: every policy whose scope names the
+    /// action evaluated, so the determining policies and the errors are all named.
+    pub(crate) fn judge(&self, caller: &Caller, action: usize, context: &Context) -> Judgement {
+        let evaluator = evaluate::evaluator(
+            &caller.uid,
+            &self.action_uids[action],
+            &self.resource_uid,
             context,
-            None,
-        ) {
-            Ok(request) => request,
-            Err(e) => {
-                return Judgement {
-                    allowed: false,
-                    determining: Vec::new(),
-                    errors: vec![e.to_string()],
-                };
-            }
-        };
-        let response =
-            self.authorizer
-                .is_authorized(&request, &self.sliced[action], &caller.entities);
-        let diagnostics = response.diagnostics();
-        Judgement {
-            allowed: response.decision() == Decision::Allow,
-            determining: diagnostics.reason().map(ToString::to_string).collect(),
-            errors: diagnostics.errors().map(ToString::to_string).collect(),
-        }
+            &caller.entities,
+        );
+        let outcomes: Vec<(&Rule, evaluate::Holds)> = self.sliced[action]
+            .iter()
+            .map(|&index| {
+                let rule = &self.rules[index];
+                (rule, rule.holds(&evaluator, &caller.scoped(), false))
+            })
+            .collect();
+        judgement(outcomes.iter().map(|(rule, holds)| (*rule, holds)))
     }
 
     /// Whether Cedar permits each action of the schema for this caller, in the token's
-    /// context alone (a policy answer: the same for every request of the token).
-    pub(crate) fn permitted(&self, caller: &Caller) -> Vec<Judgement> {
-        let base = match Context::from_pairs([
-            ("token".to_owned(), caller.principal.token.clone()),
-            ("scopes".to_owned(), caller.scopes.clone()),
-        ]) {
-            Ok(base) => base,
-            Err(e) => {
-                let failed = Judgement {
-                    errors: vec![format!("the token is no Cedar context: {e}")],
-                    ..Judgement::default()
-                };
-                return vec![failed; self.actions.len()];
+    /// context alone (a policy answer: the same for every request of the token). Only
+    /// what decides is evaluated: an action's permits until one holds, then its forbids
+    /// until one holds; when no condition reads `action`, each policy at most once for
+    /// every action its scope names.
+    pub(crate) fn permitted(&self, caller: &Caller) -> Permitted {
+        let context = Context::Value(Arc::clone(&caller.context));
+        let principal = caller.scoped();
+        let mut errors = Vec::new();
+        let mut record = |holds: evaluate::Holds| match holds {
+            Ok(holds) => holds,
+            Err(error) => {
+                errors.push(error);
+                false
             }
         };
-        let Some(uniform) = &self.uniform else {
-            return (0..self.actions.len())
-                .map(|action| self.judge(caller, action, base.clone()))
+        if !self.uniform {
+            let allowed = (0..self.actions.len())
+                .map(|action| {
+                    let evaluator = evaluate::evaluator(
+                        &caller.uid,
+                        &self.action_uids[action],
+                        &self.resource_uid,
+                        &context,
+                        &caller.entities,
+                    );
+                    evaluate::allows(&self.sliced[action], &self.rules, |index| {
+                        record(self.rules[index].holds(&evaluator, &principal, false))
+                    })
+                })
                 .collect();
+            errors.sort();
+            errors.dedup();
+            return Permitted { allowed, errors };
+        }
+        let Some(first) = self.action_uids.first() else {
+            return Permitted::default();
         };
-        let Some(first) = self.actions.first() else {
-            return Vec::new();
-        };
-        // Each policy once: its scope's principal and resource, its conditions.
-        let held = match Request::new(
-            caller.principal.uid.clone(),
-            first.clone(),
-            self.resource.clone(),
-            base,
-            None,
-        ) {
-            Ok(request) => {
-                self.authorizer
-                    .is_authorized(&request, &uniform.lifted, &caller.entities)
-            }
-            Err(e) => {
-                let failed = Judgement {
-                    errors: vec![e.to_string()],
-                    ..Judgement::default()
-                };
-                return vec![failed; self.actions.len()];
-            }
-        };
-        let diagnostics = held.diagnostics();
-        let holding: Vec<&str> = diagnostics.reason().map(PolicyId::as_ref).collect();
-        let erring: Vec<(String, String)> = diagnostics
-            .errors()
-            .map(|e| match e {
-                cedar_policy::AuthorizationError::PolicyEvaluationError(e) => {
-                    (e.policy_id().to_string(), e.to_string())
-                }
+        // Without its action constraint (no condition reads `action`), what a policy
+        // gives is the same for every action its scope names: evaluated once, if asked.
+        let evaluator = evaluate::evaluator(
+            &caller.uid,
+            first,
+            &self.resource_uid,
+            &context,
+            &caller.entities,
+        );
+        let mut held: Vec<Option<bool>> = vec![None; self.rules.len()];
+        let allowed = self
+            .sliced
+            .iter()
+            .map(|named| {
+                evaluate::allows(named, &self.rules, |index| {
+                    *held[index].get_or_insert_with(|| {
+                        record(self.rules[index].holds(&evaluator, &principal, true))
+                    })
+                })
             })
             .collect();
-        (0..self.actions.len())
-            .map(|action| {
-                let names = |id: &str| {
-                    uniform
-                        .scope
-                        .get(id)
-                        .filter(|(_, actions)| actions[action])
-                        .map(|(forbids, _)| *forbids)
-                };
-                let forbids: Vec<String> = holding
-                    .iter()
-                    .filter(|id| names(id) == Some(true))
-                    .map(|id| (*id).to_owned())
-                    .collect();
-                let permits: Vec<String> = holding
-                    .iter()
-                    .filter(|id| names(id) == Some(false))
-                    .map(|id| (*id).to_owned())
-                    .collect();
-                let errors = erring
-                    .iter()
-                    .filter(|(id, _)| names(id).is_some())
-                    .map(|(_, e)| e.clone())
-                    .collect();
-                let allowed = forbids.is_empty() && !permits.is_empty();
-                Judgement {
-                    allowed,
-                    determining: if forbids.is_empty() { permits } else { forbids },
-                    errors,
-                }
-            })
-            .collect()
+        Permitted { allowed, errors }
+    }
+}
+
+impl Caller {
+    fn scoped(&self) -> evaluate::Principal<'_> {
+        evaluate::Principal {
+            uid: &self.uid,
+            groups: &self.principal.groups,
+        }
+    }
+}
+
+/// Cedar's decision from what each policy naming the action gave.
+fn judgement<'r>(outcomes: impl Iterator<Item = (&'r Rule, &'r evaluate::Holds)>) -> Judgement {
+    let (allowed, determining, errors) = evaluate::decide(outcomes);
+    Judgement {
+        allowed,
+        determining,
+        errors,
     }
 }
 
@@ -525,105 +507,6 @@ fn is_field(name: &str) -> bool {
     };
     name.split_once('.')
         .is_some_and(|(ty, field)| graphql(ty) && graphql(field))
-}
-
-/// The policies lifted for [`CedarPolicies::permitted`], when none reads `action` in its
-/// conditions (then what holds of it is the same for every action its scope names).
-fn uniform(
-    policies: &PolicySet,
-    forms: &[Option<serde_json::Value>],
-    sliced: &[PolicySet],
-) -> Option<Uniform> {
-    let mut lifted = PolicySet::new();
-    let mut scope = HashMap::new();
-    for (policy, form) in policies.policies().zip(forms) {
-        let mut json = form.clone()?;
-        if json.get("conditions").is_some_and(reads_action) {
-            return None;
-        }
-        json["action"] = serde_json::json!({"op": "All"});
-        json["effect"] = serde_json::json!("permit");
-        let id = policy.id().clone();
-        lifted
-            .add(cedar_policy::Policy::from_json(Some(id.clone()), json).ok()?)
-            .ok()?;
-        let names = sliced
-            .iter()
-            .map(|slice| slice.policy(&id).is_some())
-            .collect();
-        scope.insert(
-            id.to_string(),
-            (policy.effect() == cedar_policy::Effect::Forbid, names),
-        );
-    }
-    Some(Uniform { lifted, scope })
-}
-
-/// The claims a policy (Cedar's JSON form) reads: attributes of `principal`, members of
-/// `context.token`; `context.token` or `context` used whole reads every claim.
-fn claims_read(json: &serde_json::Value, principal: &mut Reads, token: &mut Reads) {
-    use serde_json::Value;
-    let is_var = |v: Option<&Value>, name: &str| {
-        v.and_then(|v| v.get("Var")).and_then(Value::as_str) == Some(name)
-    };
-    match json {
-        Value::Object(map) => {
-            for op in [".", "has"] {
-                let Some(Value::Object(access)) = map.get(op) else {
-                    continue;
-                };
-                let attr = access
-                    .get("attr")
-                    .and_then(Value::as_str)
-                    .unwrap_or_default();
-                let left = access.get("left");
-                if is_var(left, "principal") {
-                    principal.add(attr);
-                    return;
-                }
-                if is_var(left, "context") {
-                    if attr == "token" {
-                        // `context.token` itself, not one of its members.
-                        *token = Reads::All;
-                    }
-                    return;
-                }
-                if let Some(Value::Object(inner)) = left.and_then(|l| l.get("."))
-                    && is_var(inner.get("left"), "context")
-                    && inner.get("attr").and_then(Value::as_str) == Some("token")
-                {
-                    token.add(attr);
-                    return;
-                }
-            }
-            if map.get("Var").and_then(Value::as_str) == Some("context") {
-                *token = Reads::All;
-                return;
-            }
-            for value in map.values() {
-                claims_read(value, principal, token);
-            }
-        }
-        Value::Array(items) => {
-            for item in items {
-                claims_read(item, principal, token);
-            }
-        }
-        _ => {}
-    }
-}
-
-/// Whether a policy's conditions (Cedar's JSON form) read the `action` variable.
-fn reads_action(json: &serde_json::Value) -> bool {
-    use serde_json::Value;
-    match json {
-        Value::Object(map) => {
-            map.get("Var").and_then(Value::as_str) == Some("action")
-                || map.values().any(reads_action)
-        }
-        Value::Array(items) => items.iter().any(reads_action),
-        _ => false,
-    }
 }
 
 /// The text of a policy set or schema.
@@ -666,38 +549,6 @@ fn line_column(text: &str, offset: usize) -> (usize, usize) {
     (line, column)
 }
 
-/// Whether a policy (Cedar's JSON form) reads a member of the context that comes from
-/// the request, or the context whole.
-fn reads_request_context(json: &serde_json::Value) -> bool {
-    use serde_json::Value;
-    match json {
-        Value::Object(map) => {
-            for op in [".", "has"] {
-                if let Some(Value::Object(access)) = map.get(op)
-                    && access
-                        .get("left")
-                        .and_then(|l| l.get("Var"))
-                        .and_then(Value::as_str)
-                        == Some("context")
-                {
-                    let attr = access
-                        .get("attr")
-                        .and_then(Value::as_str)
-                        .unwrap_or_default();
-                    return REQUEST_CONTEXT.contains(&attr);
-                }
-            }
-            if map.get("Var").and_then(Value::as_str) == Some("context") {
-                // The context whole (compared, or passed on): it holds the request's parts.
-                return true;
-            }
-            map.values().any(reads_request_context)
-        }
-        Value::Array(items) => items.iter().any(reads_request_context),
-        _ => false,
-    }
-}
-
 /// A map from policy id to its text, for `explain`.
 #[cfg(feature = "tools")]
 pub(crate) fn policy_texts(policies: &CedarPolicies) -> HashMap<String, String> {
@@ -732,37 +583,37 @@ mod tests {
     impl CedarPolicies {
         /// Cedar's own decision over the whole set, unsliced: what every shortcut must equal.
         fn judge_whole(&self, caller: &Caller, action: usize) -> Judgement {
-            let context = Context::from_pairs([
-                ("token".to_owned(), caller.principal.token.clone()),
-                ("scopes".to_owned(), caller.scopes.clone()),
-            ])
-            .unwrap();
-            let request = Request::new(
-                caller.principal.uid.clone(),
-                self.actions[action].clone(),
-                self.resource.clone(),
-                context,
+            let known = |uid: EntityUID| cedar_policy_core::ast::EntityUIDEntry::Known {
+                euid: Arc::new(uid),
+                loc: None,
+            };
+            let request =
+                cedar_policy::Request::from(cedar_policy_core::ast::Request::new_unchecked(
+                    known(caller.principal.uid.clone()),
+                    known(self.actions[action].clone().into()),
+                    known(self.resource_uid.as_ref().clone()),
+                    Some(Context::Value(Arc::clone(&caller.context))),
+                ));
+            // Built anew by Cedar's public API (its own transitive closure).
+            let entities = cedar_policy::Entities::from_entities(
+                caller
+                    .entities
+                    .iter()
+                    .map(|e| cedar_policy::Entity::from(e.clone())),
                 None,
             )
             .unwrap();
-            let entities = &caller.entities;
-            let response = self
-                .authorizer
-                .is_authorized(&request, &self.policies, entities);
-            let mut determining: Vec<String> = response
-                .diagnostics()
-                .reason()
-                .map(ToString::to_string)
-                .collect();
-            determining.sort();
+            let response =
+                cedar_policy::Authorizer::new().is_authorized(&request, &self.policies, &entities);
+            let sorted = |mut v: Vec<String>| {
+                v.sort();
+                v
+            };
+            let diagnostics = response.diagnostics();
             Judgement {
-                allowed: response.decision() == Decision::Allow,
-                determining,
-                errors: response
-                    .diagnostics()
-                    .errors()
-                    .map(ToString::to_string)
-                    .collect(),
+                allowed: response.decision() == cedar_policy::Decision::Allow,
+                determining: sorted(diagnostics.reason().map(ToString::to_string).collect()),
+                errors: sorted(diagnostics.errors().map(ToString::to_string).collect()),
             }
         }
     }
@@ -773,12 +624,18 @@ mod tests {
     #[test]
     fn the_shortcuts_decide_exactly_as_cedar_over_the_whole_set() {
         use super::workload;
-        let built = CedarPolicies::build(&settings(
-            &workload::cedar_policies(60),
-            &workload::cedar_schema(),
-        ))
-        .unwrap();
-        assert!(built.uniform.is_some());
+        // With one user's own policy, and two policies that err for a token whose org_id
+        // is a number.
+        let policies = format!(
+            "{}{}",
+            workload::cedar_policies(60),
+            r#"@id("errs") permit(principal, action == MyAPI::Action::"get /users", resource) when { principal has org_id && principal.org_id like "org_*" };
+            @id("user-a") permit(principal == MyAPI::User::"acme.us.auth0.com/|a", action in [MyAPI::Action::"get /users", MyAPI::Action::"get /health"], resource);
+            @id("errs-forbid") forbid(principal, action, resource) when { principal has org_id && principal.org_id like "org_blocked*" };"#
+        );
+        let built = CedarPolicies::build(&settings(&policies, &workload::cedar_schema())).unwrap();
+        assert!(built.uniform);
+        let mut erred = 0;
         let tokens = [
             serde_json::json!({"sub": "a", "permissions": ["read:messages", "perm-0", "perm-25"], "org_id": "org_6"}),
             serde_json::json!({"sub": "b", "permissions": "perm-10 perm-45", "org_id": "org_blocked_4", "scope": "blocked:2 x"}),
@@ -792,25 +649,32 @@ mod tests {
                 .caller("https://acme.us.auth0.com/", &claims, &scopes)
                 .unwrap();
             let all = built.permitted(&caller);
-            for (action, judgement) in all.iter().enumerate() {
+            let mut cedar_errors = BTreeSet::new();
+            for (action, allowed) in all.allowed.iter().enumerate() {
                 let whole = built.judge_whole(&caller, action);
-                let mut sorted = judgement.clone();
-                sorted.determining.sort();
+                let sorted = |mut j: Judgement| {
+                    j.determining.sort();
+                    j.errors.sort();
+                    j
+                };
                 assert_eq!(
-                    (sorted.allowed, &sorted.determining, sorted.errors.len()),
-                    (whole.allowed, &whole.determining, whole.errors.len()),
+                    *allowed,
+                    whole.allowed,
                     "{token} {}",
                     built.action_name(action)
                 );
-                let context = built.context(&caller, &[], None).unwrap();
-                let mut one = built.judge(&caller, action, context);
-                one.determining.sort();
-                assert_eq!(
-                    (one.allowed, &one.determining),
-                    (whole.allowed, &whole.determining)
-                );
+                let context = built.context(&caller, &[], None);
+                let one = built.judge(&caller, action, &context);
+                assert_eq!(sorted(one), whole, "{token} {}", built.action_name(action));
+                erred += whole.errors.len();
+                cedar_errors.extend(whole.errors);
             }
+            // The policy answer's errors are Cedar's, each once.
+            let errors: BTreeSet<String> = all.errors.iter().cloned().collect();
+            assert_eq!(errors.len(), all.errors.len(), "{token}");
+            assert!(errors.is_subset(&cedar_errors), "{token}: {errors:?}");
         }
+        assert!(erred > 20, "the erring policies erred {erred} times");
     }
 
     /// A request converts only the claims some policy reads; `context.token` or the
@@ -848,7 +712,7 @@ mod tests {
             schema,
         ))
         .unwrap();
-        assert!(built.uniform.is_none());
+        assert!(!built.uniform);
         let caller = built
             .caller(
                 "https://idp.example",
@@ -856,7 +720,7 @@ mod tests {
                 &[],
             )
             .unwrap();
-        let permitted: Vec<bool> = built.permitted(&caller).iter().map(|j| j.allowed).collect();
+        let permitted = built.permitted(&caller).allowed;
         assert_eq!(permitted, [true, false]);
     }
 }

@@ -81,9 +81,10 @@ pub(super) fn section(
         context: vec!["token".to_owned(), "scopes".to_owned()],
         permitted: cedar
             .permitted(&caller)
+            .allowed
             .iter()
             .enumerate()
-            .filter(|(_, j)| j.allowed)
+            .filter(|(_, allowed)| **allowed)
             .map(|(i, _)| cedar.action_name(i).to_owned())
             .collect(),
         ..CedarExplained::default()

@@ -1,0 +1,281 @@
+//! Cedar's own evaluator (`cedar-policy-core`, the crate `cedar-policy` is built on, at
+//! the version it pins) over each policy's condition, prepared once when the set is built.
+//!
+//! `Authorizer::is_authorized` rebuilds every policy's condition expression per call and
+//! answers with hash maps of policy ids; the decision here is Cedar's rule itself, over
+//! the same evaluation: a request is allowed when some `permit` holds and no `forbid`
+//! does; a policy that errs is skipped and its error reported; the determining policies
+//! are the `forbid`s that hold, else the `permit`s that hold. A unit test holds every
+//! decision and error to `is_authorized` over the whole set.
+//!
+//! What policies read is found here too, by walking their conditions.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use cedar_policy_core::ast::{
+    self, Effect, EntityReference, Expr, ExprKind, Literal, PrincipalOrResourceConstraint,
+    ValueKind, Var,
+};
+use cedar_policy_core::entities::{Entities, NoEntitiesSchema, TCComputation};
+use cedar_policy_core::evaluator::{Evaluator, RestrictedEvaluator};
+use cedar_policy_core::extensions::Extensions;
+
+use smol_str::SmolStr;
+
+use super::entities::Reads;
+
+/// One policy, ready to evaluate.
+pub(crate) struct Rule {
+    /// Its id (the `@id` annotation, else Cedar's `policyN`).
+    pub(crate) id: String,
+    pub(crate) forbids: bool,
+    /// Cedar's condition: the scope's constraints and the `when`/`unless` conditions.
+    condition: Expr,
+    /// The same without the action constraint: what holds for every action its scope
+    /// names, when no condition reads `action`.
+    any_action: Expr,
+    slots: ast::SlotEnv,
+    /// The principal its scope names (`principal == U`, `principal in G`): a caller that
+    /// is not it, nor one of its children, cannot satisfy it, and `in`/`==` never err.
+    principal: Option<(bool, Arc<ast::EntityUID>)>,
+    /// Whether the scope is all there is (resource any, no `when` nor `unless`): then a
+    /// principal that matches satisfies it for every action its scope names.
+    scope_only: bool,
+}
+
+/// The caller as a policy's principal scope sees it: its uid and its groups (its
+/// entity's parents; no group has parents of its own).
+pub(crate) struct Principal<'c> {
+    pub(crate) uid: &'c ast::EntityUID,
+    pub(crate) groups: &'c [ast::EntityUID],
+}
+
+/// Whether a policy holds; `Err` is Cedar's evaluation error, as `is_authorized` words it.
+pub(crate) type Holds = Result<bool, String>;
+
+impl Rule {
+    pub(crate) fn new(policy: &cedar_policy::Policy) -> Rule {
+        let policy: &ast::Policy = policy.as_ref();
+        let conditions = policy
+            .non_scope_constraints()
+            .cloned()
+            .unwrap_or_else(|| Expr::val(true));
+        let principal = match policy.principal_constraint().into_inner() {
+            PrincipalOrResourceConstraint::Eq(EntityReference::EUID(uid)) => Some((false, uid)),
+            PrincipalOrResourceConstraint::In(EntityReference::EUID(uid)) => Some((true, uid)),
+            _ => None,
+        };
+        let scope_only = policy.non_scope_constraints().is_none()
+            && matches!(
+                policy.resource_constraint().as_inner(),
+                PrincipalOrResourceConstraint::Any
+            );
+        Rule {
+            principal,
+            scope_only,
+            id: policy.id().to_string(),
+            forbids: policy.effect() == Effect::Forbid,
+            condition: policy.condition(),
+            any_action: Expr::and(
+                policy.principal_constraint().as_expr(),
+                Expr::and(policy.resource_constraint().as_expr(), conditions),
+            ),
+            slots: policy.env().clone(),
+        }
+    }
+
+    /// Whether the policy holds for `evaluator`'s request (`any_action`: its action
+    /// constraint left out).
+    pub(crate) fn holds(
+        &self,
+        evaluator: &Evaluator<'_>,
+        caller: &Principal<'_>,
+        any_action: bool,
+    ) -> Holds {
+        if let Some((hierarchy, named)) = &self.principal {
+            let names = **named == *caller.uid
+                || (*hierarchy && caller.groups.iter().any(|g| g == &**named));
+            if !names {
+                return Ok(false);
+            }
+            // Callers ask a policy only for the actions its scope names.
+            if self.scope_only {
+                return Ok(true);
+            }
+        }
+        let condition = if any_action {
+            &self.any_action
+        } else {
+            &self.condition
+        };
+        // The condition is a conjunction (`&&` checks that both sides are booleans), so
+        // its value is a boolean.
+        match evaluator.interpret(condition, &self.slots) {
+            Ok(value) => Ok(matches!(
+                value.value_kind(),
+                ValueKind::Lit(Literal::Bool(true))
+            )),
+            Err(error) => Err(format!(
+                "error while evaluating policy `{}`: {error}",
+                self.id
+            )),
+        }
+    }
+}
+
+/// An evaluator for one request.
+pub(crate) fn evaluator<'e>(
+    principal: &Arc<ast::EntityUID>,
+    action: &Arc<ast::EntityUID>,
+    resource: &Arc<ast::EntityUID>,
+    context: &ast::Context,
+    entities: &'e Entities,
+) -> Evaluator<'e> {
+    let known = |uid: &Arc<ast::EntityUID>| ast::EntityUIDEntry::Known {
+        euid: Arc::clone(uid),
+        loc: None,
+    };
+    let request = ast::Request::new_unchecked(
+        known(principal),
+        known(action),
+        known(resource),
+        Some(context.clone()),
+    );
+    Evaluator::new(request, entities, Extensions::all_available())
+}
+
+/// The entities of one request: the principal (whose parents, its groups, are no
+/// entities themselves: its ancestors are already closed) and the schema's actions.
+pub(crate) fn entities(
+    principal: ast::Entity,
+    actions: Option<&Entities>,
+) -> Result<Entities, String> {
+    let built = match actions {
+        Some(actions) => actions.clone().add_entities(
+            [Arc::new(principal)],
+            None::<&NoEntitiesSchema>,
+            TCComputation::AssumeAlreadyComputed,
+            Extensions::all_available(),
+        ),
+        None => Entities::from_entities(
+            [principal],
+            None::<&NoEntitiesSchema>,
+            TCComputation::AssumeAlreadyComputed,
+            Extensions::all_available(),
+        ),
+    };
+    built.map_err(|e| format!("the principal is no Cedar entity: {e}"))
+}
+
+/// An IP address (v4 or v6) as Cedar's `ipaddr` value; `None` for anything else.
+pub(crate) fn ip(address: &str) -> Option<ast::Value> {
+    address.parse::<std::net::IpAddr>().ok()?;
+    let call = cedar_policy::RestrictedExpression::new_ip(address);
+    let expression: &ast::RestrictedExpr = call.as_ref();
+    RestrictedEvaluator::new(Extensions::all_available())
+        .interpret(expression.as_borrowed())
+        .ok()
+}
+
+/// Whether Cedar allows an action, asking only what decides it: some permit naming it
+/// holds (the first found ends the search), and no forbid naming it holds. `holds(i)`:
+/// whether policy `i` holds, an error counting as not (Cedar skips a policy that errs).
+pub(crate) fn allows(
+    named: &[usize],
+    rules: &[Rule],
+    mut holds: impl FnMut(usize) -> bool,
+) -> bool {
+    named.iter().any(|&i| !rules[i].forbids && holds(i))
+        && !named.iter().any(|&i| rules[i].forbids && holds(i))
+}
+
+/// Cedar's decision from the policies that hold and err: allowed, determining, errors.
+pub(crate) fn decide<'r>(
+    outcomes: impl Iterator<Item = (&'r Rule, &'r Holds)>,
+) -> (bool, Vec<String>, Vec<String>) {
+    let (mut permits, mut forbids, mut errors) = (Vec::new(), Vec::new(), Vec::new());
+    for (rule, holds) in outcomes {
+        match holds {
+            Ok(true) if rule.forbids => forbids.push(rule.id.clone()),
+            Ok(true) => permits.push(rule.id.clone()),
+            Ok(false) => {}
+            Err(error) => errors.push(error.clone()),
+        }
+    }
+    let allowed = forbids.is_empty() && !permits.is_empty();
+    let determining = if forbids.is_empty() { permits } else { forbids };
+    (allowed, determining, errors)
+}
+
+/// What a policy's conditions read.
+#[derive(Debug, Default)]
+pub(crate) struct PolicyReads {
+    /// `action`, anywhere in its conditions.
+    pub(crate) action: bool,
+    /// A member of the context that comes from the request, or the context whole.
+    pub(crate) request_context: bool,
+}
+
+/// Walks a policy's conditions: the claims read as attributes of `principal` and as
+/// members of `context.token` (`context.token` or `context` used whole reads every
+/// claim), and whether it reads `action` or the request's own context.
+pub(crate) fn reads(
+    policy: &cedar_policy::Policy,
+    request_members: &[&str],
+    principal: &mut Reads,
+    token: &mut Reads,
+) -> PolicyReads {
+    let policy: &ast::Policy = policy.as_ref();
+    let mut found = PolicyReads::default();
+    let Some(conditions) = policy.non_scope_constraints() else {
+        return found;
+    };
+    let is_var = |e: &Expr, var: Var| matches!(e.expr_kind(), ExprKind::Var(v) if *v == var);
+    let is_token = |e: &Expr| matches!(e.expr_kind(), ExprKind::GetAttr { expr, attr } if attr == "token" && is_var(expr, Var::Context));
+    // The expressions whose member is read (`x` of `x.a`, `x has a`): used whole, the
+    // others.
+    let mut accessed: HashSet<*const Expr> = HashSet::new();
+    for e in conditions.subexpressions() {
+        let (target, first, second) = match e.expr_kind() {
+            ExprKind::GetAttr { expr, attr } | ExprKind::HasAttr { expr, attr } => {
+                (expr, attr.as_str(), None)
+            }
+            ExprKind::ExtHasAttr { expr, attrs } => (
+                expr,
+                attrs.first().as_str(),
+                attrs.get(1).map(SmolStr::as_str),
+            ),
+            ExprKind::Var(Var::Action) => {
+                found.action = true;
+                continue;
+            }
+            _ => continue,
+        };
+        accessed.insert(Arc::as_ptr(target));
+        if is_var(target, Var::Principal) {
+            principal.add(first);
+        } else if is_var(target, Var::Context) {
+            if request_members.contains(&first) {
+                found.request_context = true;
+            }
+            // `context has token.scope`
+            if let (true, Some(member)) = (first == "token", second) {
+                token.add(member);
+            }
+        } else if is_token(target) {
+            token.add(first);
+        }
+    }
+    for e in conditions.subexpressions() {
+        let whole = !accessed.contains(&std::ptr::from_ref(e));
+        if whole && is_var(e, Var::Context) {
+            // The context whole (compared, or passed on): it holds the request's parts.
+            found.request_context = true;
+            *token = Reads::All;
+        } else if whole && is_token(e) {
+            *token = Reads::All;
+        }
+    }
+    found
+}
