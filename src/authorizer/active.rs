@@ -127,8 +127,17 @@ impl Active {
                 None,
             );
         }
-        let mut judged = judge(cedar, called, claims, policy, request.source_ip.as_deref());
-        let verdict = routes_verdict.and(judged.verdict);
+        // A policy answer for the token (no route rules beside Cedar) covers every action.
+        let all_actions = !simple && self.routes.is_empty();
+        let mut judged = judge(
+            cedar,
+            called,
+            claims,
+            policy,
+            request.source_ip.as_deref(),
+            all_actions,
+        );
+        let verdict = routes_verdict.and(judged.verdict.clone());
         let grant = if simple {
             Grant::deny_all(request, &self.gateway)
         } else {
@@ -136,12 +145,11 @@ impl Active {
             // Cedar's in IAM, so the answer names the called route alone.
             grant(
                 cedar,
-                judged.caller.as_ref(),
+                &mut judged,
                 called,
                 &request.arn,
                 verdict.is_ok(),
                 self.routes.is_empty(),
-                &mut judged.trace,
             )
         };
         (verdict, grant, Some(judged.trace))
@@ -164,7 +172,7 @@ impl Active {
         }
         #[cfg(feature = "cedar")]
         if let Some(cedar) = &self.cedar {
-            let judged = super::cedar::judge(cedar, route, claims, policy, None);
+            let judged = super::cedar::judge(cedar, route, claims, policy, None, false);
             return (judged.verdict, Some(judged.trace));
         }
         (Ok(()), None)

@@ -8,7 +8,7 @@
 
 use super::record::PolicyTrace;
 use crate::decision::CalledRoute;
-use crate::decision::cedar::{Caller, CedarPolicies, Judgement};
+use crate::decision::cedar::{Caller, CedarPolicies, Judgement, Permitted};
 use crate::decision::scopes::granted_scopes;
 use crate::gateway::Grant;
 use crate::refusal::{Reason, Refusal, sanitize};
@@ -20,15 +20,20 @@ pub(crate) struct Judged {
     pub(crate) caller: Option<Caller>,
     pub(crate) verdict: Result<(), Refusal>,
     pub(crate) trace: PolicyTrace,
+    /// Every action's decision for the token, when asked and the token alone decides.
+    pub(crate) permitted: Option<Permitted>,
 }
 
-/// Cedar's verdict on one called route.
+/// Cedar's verdict on one called route; with `all_actions` (a policy answer to come),
+/// also every action's for the token, from the same evaluations where they can be
+/// shared (no policy reads the request's own context).
 pub(crate) fn judge(
     cedar: &CedarPolicies,
     route: &CalledRoute,
     claims: &Claims,
     policy: &IssuerSettings,
     source_ip: Option<&str>,
+    all_actions: bool,
 ) -> Judged {
     let mut trace = PolicyTrace::default();
     let scopes = granted_scopes(claims, &policy.scope_claims);
@@ -39,6 +44,7 @@ pub(crate) fn judge(
                 caller: None,
                 verdict: Err(Refusal::new(Reason::PolicyDenied, why)),
                 trace,
+                permitted: None,
             };
         }
     };
@@ -55,12 +61,18 @@ pub(crate) fn judge(
             caller: Some(caller),
             verdict,
             trace,
+            permitted: None,
         };
     };
     let name = cedar.action_name(action).to_owned();
     trace.action = Some(name.clone());
-    let context = cedar.context(&caller, &captured, source_ip);
-    let judgement = cedar.judge(&caller, action, &context);
+    let (judgement, permitted) = if all_actions && cedar.request_dependent.is_empty() {
+        let (judgement, permitted) = cedar.judge_with_all(&caller, action);
+        (judgement, Some(permitted))
+    } else {
+        let context = cedar.context(&caller, &captured, source_ip);
+        (cedar.judge(&caller, action, &context), None)
+    };
     let verdict = verdict(&judgement, &name, &caller);
     trace.determining = judgement.determining;
     trace.errors = judgement.errors;
@@ -68,6 +80,7 @@ pub(crate) fn judge(
         caller: Some(caller),
         verdict,
         trace,
+        permitted,
     }
 }
 
@@ -112,13 +125,13 @@ fn ids(ids: &[String]) -> String {
 /// route alone (`arn`), allowed or denied by `allowed`.
 pub(crate) fn grant(
     cedar: &CedarPolicies,
-    caller: Option<&Caller>,
+    judged: &mut Judged,
     route: &CalledRoute,
     arn: &str,
     allowed: bool,
     per_token: bool,
-    trace: &mut PolicyTrace,
 ) -> Grant {
+    let trace = &mut judged.trace;
     let route_only = |trace: &mut PolicyTrace| {
         trace.answer = Some("route");
         if allowed {
@@ -133,13 +146,16 @@ pub(crate) fn grant(
             }
         }
     };
-    let Some(caller) = caller else {
+    let Some(caller) = &judged.caller else {
         return route_only(trace);
     };
     if !per_token || !cedar.request_dependent.is_empty() {
         return route_only(trace);
     }
-    let permitted = cedar.permitted(caller).allowed;
+    let permitted = match judged.permitted.take() {
+        Some(permitted) => permitted.allowed,
+        None => cedar.permitted(caller).allowed,
+    };
     match cedar.routes.statements(&permitted, &route.stage_prefix) {
         Some((allow, deny)) => {
             trace.answer = Some("actions");

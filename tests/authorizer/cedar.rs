@@ -733,3 +733,19 @@ async fn policies_of_their_own_ssm_parameter_are_loaded_and_reloaded() {
     .to_string();
     assert!(error.contains("CEDAR_PARAMETER /tv/cedar"), "{error}");
 }
+
+/// The policy files `scripts/bench-insitu` gives the authorizer in place are the
+/// workload the criterion benches decide by, so both measure the same set.
+#[test]
+fn the_in_place_benchmark_files_are_the_workload() {
+    use token_verifier::tool::dev::workload;
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/benches/cedar");
+    assert_eq!(
+        std::fs::read_to_string(format!("{dir}/workload-50.cedar")).unwrap(),
+        workload::cedar_policies(50)
+    );
+    assert_eq!(
+        std::fs::read_to_string(format!("{dir}/workload.cedarschema")).unwrap(),
+        workload::cedar_schema()
+    );
+}

@@ -422,6 +422,29 @@ impl CedarPolicies {
     /// until one holds; when no condition reads `action`, each policy at most once for
     /// every action its scope names.
     pub(crate) fn permitted(&self, caller: &Caller) -> Permitted {
+        self.permitted_with(caller, None).1
+    }
+
+    /// [`CedarPolicies::judge`] of the called action in the token's own context, with
+    /// [`CedarPolicies::permitted`] (a policy answer): when no condition reads `action`,
+    /// the called action's policies are evaluated once for both.
+    pub(crate) fn judge_with_all(&self, caller: &Caller, action: usize) -> (Judgement, Permitted) {
+        match self.permitted_with(caller, Some(action)) {
+            (Some(judgement), permitted) => (judgement, permitted),
+            (None, permitted) => {
+                let context = Context::Value(Arc::clone(&caller.context));
+                (self.judge(caller, action, &context), permitted)
+            }
+        }
+    }
+
+    /// [`CedarPolicies::permitted`]; with `judged` (an action), and when no condition
+    /// reads `action`, also that action's whole judgement, from the same evaluations.
+    fn permitted_with(
+        &self,
+        caller: &Caller,
+        judged: Option<usize>,
+    ) -> (Option<Judgement>, Permitted) {
         let context = Context::Value(Arc::clone(&caller.context));
         let principal = caller.scoped();
         let mut errors = Vec::new();
@@ -449,10 +472,10 @@ impl CedarPolicies {
                 .collect();
             errors.sort();
             errors.dedup();
-            return Permitted { allowed, errors };
+            return (None, Permitted { allowed, errors });
         }
         let Some(first) = self.action_uids.first() else {
-            return Permitted::default();
+            return (None, Permitted::default());
         };
         // Without its action constraint (no condition reads `action`), what a policy
         // gives is the same for every action its scope names: evaluated once, if asked.
@@ -464,6 +487,23 @@ impl CedarPolicies {
             &caller.entities,
         );
         let mut held: Vec<Option<bool>> = vec![None; self.rules.len()];
+        // The called action's policies first, every one, for its determining policies
+        // and errors.
+        let judgement = judged.map(|action| {
+            let outcomes: Vec<(&Rule, evaluate::Holds)> = self.sliced[action]
+                .iter()
+                .map(|&index| {
+                    let rule = &self.rules[index];
+                    let holds = rule.holds(&evaluator, &principal, true);
+                    held[index] = Some(holds == Ok(true));
+                    if let Err(error) = &holds {
+                        record(Err(error.clone()));
+                    }
+                    (rule, holds)
+                })
+                .collect();
+            judgement(outcomes.iter().map(|(rule, holds)| (*rule, holds)))
+        });
         let allowed = self
             .sliced
             .iter()
@@ -475,7 +515,7 @@ impl CedarPolicies {
                 })
             })
             .collect();
-        Permitted { allowed, errors }
+        (judgement, Permitted { allowed, errors })
     }
 }
 
@@ -618,9 +658,9 @@ mod tests {
         }
     }
 
-    /// A policy answer evaluates each policy once for every action, and a decision the
-    /// policies that name its action: both decide, name and err exactly as Cedar does
-    /// over the whole set, action by action.
+    /// A policy answer evaluates each policy at most once for every action, a decision
+    /// the policies that name its action, and the two together share evaluations: each
+    /// decides, names and errs exactly as Cedar does over the whole set, action by action.
     #[test]
     fn the_shortcuts_decide_exactly_as_cedar_over_the_whole_set() {
         use super::workload;
@@ -666,6 +706,15 @@ mod tests {
                 let context = built.context(&caller, &[], None);
                 let one = built.judge(&caller, action, &context);
                 assert_eq!(sorted(one), whole, "{token} {}", built.action_name(action));
+                // The called action judged from the policy answer's own evaluations.
+                let (shared, with_all) = built.judge_with_all(&caller, action);
+                assert_eq!(
+                    sorted(shared),
+                    whole,
+                    "{token} {}",
+                    built.action_name(action)
+                );
+                assert_eq!(with_all.allowed, all.allowed, "{token}");
                 erred += whole.errors.len();
                 cedar_errors.extend(whole.errors);
             }

@@ -36,7 +36,8 @@ pub(super) fn step(
             ),
         ),
         Some(Some(route)) => {
-            let judged = crate::authorizer::cedar::judge(cedar, &route, claims, policy, None);
+            let judged =
+                crate::authorizer::cedar::judge(cedar, &route, claims, policy, None, false);
             match judged.verdict {
                 Ok(()) => pass(
                     Check::Policies,
@@ -90,7 +91,7 @@ pub(super) fn section(
         ..CedarExplained::default()
     };
     if let Some(route) = options.arn.as_deref().and_then(CalledRoute::from_arn) {
-        let judged = crate::authorizer::cedar::judge(cedar, &route, claims, policy, None);
+        let judged = crate::authorizer::cedar::judge(cedar, &route, claims, policy, None, false);
         if let Some((_, captured)) = cedar.action_for(&route.method, &route.segments) {
             explained.context.push(format!(
                 "pathParameters {{{}}}",
