@@ -127,30 +127,23 @@ impl Active {
                 None,
             );
         }
-        // A policy answer for the token (no route rules beside Cedar) covers every action.
-        let all_actions = !simple && self.routes.is_empty();
+        // A policy answer API Gateway may cache per token covers every action: not with
+        // route rules beside Cedar (IAM cannot intersect the two policies), nor when a
+        // policy reads the request's own context.
+        let per_token = !simple && self.routes.is_empty() && cedar.request_dependent.is_empty();
         let mut judged = judge(
             cedar,
             called,
             claims,
             policy,
             request.source_ip.as_deref(),
-            all_actions,
+            per_token,
         );
         let verdict = routes_verdict.and(judged.verdict.clone());
         let grant = if simple {
             Grant::deny_all(request, &self.gateway)
         } else {
-            // Route rules beside Cedar: the rules' own policy cannot be intersected with
-            // Cedar's in IAM, so the answer names the called route alone.
-            grant(
-                cedar,
-                &mut judged,
-                called,
-                &request.arn,
-                verdict.is_ok(),
-                self.routes.is_empty(),
-            )
+            grant(cedar, &mut judged, called, &request.arn, verdict.is_ok())
         };
         (verdict, grant, Some(judged.trace))
     }
@@ -305,7 +298,7 @@ fn cedar_policies(
     })?;
     tracing::info!(
         namespace = %policies.namespace,
-        policies = policies.policy_count,
+        policies = policies.policy_count(),
         actions = policies.action_count(),
         "Cedar policies validated against their schema"
     );

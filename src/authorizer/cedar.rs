@@ -15,25 +15,25 @@ use crate::refusal::{Reason, Refusal, sanitize};
 use crate::settings::IssuerSettings;
 use crate::token::Claims;
 
-/// One request as Cedar judges it: the caller, the action and this request's verdict.
+/// One request as Cedar judges it: this request's verdict, its trace for the log line.
 pub(crate) struct Judged {
-    pub(crate) caller: Option<Caller>,
     pub(crate) verdict: Result<(), Refusal>,
     pub(crate) trace: PolicyTrace,
-    /// Every action's decision for the token, when asked and the token alone decides.
+    /// Every action's decision for the token, when a policy answer for the token is
+    /// asked (`per_token`).
     pub(crate) permitted: Option<Permitted>,
 }
 
-/// Cedar's verdict on one called route; with `all_actions` (a policy answer to come),
-/// also every action's for the token, from the same evaluations where they can be
-/// shared (no policy reads the request's own context).
+/// Cedar's verdict on one called route; with `per_token` (a policy answer for the token
+/// to come: no route rules beside Cedar, no policy reads the request's own context),
+/// also every action's decision for the token, from the same evaluations.
 pub(crate) fn judge(
     cedar: &CedarPolicies,
     route: &CalledRoute,
     claims: &Claims,
     policy: &IssuerSettings,
     source_ip: Option<&str>,
-    all_actions: bool,
+    per_token: bool,
 ) -> Judged {
     let mut trace = PolicyTrace::default();
     let scopes = granted_scopes(claims, &policy.scope_claims);
@@ -41,7 +41,6 @@ pub(crate) fn judge(
         Ok(caller) => caller,
         Err(why) => {
             return Judged {
-                caller: None,
                 verdict: Err(Refusal::new(Reason::PolicyDenied, why)),
                 trace,
                 permitted: None,
@@ -57,16 +56,17 @@ pub(crate) fn judge(
                 route.method.to_ascii_lowercase()
             ),
         ));
+        // The token's answer still covers the routes it may call.
+        let permitted = per_token.then(|| cedar.permitted(&caller));
         return Judged {
-            caller: Some(caller),
             verdict,
             trace,
-            permitted: None,
+            permitted,
         };
     };
     let name = cedar.action_name(action).to_owned();
     trace.action = Some(name.clone());
-    let (judgement, permitted) = if all_actions && cedar.request_dependent.is_empty() {
+    let (judgement, permitted) = if per_token {
         let (judgement, permitted) = cedar.judge_with_all(&caller, action);
         (judgement, Some(permitted))
     } else {
@@ -77,7 +77,6 @@ pub(crate) fn judge(
     trace.determining = judgement.determining;
     trace.errors = judgement.errors;
     Judged {
-        caller: Some(caller),
         verdict,
         trace,
         permitted,
@@ -121,15 +120,14 @@ fn ids(ids: &[String]) -> String {
 }
 
 /// The policy answer for a judged request: every action of the schema for this caller
-/// when that is a policy IAM can state and no request context decides; else the called
-/// route alone (`arn`), allowed or denied by `allowed`.
+/// when it was judged for every action (`per_token`) and that is a policy IAM can state;
+/// else the called route alone (`arn`), allowed or denied by `allowed`.
 pub(crate) fn grant(
     cedar: &CedarPolicies,
     judged: &mut Judged,
     route: &CalledRoute,
     arn: &str,
     allowed: bool,
-    per_token: bool,
 ) -> Grant {
     let trace = &mut judged.trace;
     let route_only = |trace: &mut PolicyTrace| {
@@ -146,17 +144,13 @@ pub(crate) fn grant(
             }
         }
     };
-    let Some(caller) = &judged.caller else {
+    let Some(permitted) = judged.permitted.take() else {
         return route_only(trace);
     };
-    if !per_token || !cedar.request_dependent.is_empty() {
-        return route_only(trace);
-    }
-    let permitted = match judged.permitted.take() {
-        Some(permitted) => permitted.allowed,
-        None => cedar.permitted(caller).allowed,
-    };
-    match cedar.routes.statements(&permitted, &route.stage_prefix) {
+    match cedar
+        .routes
+        .statements(&permitted.allowed, &route.stage_prefix)
+    {
         Some((allow, deny)) => {
             trace.answer = Some("actions");
             if allow.is_empty() {

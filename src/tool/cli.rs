@@ -287,7 +287,7 @@ fn describe_cedar(config: &Config) -> Result<String, String> {
         let _ = writeln!(
             out,
             "cedar: {} policies over the {} actions of namespace {} ({}), groups from {}",
-            cedar.policy_count,
+            cedar.policy_count(),
             cedar.action_count(),
             cedar.namespace,
             settings.origin,

@@ -147,6 +147,21 @@ async fn an_exported_verified_permissions_store_decides_as_its_guides_say() {
         "{}",
         decided.detail()
     );
+    // ... and its answer is still the token's own, so that API Gateway caching it per token
+    // does not shut the token out of the routes it may call.
+    assert_eq!(
+        decided.record.cedar.as_ref().unwrap().answer,
+        Some("actions")
+    );
+    let allowed = effect_of(&decided.allowed(), "Allow");
+    assert!(
+        allowed.contains(&format!("{STAGE}/GET/pets")),
+        "{allowed:?}"
+    );
+    assert!(
+        !allowed.iter().any(|arn| arn.contains("DELETE")),
+        "{allowed:?}"
+    );
 }
 
 fn store(policies: &str, schema: &str) -> Value {

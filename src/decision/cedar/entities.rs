@@ -6,6 +6,7 @@
 //! policy store written for either works).
 
 use std::collections::{BTreeSet, HashSet};
+use std::sync::Arc;
 
 use cedar_policy_core::ast::{Eid, Entity, EntityType, EntityUID, Value};
 use serde_json::Value as Json;
@@ -66,7 +67,8 @@ impl Reads {
 /// policies read of `context.token`. Cedar's own values, built here directly (not as
 /// restricted expressions Cedar would evaluate into the same values per request).
 pub(crate) struct Principal {
-    pub(crate) uid: EntityUID,
+    /// Shared with each request the evaluator is given.
+    pub(crate) uid: Arc<EntityUID>,
     /// Its parents (`explain` names them).
     pub(crate) groups: Vec<EntityUID>,
     /// The claims the policies read of `context.token`, as one Cedar record.
@@ -131,7 +133,7 @@ pub(crate) fn principal(
     );
     Ok((
         Principal {
-            uid: principal_uid,
+            uid: Arc::new(principal_uid),
             groups,
             token: Value::record(token, None),
         },

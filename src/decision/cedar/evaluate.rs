@@ -23,18 +23,20 @@ use cedar_policy_core::extensions::Extensions;
 
 use smol_str::SmolStr;
 
+use super::Judgement;
 use super::entities::Reads;
 
-/// One policy, ready to evaluate.
+/// One policy, ready to evaluate for the actions its scope names (a caller asks it of
+/// no other: [`super::CedarPolicies`] slices the policies per action at init).
 pub(crate) struct Rule {
     /// Its id (the `@id` annotation, else Cedar's `policyN`).
     pub(crate) id: String,
     pub(crate) forbids: bool,
-    /// Cedar's condition: the scope's constraints and the `when`/`unless` conditions.
+    /// Cedar's condition without the action constraint, which holds for every action the
+    /// rule is asked of: the principal and resource constraints and the `when`/`unless`
+    /// conditions. What it gives is the same for every such action unless a condition
+    /// reads `action`.
     condition: Expr,
-    /// The same without the action constraint: what holds for every action its scope
-    /// names, when no condition reads `action`.
-    any_action: Expr,
     slots: ast::SlotEnv,
     /// The principal its scope names (`principal == U`, `principal in G`): a caller that
     /// is not it, nor one of its children, cannot satisfy it, and `in`/`==` never err.
@@ -76,8 +78,7 @@ impl Rule {
             scope_only,
             id: policy.id().to_string(),
             forbids: policy.effect() == Effect::Forbid,
-            condition: policy.condition(),
-            any_action: Expr::and(
+            condition: Expr::and(
                 policy.principal_constraint().as_expr(),
                 Expr::and(policy.resource_constraint().as_expr(), conditions),
             ),
@@ -85,33 +86,21 @@ impl Rule {
         }
     }
 
-    /// Whether the policy holds for `evaluator`'s request (`any_action`: its action
-    /// constraint left out).
-    pub(crate) fn holds(
-        &self,
-        evaluator: &Evaluator<'_>,
-        caller: &Principal<'_>,
-        any_action: bool,
-    ) -> Holds {
+    /// Whether the policy holds for `evaluator`'s request, whose action its scope names.
+    pub(crate) fn holds(&self, evaluator: &Evaluator<'_>, caller: &Principal<'_>) -> Holds {
         if let Some((hierarchy, named)) = &self.principal {
             let names = **named == *caller.uid
                 || (*hierarchy && caller.groups.iter().any(|g| g == &**named));
             if !names {
                 return Ok(false);
             }
-            // Callers ask a policy only for the actions its scope names.
             if self.scope_only {
                 return Ok(true);
             }
         }
-        let condition = if any_action {
-            &self.any_action
-        } else {
-            &self.condition
-        };
         // The condition is a conjunction (`&&` checks that both sides are booleans), so
         // its value is a boolean.
-        match evaluator.interpret(condition, &self.slots) {
+        match evaluator.interpret(&self.condition, &self.slots) {
             Ok(value) => Ok(matches!(
                 value.value_kind(),
                 ValueKind::Lit(Literal::Bool(true))
@@ -190,22 +179,30 @@ pub(crate) fn allows(
         && !named.iter().any(|&i| rules[i].forbids && holds(i))
 }
 
-/// Cedar's decision from the policies that hold and err: allowed, determining, errors.
-pub(crate) fn decide<'r>(
-    outcomes: impl Iterator<Item = (&'r Rule, &'r Holds)>,
-) -> (bool, Vec<String>, Vec<String>) {
+/// Cedar's decision for an action from every policy naming it (`named`) and what each
+/// gave (`holds(i)`): allowed when a permit holds and no forbid does; the determining
+/// policies the forbids that hold, else the permits that hold; the errors of those that
+/// erred (skipped, as Cedar specifies).
+pub(crate) fn decide(
+    named: &[usize],
+    rules: &[Rule],
+    mut holds: impl FnMut(usize) -> Holds,
+) -> Judgement {
     let (mut permits, mut forbids, mut errors) = (Vec::new(), Vec::new(), Vec::new());
-    for (rule, holds) in outcomes {
-        match holds {
+    for &index in named {
+        let rule = &rules[index];
+        match holds(index) {
             Ok(true) if rule.forbids => forbids.push(rule.id.clone()),
             Ok(true) => permits.push(rule.id.clone()),
             Ok(false) => {}
-            Err(error) => errors.push(error.clone()),
+            Err(error) => errors.push(error),
         }
     }
-    let allowed = forbids.is_empty() && !permits.is_empty();
-    let determining = if forbids.is_empty() { permits } else { forbids };
-    (allowed, determining, errors)
+    Judgement {
+        allowed: forbids.is_empty() && !permits.is_empty(),
+        determining: if forbids.is_empty() { permits } else { forbids },
+        errors,
+    }
 }
 
 /// What a policy's conditions read.

@@ -62,17 +62,17 @@ pub(crate) struct CedarPolicies {
     /// action constraint, when no policy's condition reads `action`: what it decides for
     /// an action follows from which policies hold and name it.
     uniform: bool,
-    /// Every action of the schema, in its order.
-    actions: Vec<EntityUid>,
-    /// The same as the evaluator takes them, and the resource.
+    /// Every action of the schema, in its order (as the evaluator takes them), and the
+    /// resource.
     action_uids: Vec<Arc<EntityUID>>,
     resource_uid: Arc<EntityUID>,
     /// Their names as Cedar writes them (`MyAPI::Action::"get /users"`), for log lines.
     action_names: Vec<String>,
     /// The actions as routes.
     pub(crate) routes: Routes,
-    /// The schema's action entities, when some action has parents (an action group, so
-    /// `action in` it needs them).
+    /// The schema's action entities, when some action has parents (an action group) and
+    /// some condition reads `action` (`action in` a group then needs them; the scopes'
+    /// action constraints are settled by `sliced`).
     action_entities: Option<Entities>,
     user_type: EntityType,
     group_type: EntityType,
@@ -83,16 +83,14 @@ pub(crate) struct CedarPolicies {
     pub(crate) request_dependent: Vec<String>,
     /// The claims the policies read as the principal's attributes, and of `context.token`.
     reads: (Reads, Reads),
-    /// How many policies the set holds.
-    pub(crate) policy_count: usize,
 }
 
 impl std::fmt::Debug for CedarPolicies {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("CedarPolicies")
             .field("namespace", &self.namespace)
-            .field("policies", &self.policy_count)
-            .field("actions", &self.actions.len())
+            .field("policies", &self.rules.len())
+            .field("actions", &self.action_uids.len())
             .field("request_dependent", &self.request_dependent)
             .finish_non_exhaustive()
     }
@@ -119,7 +117,6 @@ pub(crate) struct Permitted {
 /// A token as Cedar sees it, built once per request and used for every action asked.
 pub(crate) struct Caller {
     pub(crate) principal: Principal,
-    uid: Arc<EntityUID>,
     entities: Entities,
     /// The token's own context: `token` (the claims the policies read) and `scopes`.
     context: Arc<BTreeMap<SmolStr, Value>>,
@@ -275,7 +272,6 @@ impl CedarPolicies {
             }
         }
         Ok(CedarPolicies {
-            policy_count: policies.policies().count(),
             action_names: actions.iter().map(ToString::to_string).collect(),
             policies,
             rules,
@@ -287,9 +283,8 @@ impl CedarPolicies {
                 .map(|a| Arc::new(a.into()))
                 .collect(),
             resource_uid: Arc::new(resource.into()),
-            actions,
             routes,
-            action_entities: action_groups.then(|| action_entities.as_ref().clone()),
+            action_entities: (action_groups && !uniform).then(|| action_entities.as_ref().clone()),
             user_type,
             group_type,
             group_claim: settings.group_claim.clone(),
@@ -329,7 +324,12 @@ impl CedarPolicies {
 
     /// How many actions the schema declares.
     pub(crate) fn action_count(&self) -> usize {
-        self.actions.len()
+        self.action_uids.len()
+    }
+
+    /// How many policies the set holds.
+    pub(crate) fn policy_count(&self) -> usize {
+        self.rules.len()
     }
 
     /// The token as Cedar sees it.
@@ -356,7 +356,6 @@ impl CedarPolicies {
             (SmolStr::new_static("scopes"), entities::scopes(scopes)),
         ]);
         Ok(Caller {
-            uid: Arc::new(principal.uid.clone()),
             principal,
             entities,
             context: Arc::new(context),
@@ -399,21 +398,11 @@ impl CedarPolicies {
     /// Cedar's decision for one action in `context`: every policy whose scope names the
     /// action evaluated, so the determining policies and the errors are all named.
     pub(crate) fn judge(&self, caller: &Caller, action: usize, context: &Context) -> Judgement {
-        let evaluator = evaluate::evaluator(
-            &caller.uid,
-            &self.action_uids[action],
-            &self.resource_uid,
-            context,
-            &caller.entities,
-        );
-        let outcomes: Vec<(&Rule, evaluate::Holds)> = self.sliced[action]
-            .iter()
-            .map(|&index| {
-                let rule = &self.rules[index];
-                (rule, rule.holds(&evaluator, &caller.scoped(), false))
-            })
-            .collect();
-        judgement(outcomes.iter().map(|(rule, holds)| (*rule, holds)))
+        let evaluator = self.evaluator(caller, action, context);
+        let principal = caller.scoped();
+        evaluate::decide(&self.sliced[action], &self.rules, |index| {
+            self.rules[index].holds(&evaluator, &principal)
+        })
     }
 
     /// Whether Cedar permits each action of the schema for this caller, in the token's
@@ -456,17 +445,11 @@ impl CedarPolicies {
             }
         };
         if !self.uniform {
-            let allowed = (0..self.actions.len())
+            let allowed = (0..self.action_uids.len())
                 .map(|action| {
-                    let evaluator = evaluate::evaluator(
-                        &caller.uid,
-                        &self.action_uids[action],
-                        &self.resource_uid,
-                        &context,
-                        &caller.entities,
-                    );
+                    let evaluator = self.evaluator(caller, action, &context);
                     evaluate::allows(&self.sliced[action], &self.rules, |index| {
-                        record(self.rules[index].holds(&evaluator, &principal, false))
+                        record(self.rules[index].holds(&evaluator, &principal))
                     })
                 })
                 .collect();
@@ -474,35 +457,22 @@ impl CedarPolicies {
             errors.dedup();
             return (None, Permitted { allowed, errors });
         }
-        let Some(first) = self.action_uids.first() else {
+        if self.action_uids.is_empty() {
             return (None, Permitted::default());
-        };
-        // Without its action constraint (no condition reads `action`), what a policy
-        // gives is the same for every action its scope names: evaluated once, if asked.
-        let evaluator = evaluate::evaluator(
-            &caller.uid,
-            first,
-            &self.resource_uid,
-            &context,
-            &caller.entities,
-        );
+        }
+        // No condition reads `action`: what a policy gives is the same for every action
+        // its scope names, so one evaluator serves them all and each policy is evaluated
+        // once, if asked.
+        let evaluator = self.evaluator(caller, 0, &context);
         let mut held: Vec<Option<bool>> = vec![None; self.rules.len()];
         // The called action's policies first, every one, for its determining policies
         // and errors.
         let judgement = judged.map(|action| {
-            let outcomes: Vec<(&Rule, evaluate::Holds)> = self.sliced[action]
-                .iter()
-                .map(|&index| {
-                    let rule = &self.rules[index];
-                    let holds = rule.holds(&evaluator, &principal, true);
-                    held[index] = Some(holds == Ok(true));
-                    if let Err(error) = &holds {
-                        record(Err(error.clone()));
-                    }
-                    (rule, holds)
-                })
-                .collect();
-            judgement(outcomes.iter().map(|(rule, holds)| (*rule, holds)))
+            evaluate::decide(&self.sliced[action], &self.rules, |index| {
+                let holds = self.rules[index].holds(&evaluator, &principal);
+                held[index] = Some(record(holds.clone()));
+                holds
+            })
         });
         let allowed = self
             .sliced
@@ -510,31 +480,37 @@ impl CedarPolicies {
             .map(|named| {
                 evaluate::allows(named, &self.rules, |index| {
                     *held[index].get_or_insert_with(|| {
-                        record(self.rules[index].holds(&evaluator, &principal, true))
+                        record(self.rules[index].holds(&evaluator, &principal))
                     })
                 })
             })
             .collect();
         (judgement, Permitted { allowed, errors })
     }
+
+    /// An evaluator for `caller` asking about action `action` in `context`.
+    fn evaluator<'c>(
+        &self,
+        caller: &'c Caller,
+        action: usize,
+        context: &Context,
+    ) -> cedar_policy_core::evaluator::Evaluator<'c> {
+        evaluate::evaluator(
+            &caller.principal.uid,
+            &self.action_uids[action],
+            &self.resource_uid,
+            context,
+            &caller.entities,
+        )
+    }
 }
 
 impl Caller {
     fn scoped(&self) -> evaluate::Principal<'_> {
         evaluate::Principal {
-            uid: &self.uid,
+            uid: &self.principal.uid,
             groups: &self.principal.groups,
         }
-    }
-}
-
-/// Cedar's decision from what each policy naming the action gave.
-fn judgement<'r>(outcomes: impl Iterator<Item = (&'r Rule, &'r evaluate::Holds)>) -> Judgement {
-    let (allowed, determining, errors) = evaluate::decide(outcomes);
-    Judgement {
-        allowed,
-        determining,
-        errors,
     }
 }
 
@@ -622,27 +598,39 @@ mod tests {
 
     impl CedarPolicies {
         /// Cedar's own decision over the whole set, unsliced: what every shortcut must equal.
-        fn judge_whole(&self, caller: &Caller, action: usize) -> Judgement {
-            let known = |uid: EntityUID| cedar_policy_core::ast::EntityUIDEntry::Known {
-                euid: Arc::new(uid),
+        /// `schema`: the set's schema, whose action entities Cedar needs for `action in`.
+        fn judge_whole(&self, caller: &Caller, action: usize, schema: &str) -> Judgement {
+            let known = |uid: &Arc<EntityUID>| cedar_policy_core::ast::EntityUIDEntry::Known {
+                euid: Arc::clone(uid),
                 loc: None,
             };
             let request =
                 cedar_policy::Request::from(cedar_policy_core::ast::Request::new_unchecked(
-                    known(caller.principal.uid.clone()),
-                    known(self.actions[action].clone().into()),
-                    known(self.resource_uid.as_ref().clone()),
+                    known(&caller.principal.uid),
+                    known(&self.action_uids[action]),
+                    known(&self.resource_uid),
                     Some(Context::Value(Arc::clone(&caller.context))),
                 ));
-            // Built anew by Cedar's public API (its own transitive closure).
-            let entities = cedar_policy::Entities::from_entities(
-                caller
-                    .entities
-                    .iter()
-                    .map(|e| cedar_policy::Entity::from(e.clone())),
-                None,
-            )
-            .unwrap();
+            // Built anew by Cedar's public API (its own transitive closure): the caller's
+            // principal and the schema's actions.
+            let (fragment, _) = cedar_policy::SchemaFragment::from_cedarschema_str(schema).unwrap();
+            let actions = Schema::from_schema_fragments([fragment])
+                .unwrap()
+                .action_entities()
+                .unwrap();
+            let entities = actions
+                .add_entities(
+                    caller
+                        .entities
+                        .iter()
+                        .filter(|e| {
+                            e.uid().entity_type().to_string()
+                                != format!("{}::Action", self.namespace)
+                        })
+                        .map(|e| cedar_policy::Entity::from(e.clone())),
+                    None,
+                )
+                .unwrap();
             let response =
                 cedar_policy::Authorizer::new().is_authorized(&request, &self.policies, &entities);
             let sorted = |mut v: Vec<String>| {
@@ -691,7 +679,7 @@ mod tests {
             let all = built.permitted(&caller);
             let mut cedar_errors = BTreeSet::new();
             for (action, allowed) in all.allowed.iter().enumerate() {
-                let whole = built.judge_whole(&caller, action);
+                let whole = built.judge_whole(&caller, action, &workload::cedar_schema());
                 let sorted = |mut j: Judgement| {
                     j.determining.sort();
                     j.errors.sort();
@@ -771,5 +759,44 @@ mod tests {
             .unwrap();
         let permitted = built.permitted(&caller).allowed;
         assert_eq!(permitted, [true, false]);
+    }
+
+    /// Actions in an action group: a scope's `action in` the group is settled when the set
+    /// is sliced; a condition's `action in` it is evaluated with the schema's action
+    /// entities. Both decide as Cedar does over the whole set.
+    #[test]
+    fn action_groups_decide_as_cedar_in_scopes_and_conditions() {
+        let schema = "namespace A { entity UserGroup; entity Application; entity User in [UserGroup] { level: Long }; action reads; action \"get /a\", \"get /b\" in [reads] appliesTo { principal: User, resource: Application }; action \"post /a\" appliesTo { principal: User, resource: Application }; }";
+        let scoped = r#"permit(principal, action in A::Action::"reads", resource) when { principal has level && principal.level > 1 };
+            forbid(principal, action == A::Action::"get /b", resource) when { principal.level > 5 };"#;
+        let conditioned = r#"permit(principal, action, resource) when { action in A::Action::"reads" || principal.level > 3 };"#;
+        for (policies, uniform) in [(scoped, true), (conditioned, false)] {
+            let built = CedarPolicies::build(&settings(policies, schema)).unwrap();
+            assert_eq!(built.uniform, uniform, "{policies}");
+            for level in [0, 2, 4, 7] {
+                let caller = built
+                    .caller(
+                        "https://idp.example",
+                        &claims(serde_json::json!({"sub": "s", "level": level})),
+                        &[],
+                    )
+                    .unwrap();
+                let all = built.permitted(&caller);
+                for action in 0..built.action_count() {
+                    let whole = built.judge_whole(&caller, action, schema);
+                    let context = built.context(&caller, &[], None);
+                    let mut one = built.judge(&caller, action, &context);
+                    one.determining.sort();
+                    one.errors.sort();
+                    assert_eq!(
+                        one,
+                        whole,
+                        "{policies} level {level} {}",
+                        built.action_name(action)
+                    );
+                    assert_eq!(all.allowed[action], whole.allowed);
+                }
+            }
+        }
     }
 }
