@@ -15,7 +15,7 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use token_verifier::Algorithm;
 use token_verifier::tool::dev::workload::{self, AUDIENCE, ISSUER};
 use token_verifier::tool::dev::{SigningKey, jwks};
-use token_verifier::{Authorizer, AuthorizerEvent, Config};
+use token_verifier::{Authorizer, AuthorizerEvent, Config, ConfigDocument, EnvConfig};
 
 fn main() {
     let iterations: usize = std::env::args()
@@ -65,37 +65,37 @@ fn main() {
     let cedar: Option<usize> = std::env::var("PROFILE_CEDAR")
         .ok()
         .and_then(|n| n.parse().ok());
-    let dir = std::env::temp_dir().join(format!("profile-cedar-{}", std::process::id()));
-    if let Some(count) = cedar {
-        std::fs::create_dir_all(&dir).unwrap();
-        std::fs::write(dir.join("policies.cedar"), workload::cedar_policies(count)).unwrap();
-        std::fs::write(dir.join("schema.cedarschema"), workload::cedar_schema()).unwrap();
-    }
-    let path = |name: &str| dir.join(name).to_string_lossy().into_owned();
-    let lookup = |name: &str| match name {
+    let env = EnvConfig::from_lookup(|name| match name {
         "TOKEN_ISSUER" => Some(ISSUER.into()),
         "AUDIENCE" => Some(AUDIENCE.into()),
         "JWKS_JSON" => Some(document.clone()),
         "REQUIRED_SCOPES" => Some("read:messages".into()),
         "SENDER_CONSTRAINT" if dpop => Some("allow".into()),
-        "CEDAR_POLICIES_FILE" if cedar.is_some() => Some(path("policies.cedar")),
-        "CEDAR_SCHEMA_FILE" if cedar.is_some() => Some(path("schema.cedarschema")),
-        "CEDAR_GROUP_CLAIM" if cedar.is_some() => Some("permissions".into()),
         _ => None,
+    })
+    .unwrap();
+    // The Cedar policies as a configuration document holds them (`authorization.cedar`).
+    let cedar_document = cedar.map(|count| {
+        serde_json::json!({"authorization": {"cedar": {
+            "policies": workload::cedar_policies(count),
+            "schema": workload::cedar_schema(),
+            "group_claim": "permissions",
+        }}})
+        .to_string()
+    });
+    let config = || {
+        let document = cedar_document
+            .as_deref()
+            .map(|text| ConfigDocument::parse("profile.json", text).unwrap());
+        Config::combine(&env, document).unwrap()
     };
     if cedar.is_some() && std::env::var_os("PROFILE_INIT").is_some() {
         for _ in 0..iterations {
-            let config = Config::from_lookup(lookup).unwrap();
-            std::hint::black_box(Authorizer::new(config).unwrap());
+            std::hint::black_box(Authorizer::new(config()).unwrap());
         }
-        std::fs::remove_dir_all(&dir).unwrap();
         return;
     }
-    let config = Config::from_lookup(lookup).unwrap();
-    let authorizer = Authorizer::new(config).unwrap();
-    if cedar.is_some() {
-        std::fs::remove_dir_all(&dir).unwrap();
-    }
+    let authorizer = Authorizer::new(config()).unwrap();
     let runtime = tokio::runtime::Builder::new_current_thread()
         .build()
         .unwrap();

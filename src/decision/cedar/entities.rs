@@ -63,20 +63,18 @@ impl Reads {
     }
 }
 
-/// The principal and its groups for one token: the entity uids, and the claims the
-/// policies read of `context.token`. Cedar's own values, built here directly (not as
-/// restricted expressions Cedar would evaluate into the same values per request).
+/// The principal and its groups for one token: the entity uids.
 pub(crate) struct Principal {
     /// Shared with each request the evaluator is given.
     pub(crate) uid: Arc<EntityUID>,
     /// Its parents (`explain` names them).
     pub(crate) groups: Vec<EntityUID>,
-    /// The claims the policies read of `context.token`, as one Cedar record.
-    pub(crate) token: Value,
 }
 
-/// Builds the principal of a token and its entity (its attributes: the claims
-/// `attributes` names). `Err` names why there is none (no `sub`).
+/// Builds the principal of a token, its entity (its attributes: the claims `attributes`
+/// names) and the record of `context.token` (the claims `token_reads` names): Cedar's own
+/// values, built here directly, not as restricted expressions Cedar would evaluate into
+/// the same values per request. `Err` names why there is none (no `sub`).
 pub(crate) fn principal(
     user_type: &EntityType,
     group_type: &EntityType,
@@ -84,7 +82,7 @@ pub(crate) fn principal(
     claims: &Claims,
     group_claim: &str,
     (attributes, token_reads): (&Reads, &Reads),
-) -> Result<(Principal, Entity), String> {
+) -> Result<(Principal, Entity, Value), String> {
     let prefix = issuer_id(issuer);
     let sub = claims
         .get("sub")
@@ -135,9 +133,9 @@ pub(crate) fn principal(
         Principal {
             uid: Arc::new(principal_uid),
             groups,
-            token: Value::record(token, None),
         },
         entity,
+        Value::record(token, None),
     ))
 }
 
@@ -244,7 +242,7 @@ mod tests {
         };
         let claims = Claims::from_map(&map);
         let ty = |name: &str| -> EntityType { name.parse().unwrap() };
-        let (principal, entity) = principal(
+        let (principal, entity, token) = principal(
             &ty("A::User"),
             &ty("A::UserGroup"),
             "https://idp.example",
@@ -274,7 +272,7 @@ mod tests {
         assert!(entity.deep_eq(parsed), "{entity} != {parsed}");
         assert_eq!(principal.uid.to_string(), r#"A::User::"idp.example|s-1""#);
         assert_eq!(
-            principal.token,
+            token,
             Value::record(
                 parsed
                     .attrs()

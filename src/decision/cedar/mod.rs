@@ -342,7 +342,7 @@ impl CedarPolicies {
         claims: &Claims,
         scopes: &[String],
     ) -> Result<Caller, String> {
-        let (principal, entity) = entities::principal(
+        let (principal, entity, token) = entities::principal(
             &self.user_type,
             &self.group_type,
             issuer,
@@ -352,7 +352,7 @@ impl CedarPolicies {
         )?;
         let entities = evaluate::entities(entity, self.action_entities.as_ref())?;
         let context = BTreeMap::from([
-            (SmolStr::new_static("token"), principal.token.clone()),
+            (SmolStr::new_static("token"), token),
             (SmolStr::new_static("scopes"), entities::scopes(scopes)),
         ]);
         Ok(Caller {
