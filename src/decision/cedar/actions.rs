@@ -120,13 +120,8 @@ impl Target {
         }
     }
 
-    /// The IAM resource of this route under `stage_prefix` (`arn:…:api/stage`): a
-    /// parameter becomes `*` (IAM's `*` spans `/` as well).
-    pub(crate) fn resource(&self, stage_prefix: &str) -> String {
-        format!("{stage_prefix}/{}", self.glob())
-    }
-
-    /// The resource after the stage: `GET/pets/*`.
+    /// The IAM resource of this route after the stage (`GET/pets/*`): a parameter becomes
+    /// `*` (IAM's `*` spans `/` as well).
     fn glob(&self) -> String {
         match self {
             Target::Other(key) => key.clone(),
@@ -194,24 +189,31 @@ pub(crate) struct Routes {
     pub(crate) targets: Vec<Target>,
     /// `covers[a][f]`: action `a`'s IAM resource matches some call that goes to `f`.
     covers: Vec<Vec<bool>>,
+    /// Each target's resource after the stage (`GET/pets/*`), written once.
+    globs: Vec<String>,
 }
 
 impl Routes {
     /// The targets, with which resource covers which call, computed once.
     pub(crate) fn new(targets: Vec<Target>) -> Routes {
-        let globs: Vec<Vec<Elem>> = targets.iter().map(|t| glob_elems(&t.glob())).collect();
+        let globs: Vec<String> = targets.iter().map(Target::glob).collect();
+        let patterns: Vec<Vec<Elem>> = globs.iter().map(|g| glob_elems(g)).collect();
         let languages: Vec<Vec<Elem>> = targets.iter().map(Target::language).collect();
         let covers = (0..targets.len())
             .map(|a| {
                 (0..targets.len())
                     .map(|f| {
                         // A literal route's resource is that route alone, which goes to it.
-                        a != f && !targets[a].is_literal() && intersect(&globs[a], &languages[f])
+                        a != f && !targets[a].is_literal() && intersect(&patterns[a], &languages[f])
                     })
                     .collect()
             })
             .collect();
-        Routes { targets, covers }
+        Routes {
+            targets,
+            covers,
+            globs,
+        }
     }
 
     /// The action a called route goes to: the most specific target matching it, with
@@ -241,9 +243,9 @@ impl Routes {
     ) -> Option<(Vec<String>, Vec<String>)> {
         let mut allow = Vec::new();
         let mut deny = Vec::new();
-        for (f, target) in self.targets.iter().enumerate() {
+        for f in 0..self.targets.len() {
             if permitted[f] {
-                push_unique(&mut allow, target.resource(stage_prefix));
+                push_unique(&mut allow, self.resource(f, stage_prefix));
                 continue;
             }
             let needed = (0..self.targets.len()).any(|a| permitted[a] && self.covers[a][f]);
@@ -254,9 +256,14 @@ impl Routes {
             if harmful {
                 return None;
             }
-            push_unique(&mut deny, target.resource(stage_prefix));
+            push_unique(&mut deny, self.resource(f, stage_prefix));
         }
         Some((allow, deny))
+    }
+
+    /// Target `f`'s IAM resource under `stage_prefix` (`arn:…:api/stage`).
+    fn resource(&self, f: usize, stage_prefix: &str) -> String {
+        format!("{stage_prefix}/{}", self.globs[f])
     }
 }
 
@@ -427,14 +434,8 @@ mod tests {
             Target::parse("Query.getPost"),
             Target::Other("Query.getPost".into())
         );
-        assert_eq!(
-            Target::parse("get /").resource(STAGE),
-            format!("{STAGE}/GET/")
-        );
-        assert_eq!(
-            Target::parse("any /a/{b}").resource(STAGE),
-            format!("{STAGE}/*/a/*")
-        );
+        assert_eq!(Target::parse("get /").glob(), "GET/");
+        assert_eq!(Target::parse("any /a/{b}").glob(), "*/a/*");
     }
 
     #[test]

@@ -18,7 +18,7 @@ use cedar_policy_core::ast::{
     ValueKind, Var,
 };
 use cedar_policy_core::entities::{Entities, NoEntitiesSchema, TCComputation};
-use cedar_policy_core::evaluator::{Evaluator, RestrictedEvaluator};
+use cedar_policy_core::evaluator::{EvaluationError, Evaluator, RestrictedEvaluator};
 use cedar_policy_core::extensions::Extensions;
 
 use smol_str::SmolStr;
@@ -33,8 +33,9 @@ pub(crate) struct Rule {
     pub(crate) id: String,
     pub(crate) forbids: bool,
     /// Cedar's condition without the action constraint, which holds for every action the
-    /// rule is asked of: the principal and resource constraints and the `when`/`unless`
-    /// conditions. What it gives is the same for every such action unless a condition
+    /// rule is asked of: the principal constraint (unless `principal` below settles it),
+    /// the resource constraint and the `when`/`unless` conditions, those that are more
+    /// than `true`. What it gives is the same for every such action unless a condition
     /// reads `action`.
     condition: Expr,
     slots: ast::SlotEnv,
@@ -59,29 +60,38 @@ pub(crate) type Holds = Result<bool, String>;
 impl Rule {
     pub(crate) fn new(policy: &cedar_policy::Policy) -> Rule {
         let policy: &ast::Policy = policy.as_ref();
-        let conditions = policy
-            .non_scope_constraints()
-            .cloned()
-            .unwrap_or_else(|| Expr::val(true));
         let principal = match policy.principal_constraint().into_inner() {
             PrincipalOrResourceConstraint::Eq(EntityReference::EUID(uid)) => Some((false, uid)),
             PrincipalOrResourceConstraint::In(EntityReference::EUID(uid)) => Some((true, uid)),
             _ => None,
         };
-        let scope_only = policy.non_scope_constraints().is_none()
-            && matches!(
-                policy.resource_constraint().as_inner(),
-                PrincipalOrResourceConstraint::Any
-            );
+        let any =
+            |c: &PrincipalOrResourceConstraint| matches!(c, PrincipalOrResourceConstraint::Any);
+        let resource_any = any(policy.resource_constraint().as_inner());
+        // The parts of Cedar's condition that can be false: the principal constraint unless
+        // `holds` settles it first (`==` or `in` an entity: not asked again of Cedar's
+        // entity store, a hashed lookup per policy), the resource constraint unless it is
+        // `resource` alone, the `when`/`unless` conditions; joined by `&&` as Cedar joins
+        // them, without the `true && …` of the parts left out.
+        let mut parts = Vec::new();
+        if principal.is_none() && !any(policy.principal_constraint().as_inner()) {
+            parts.push(policy.principal_constraint().as_expr());
+        }
+        if !resource_any {
+            parts.push(policy.resource_constraint().as_expr());
+        }
+        parts.extend(policy.non_scope_constraints().cloned());
+        let condition = parts
+            .into_iter()
+            .rev()
+            .reduce(|right, left| Expr::and(left, right))
+            .unwrap_or_else(|| Expr::val(true));
         Rule {
             principal,
-            scope_only,
+            scope_only: policy.non_scope_constraints().is_none() && resource_any,
             id: policy.id().to_string(),
             forbids: policy.effect() == Effect::Forbid,
-            condition: Expr::and(
-                policy.principal_constraint().as_expr(),
-                Expr::and(policy.resource_constraint().as_expr(), conditions),
-            ),
+            condition,
             slots: policy.env().clone(),
         }
     }
@@ -98,17 +108,26 @@ impl Rule {
                 return Ok(true);
             }
         }
-        // The condition is a conjunction (`&&` checks that both sides are booleans), so
-        // its value is a boolean.
+        let error = |error: EvaluationError| {
+            format!("error while evaluating policy `{}`: {error}", self.id)
+        };
         match evaluator.interpret(&self.condition, &self.slots) {
-            Ok(value) => Ok(matches!(
-                value.value_kind(),
-                ValueKind::Lit(Literal::Bool(true))
-            )),
-            Err(error) => Err(format!(
-                "error while evaluating policy `{}`: {error}",
-                self.id
-            )),
+            Ok(value) => match value.value_kind() {
+                ValueKind::Lit(Literal::Bool(holds)) => Ok(*holds),
+                // Not a boolean (an entity's data against its schema): Cedar's `&&` around
+                // the condition refuses it; asked again with one, for Cedar's own words.
+                _ => match evaluator.interpret(
+                    &Expr::and(Expr::val(true), self.condition.clone()),
+                    &self.slots,
+                ) {
+                    Ok(value) => Ok(matches!(
+                        value.value_kind(),
+                        ValueKind::Lit(Literal::Bool(true))
+                    )),
+                    Err(e) => Err(error(e)),
+                },
+            },
+            Err(e) => Err(error(e)),
         }
     }
 }
