@@ -18,6 +18,8 @@
 //! }
 //! # Ok(()) }
 //! ```
+//! [`Authorizer::start`] builds it from the environment (and SSM) and prefetches the keys,
+//! validating a Cedar policy set meanwhile, as the Lambda function does.
 //! [`Authorizer::decide`] answers without logging and returns the [`DecisionRecord`]:
 //! the [`Outcome`], the [`Refusal`] (its [`Reason`] is a stable code), what is known of
 //! the token. Verified [`Claims`] reach the backend as the authorizer context.

@@ -38,7 +38,8 @@ async fn serve(started: std::time::Instant, concurrency: u32) -> Result<(), lamb
         Ok(env) => {
             let level = std::env::var("AWS_LAMBDA_LOG_LEVEL").ok();
             token_verifier::init_metrics(env.metrics(), level.as_deref());
-            Authorizer::load(env).await
+            // The keys fetched, and a Cedar policy set validated beside them.
+            Authorizer::start(env).await
         }
         Err(error) => Err(InitError::from(error)),
     };
@@ -51,7 +52,6 @@ async fn serve(started: std::time::Instant, concurrency: u32) -> Result<(), lamb
             return Err(error.into());
         }
     };
-    authorizer.prefetch().await;
     tracing::info!(
         init_us = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX),
         concurrency,

@@ -285,7 +285,7 @@ pub(crate) fn build(
 /// (at init, and on every reload: a set that does not validate keeps the last good
 /// configuration, as any invalid document does).
 #[cfg(feature = "cedar")]
-fn cedar_policies(
+pub(crate) fn cedar_policies(
     settings: Option<&crate::settings::CedarSettings>,
     with_route_rules: bool,
 ) -> Result<Option<Arc<CedarPolicies>>, ConfigError> {

@@ -40,6 +40,21 @@ pub struct Authorizer {
     reload: Option<Reload>,
 }
 
+/// Fetches every issuer's keys (during init, where CPU is full and unbilled).
+async fn prefetch_keys(active: &Active) {
+    // At once, not one issuer after another: a cold start waits for the slowest IdP, not
+    // for the sum of them.
+    let keys =
+        futures_util::future::join_all(active.verifier.issuers().iter().map(|i| i.keys.prefetch()));
+    let opaque = async {
+        if let Some(opaque) = active.verifier.opaque() {
+            opaque.validator.prefetch().await;
+        }
+    };
+    let replay = active.replay.prepare();
+    futures_util::future::join3(keys, opaque, replay).await;
+}
+
 impl std::fmt::Debug for Authorizer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Authorizer")
@@ -70,6 +85,24 @@ impl Authorizer {
     /// # Errors
     /// [`InitError`] when the document cannot be read or is invalid, or as [`Authorizer::new`].
     pub async fn load(env: EnvConfig) -> Result<Self, InitError> {
+        let store = Self::store_for(&env).await;
+        Self::assemble(env, store, false).await
+    }
+
+    /// [`Authorizer::load`], then [`Authorizer::prefetch`], as the Lambda function and the
+    /// tower layer start. A Cedar policy set is parsed and validated against its schema on
+    /// a thread of its own while the keys are fetched, so a cold start waits for the
+    /// longer of the two, not their sum; a set that does not validate still fails init.
+    ///
+    /// # Errors
+    /// As [`Authorizer::load`].
+    pub async fn start(env: EnvConfig) -> Result<Self, InitError> {
+        let store = Self::store_for(&env).await;
+        Self::assemble(env, store, true).await
+    }
+
+    /// The parameter store `env` reads from, if it names any parameter.
+    async fn store_for(env: &EnvConfig) -> Option<Arc<dyn ParameterStore>> {
         let needs_ssm = env.sources.config_parameter.is_some()
             || env.sources.cedar_parameter.is_some()
             || env.sources.jwks_snapshot.is_some()
@@ -78,12 +111,11 @@ impl Authorizer {
                 .as_ref()
                 .and_then(|i| i.opaque.as_ref())
                 .is_some_and(|o| o.client_secret_parameter.is_some());
-        let store: Option<Arc<dyn ParameterStore>> = if needs_ssm {
+        if needs_ssm {
             Some(Arc::new(Ssm::from_env().await))
         } else {
             None
-        };
-        Self::load_with(env, store).await
+        }
     }
 
     /// [`Authorizer::load`] with a given parameter store (tests pass an in-memory one).
@@ -93,6 +125,16 @@ impl Authorizer {
     pub async fn load_with(
         env: EnvConfig,
         store: Option<Arc<dyn ParameterStore>>,
+    ) -> Result<Self, InitError> {
+        Self::assemble(env, store, false).await
+    }
+
+    /// Reads the configuration and builds the authorizer; with `prefetch`, fetches the
+    /// keys too, while a Cedar policy set is built beside them.
+    async fn assemble(
+        env: EnvConfig,
+        store: Option<Arc<dyn ParameterStore>>,
+        prefetch: bool,
     ) -> Result<Self, InitError> {
         let snapshots = match (&store, &env.sources.jwks_snapshot) {
             (Some(store), Some(prefix)) => Some((Arc::clone(store), prefix.clone())),
@@ -121,6 +163,22 @@ impl Authorizer {
         let mut config = Config::combine(&env, document)?;
         let cedar_version = with_cedar_parameter(&mut config, cedar)?;
         let secrets = read_secrets(&config, store.as_deref()).await?;
+        // The policy set on a blocking thread, built while the keys are fetched.
+        #[cfg(feature = "cedar")]
+        let cedar = match config.cedar.take() {
+            Some(settings) if prefetch => {
+                let with_route_rules = !config.routes.is_empty();
+                let origin = settings.origin.clone();
+                let built = tokio::task::spawn_blocking(move || {
+                    active::cedar_policies(Some(&settings), with_route_rules)
+                });
+                Some((origin, built))
+            }
+            settings => {
+                config.cedar = settings;
+                None
+            }
+        };
         let (mut active, _) = build(
             config,
             None,
@@ -130,6 +188,29 @@ impl Authorizer {
             store.as_ref(),
         )?;
         active.cedar_version = cedar_version;
+        if prefetch {
+            #[cfg(feature = "cedar")]
+            if let Some((origin, built)) = cedar {
+                // A set that does not validate fails init at once, keys or not.
+                let built = async {
+                    let built = built.await.map_err(|failed| crate::config::ConfigError {
+                        variable: origin,
+                        message: format!("the policy set could not be built: {failed}"),
+                    })?;
+                    Ok::<_, InitError>(built?)
+                };
+                let keys = async {
+                    Box::pin(prefetch_keys(&active)).await;
+                    Ok(())
+                };
+                let (built, ()) = futures_util::future::try_join(built, keys).await?;
+                active.cedar = built;
+            } else {
+                Box::pin(prefetch_keys(&active)).await;
+            }
+            #[cfg(not(feature = "cedar"))]
+            Box::pin(prefetch_keys(&active)).await;
+        }
         Ok(Authorizer {
             active: RwLock::new(Arc::new(active)),
             snapshots,
@@ -139,19 +220,7 @@ impl Authorizer {
 
     /// Fetches every issuer's keys (during init, where CPU is full and unbilled).
     pub async fn prefetch(&self) {
-        let active = self.current();
-        // At once, not one issuer after another: a cold start waits for the slowest IdP,
-        // not for the sum of them.
-        let keys = futures_util::future::join_all(
-            active.verifier.issuers().iter().map(|i| i.keys.prefetch()),
-        );
-        let opaque = async {
-            if let Some(opaque) = active.verifier.opaque() {
-                opaque.validator.prefetch().await;
-            }
-        };
-        let replay = active.replay.prepare();
-        futures_util::future::join3(keys, opaque, replay).await;
+        prefetch_keys(&self.current()).await;
     }
 
     /// How many issuers the current configuration trusts (for tools and tests).

@@ -96,8 +96,7 @@ impl VerifyLayer {
         let env = EnvConfig::from_lookup(|name| std::env::var(name).ok())?;
         let level = std::env::var("AWS_LAMBDA_LOG_LEVEL").ok();
         crate::init_metrics(env.metrics(), level.as_deref());
-        let authorizer = Authorizer::load(env).await?;
-        authorizer.prefetch().await;
+        let authorizer = Authorizer::start(env).await?;
         Ok(Self::new(Arc::new(authorizer)))
     }
 

@@ -764,3 +764,76 @@ fn the_in_place_benchmark_files_are_the_workload() {
         workload::cedar_schema()
     );
 }
+
+/// The Lambda function and the tower layer start with `Authorizer::start`: the policy set
+/// is validated on a thread of its own while the keys are fetched, and decides once the
+/// authorizer is up; a set that does not validate fails init at once, without waiting for
+/// keys that do not come.
+#[tokio::test]
+async fn start_validates_the_set_while_the_keys_are_fetched() {
+    use std::time::{Duration, Instant};
+    let server = JwksServer::start().await;
+    server.set(
+        "/jwks",
+        Reply::Delayed(
+            Duration::from_millis(200),
+            Box::new(Reply::Json(jwks(&[&rsa_a()]).to_string())),
+        ),
+    );
+    let url = server.url("/jwks");
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/cedar/petstore");
+    let policies = format!("{dir}/policies.cedar");
+    let schema = format!("{dir}/schema.json");
+    let vars = |policies: &str| {
+        crate::sources::env(&[
+            ("TOKEN_ISSUER", POOL),
+            ("AUDIENCE", AUDIENCE),
+            ("JWKS_URI", &url),
+            ("CEDAR_POLICIES_FILE", policies),
+            ("CEDAR_SCHEMA_FILE", &schema),
+        ])
+    };
+    let authorizer = Authorizer::start(vars(&policies)).await.unwrap();
+    assert_eq!(server.hits("/jwks"), 1, "the keys are fetched at start");
+    let reader = token(POOL, json!({"cognito:groups": ["MyGroup"]}));
+    let stranger = token(POOL, json!({"cognito:groups": ["nobody"]}));
+    assert_eq!(
+        decide(&authorizer, rest("GET/pets", &reader))
+            .await
+            .reason(),
+        "ok"
+    );
+    assert_eq!(
+        decide(&authorizer, rest("GET/pets", &stranger))
+            .await
+            .reason(),
+        "policy_denied"
+    );
+    assert_eq!(server.hits("/jwks"), 1, "and cached");
+
+    // Keys that never come (the client gives up after 3 s) do not hold up the refusal of
+    // a set that does not validate.
+    server.set("/jwks", Reply::Hang);
+    let broken = format!(
+        "{}/broken-{}.cedar",
+        env!("CARGO_TARGET_TMPDIR"),
+        std::process::id()
+    );
+    std::fs::write(
+        &broken,
+        "permit(principal, action, resource) when { nope };",
+    )
+    .unwrap();
+    let started = Instant::now();
+    let error = Authorizer::start(vars(&broken))
+        .await
+        .unwrap_err()
+        .to_string();
+    let waited = started.elapsed();
+    std::fs::remove_file(&broken).unwrap();
+    assert!(error.contains("CEDAR_POLICIES_FILE"), "{error}");
+    assert!(
+        waited < Duration::from_secs(2),
+        "waited {waited:?}: {error}"
+    );
+}
