@@ -40,7 +40,7 @@ pub struct Authorizer {
     reload: Option<Reload>,
 }
 
-/// Fetches every issuer's keys (during init, where CPU is full and unbilled).
+/// [`Authorizer::prefetch`] of one configuration.
 async fn prefetch_keys(active: &Active) {
     // At once, not one issuer after another: a cold start waits for the slowest IdP, not
     // for the sum of them.
@@ -79,8 +79,10 @@ impl Authorizer {
         })
     }
 
-    /// Builds the authorizer the way the Lambda function does: from the environment, and
-    /// from SSM when `CONFIG_PARAMETER` or `JWKS_SNAPSHOT_PARAMETER` is set.
+    /// Builds the authorizer from the environment, and from SSM when `CONFIG_PARAMETER`,
+    /// `CEDAR_PARAMETER`, `JWKS_SNAPSHOT_PARAMETER` or an introspection client's secret
+    /// parameter is set; without fetching keys ([`Authorizer::start`] fetches them, as the
+    /// Lambda function and the layer start).
     ///
     /// # Errors
     /// [`InitError`] when the document cannot be read or is invalid, or as [`Authorizer::new`].
@@ -163,14 +165,18 @@ impl Authorizer {
         let mut config = Config::combine(&env, document)?;
         let cedar_version = with_cedar_parameter(&mut config, cedar)?;
         let secrets = read_secrets(&config, store.as_deref()).await?;
-        // The policy set on a blocking thread, built while the keys are fetched.
+        // The policy set on a blocking thread, built while the keys are fetched; its log
+        // lines go where this task's go.
         #[cfg(feature = "cedar")]
         let cedar = match config.cedar.take() {
             Some(settings) if prefetch => {
                 let with_route_rules = !config.routes.is_empty();
                 let origin = settings.origin.clone();
+                let dispatch = tracing::dispatcher::get_default(Clone::clone);
                 let built = tokio::task::spawn_blocking(move || {
-                    active::cedar_policies(Some(&settings), with_route_rules)
+                    tracing::dispatcher::with_default(&dispatch, || {
+                        active::cedar_policies(Some(&settings), with_route_rules)
+                    })
                 });
                 Some((origin, built))
             }
@@ -189,27 +195,32 @@ impl Authorizer {
         )?;
         active.cedar_version = cedar_version;
         if prefetch {
+            // The set, if one is being built: a set that does not validate fails init at
+            // once, keys or not.
             #[cfg(feature = "cedar")]
-            if let Some((origin, built)) = cedar {
-                // A set that does not validate fails init at once, keys or not.
-                let built = async {
-                    let built = built.await.map_err(|failed| crate::config::ConfigError {
-                        variable: origin,
-                        message: format!("the policy set could not be built: {failed}"),
-                    })?;
-                    Ok::<_, InitError>(built?)
+            let built = async {
+                let Some((origin, built)) = cedar else {
+                    return Ok(None);
                 };
-                let keys = async {
-                    Box::pin(prefetch_keys(&active)).await;
-                    Ok(())
-                };
-                let (built, ()) = futures_util::future::try_join(built, keys).await?;
-                active.cedar = built;
-            } else {
+                let built = built.await.map_err(|failed| crate::config::ConfigError {
+                    variable: origin,
+                    message: format!("the policy set could not be built: {failed}"),
+                })?;
+                Ok::<_, InitError>(built?)
+            };
+            #[cfg(not(feature = "cedar"))]
+            let built = async { Ok::<_, InitError>(()) };
+            let keys = async {
                 Box::pin(prefetch_keys(&active)).await;
+                Ok(())
+            };
+            let (built, ()) = futures_util::future::try_join(built, keys).await?;
+            #[cfg(feature = "cedar")]
+            {
+                active.cedar = built;
             }
             #[cfg(not(feature = "cedar"))]
-            Box::pin(prefetch_keys(&active)).await;
+            let () = built;
         }
         Ok(Authorizer {
             active: RwLock::new(Arc::new(active)),
@@ -218,7 +229,8 @@ impl Authorizer {
         })
     }
 
-    /// Fetches every issuer's keys (during init, where CPU is full and unbilled).
+    /// Fetches every issuer's keys and readies the opaque-token validator and the replay
+    /// table's client (during init, where CPU is full and unbilled).
     pub async fn prefetch(&self) {
         prefetch_keys(&self.current()).await;
     }
