@@ -10,12 +10,12 @@
 //!
 //! What policies read is found here too, by walking their conditions.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use cedar_policy_core::ast::{
-    self, Effect, EntityReference, Expr, ExprKind, Literal, PrincipalOrResourceConstraint,
-    ValueKind, Var,
+    self, Effect, EntityReference, Expr, ExprKind, ExprShapeOnly, Literal,
+    PrincipalOrResourceConstraint, ValueKind, Var,
 };
 use cedar_policy_core::entities::{Entities, NoEntitiesSchema, TCComputation};
 use cedar_policy_core::evaluator::{EvaluationError, Evaluator, RestrictedEvaluator};
@@ -38,6 +38,9 @@ pub(crate) struct Rule {
     /// than `true`. What it gives is the same for every such action unless a condition
     /// reads `action`.
     condition: Expr,
+    /// The same condition as its conjuncts (`a && b && c`: `a`, `b`, `c`), in Cedar's
+    /// order of evaluation, as indices of the set's [`Parts`].
+    parts: Vec<usize>,
     slots: ast::SlotEnv,
     /// The principal its scope names (`principal == U`, `principal in G`): a caller that
     /// is not it, nor one of its children, cannot satisfy it, and `in`/`==` never err.
@@ -45,6 +48,59 @@ pub(crate) struct Rule {
     /// Whether the scope is all there is (resource any, no `when` nor `unless`): then a
     /// principal that matches satisfies it for every action its scope names.
     scope_only: bool,
+}
+
+/// The distinct conjuncts of every rule's condition (alike in shape, wherever they are):
+/// one request evaluates each at most once, however many rules share it
+/// (`principal has org_id` guarding many conditions). A conjunct's value depends on the
+/// request alone: policies have no slots (the set refuses templates).
+#[derive(Default)]
+pub(crate) struct Parts {
+    exprs: Vec<Expr>,
+    index: HashMap<ExprShapeOnly<'static>, usize>,
+}
+
+/// What one conjunct gave, in one request.
+#[derive(Clone, Copy)]
+enum Part {
+    True,
+    False,
+    /// An error, or a value that is no boolean: the rule is then evaluated whole, for
+    /// Cedar's own words.
+    Other,
+}
+
+/// The conjuncts one request has evaluated so far (one evaluator, one `Asked`).
+pub(crate) struct Asked(Vec<Option<Part>>);
+
+impl Parts {
+    fn intern(&mut self, part: Expr) -> usize {
+        let next = self.exprs.len();
+        let index = *self
+            .index
+            .entry(ExprShapeOnly::new_from_owned(part.clone()))
+            .or_insert(next);
+        if index == next {
+            self.exprs.push(part);
+        }
+        index
+    }
+
+    /// Nothing asked yet.
+    pub(crate) fn asked(&self) -> Asked {
+        Asked(vec![None; self.exprs.len()])
+    }
+}
+
+/// `a && b` as `[a, b]`, and so on down the left and right sides.
+fn conjuncts(expr: &Expr, out: &mut Vec<Expr>) {
+    match expr.expr_kind() {
+        ExprKind::And { left, right } => {
+            conjuncts(left, out);
+            conjuncts(right, out);
+        }
+        _ => out.push(expr.clone()),
+    }
 }
 
 /// The caller as a policy's principal scope sees it: its uid and its groups (its
@@ -58,7 +114,7 @@ pub(crate) struct Principal<'c> {
 pub(crate) type Holds = Result<bool, String>;
 
 impl Rule {
-    pub(crate) fn new(policy: &cedar_policy::Policy) -> Rule {
+    pub(crate) fn new(policy: &cedar_policy::Policy, shared: &mut Parts) -> Rule {
         let policy: &ast::Policy = policy.as_ref();
         let principal = match policy.principal_constraint().into_inner() {
             PrincipalOrResourceConstraint::Eq(EntityReference::EUID(uid)) => Some((false, uid)),
@@ -81,12 +137,17 @@ impl Rule {
             parts.push(policy.resource_constraint().as_expr());
         }
         parts.extend(policy.non_scope_constraints().cloned());
+        let mut split = Vec::new();
+        for part in &parts {
+            conjuncts(part, &mut split);
+        }
         let condition = parts
             .into_iter()
             .rev()
             .reduce(|right, left| Expr::and(left, right))
             .unwrap_or_else(|| Expr::val(true));
         Rule {
+            parts: split.into_iter().map(|part| shared.intern(part)).collect(),
             principal,
             scope_only: policy.non_scope_constraints().is_none() && resource_any,
             id: policy.id().to_string(),
@@ -96,8 +157,17 @@ impl Rule {
         }
     }
 
-    /// Whether the policy holds for `evaluator`'s request, whose action its scope names.
-    pub(crate) fn holds(&self, evaluator: &Evaluator<'_>, caller: &Principal<'_>) -> Holds {
+    /// Whether the policy holds for `evaluator`'s request, whose action its scope names:
+    /// its conjuncts in order, each taken from `asked` or evaluated into it, until one is
+    /// false (as Cedar's `&&` stops); one that errs or is no boolean has the rule evaluated
+    /// whole, so the error is Cedar's own.
+    pub(crate) fn holds(
+        &self,
+        evaluator: &Evaluator<'_>,
+        caller: &Principal<'_>,
+        shared: &Parts,
+        asked: &mut Asked,
+    ) -> Holds {
         if let Some((hierarchy, named)) = &self.principal {
             let names = **named == *caller.uid
                 || (*hierarchy && caller.groups.iter().any(|g| g == &**named));
@@ -108,6 +178,28 @@ impl Rule {
                 return Ok(true);
             }
         }
+        for &index in &self.parts {
+            let part = *asked.0[index].get_or_insert_with(|| {
+                match evaluator.interpret(&shared.exprs[index], &self.slots) {
+                    Ok(value) => match value.value_kind() {
+                        ValueKind::Lit(Literal::Bool(true)) => Part::True,
+                        ValueKind::Lit(Literal::Bool(false)) => Part::False,
+                        _ => Part::Other,
+                    },
+                    Err(_) => Part::Other,
+                }
+            });
+            match part {
+                Part::True => {}
+                Part::False => return Ok(false),
+                Part::Other => return self.whole(evaluator),
+            }
+        }
+        Ok(true)
+    }
+
+    /// The condition evaluated whole by Cedar.
+    fn whole(&self, evaluator: &Evaluator<'_>) -> Holds {
         let error = |error: EvaluationError| {
             format!("error while evaluating policy `{}`: {error}", self.id)
         };
@@ -294,4 +386,33 @@ pub(crate) fn reads(
         }
     }
     found
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::str::FromStr;
+
+    /// Conjuncts alike in shape are one part, wherever they stand; the rest are their own.
+    #[test]
+    fn alike_conjuncts_are_one_part() {
+        let set = cedar_policy::PolicySet::from_str(
+            r#"permit(principal, action, resource) when { principal has org_id && principal.org_id == "a" };
+            forbid(principal, action, resource) when {
+                principal has org_id
+                && principal.org_id == "b" } unless { context.x };"#,
+        )
+        .unwrap();
+        let mut parts = Parts::default();
+        let mut rules: Vec<Rule> = set
+            .policies()
+            .map(|policy| Rule::new(policy, &mut parts))
+            .collect();
+        rules.sort_by_key(|rule| rule.parts.len());
+        assert_eq!(parts.exprs.len(), 4);
+        assert_eq!(rules[0].parts.len(), 2);
+        assert_eq!(rules[1].parts.len(), 3);
+        assert_eq!(rules[0].parts[0], rules[1].parts[0], "principal has org_id");
+        assert_ne!(rules[0].parts[1], rules[1].parts[1]);
+    }
 }

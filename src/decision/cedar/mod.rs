@@ -35,7 +35,7 @@ use crate::token::Claims;
 use actions::{Routes, Target};
 pub(crate) use entities::Principal;
 use entities::Reads;
-use evaluate::Rule;
+use evaluate::{Parts, Rule};
 
 /// The context members that come from the request rather than the token: a policy that
 /// reads one decides per request, so its answer cannot be cached per token.
@@ -55,6 +55,8 @@ pub(crate) struct CedarPolicies {
     policies: PolicySet,
     /// Its policies, in its order, ready to evaluate.
     rules: Vec<Rule>,
+    /// The distinct conjuncts of their conditions, each evaluated once per request.
+    parts: Parts,
     /// Per action, the policies (indices of `rules`) whose scope can name it (the others
     /// can neither permit, forbid nor err for it): what a decision evaluates.
     sliced: Vec<Vec<usize>>,
@@ -263,7 +265,11 @@ impl CedarPolicies {
                     .collect()
             })
             .collect();
-        let rules: Vec<Rule> = policies.policies().map(Rule::new).collect();
+        let mut parts = Parts::default();
+        let rules: Vec<Rule> = policies
+            .policies()
+            .map(|policy| Rule::new(policy, &mut parts))
+            .collect();
         let mut reads = (
             Reads::Names(BTreeSet::default()),
             Reads::Names(BTreeSet::default()),
@@ -281,6 +287,7 @@ impl CedarPolicies {
             action_names: actions.iter().map(ToString::to_string).collect(),
             policies,
             rules,
+            parts,
             sliced,
             uniform,
             action_uids: actions
@@ -406,8 +413,9 @@ impl CedarPolicies {
     pub(crate) fn judge(&self, caller: &Caller, action: usize, context: &Context) -> Judgement {
         let evaluator = self.evaluator(caller, action, context);
         let principal = caller.scoped();
+        let mut asked = self.parts.asked();
         evaluate::decide(&self.sliced[action], &self.rules, |index| {
-            self.rules[index].holds(&evaluator, &principal)
+            self.rules[index].holds(&evaluator, &principal, &self.parts, &mut asked)
         })
     }
 
@@ -454,8 +462,14 @@ impl CedarPolicies {
             let allowed = (0..self.action_uids.len())
                 .map(|action| {
                     let evaluator = self.evaluator(caller, action, &context);
+                    let mut asked = self.parts.asked();
                     evaluate::allows(&self.sliced[action], &self.rules, |index| {
-                        record(self.rules[index].holds(&evaluator, &principal))
+                        record(self.rules[index].holds(
+                            &evaluator,
+                            &principal,
+                            &self.parts,
+                            &mut asked,
+                        ))
                     })
                 })
                 .collect();
@@ -470,12 +484,14 @@ impl CedarPolicies {
         // its scope names, so one evaluator serves them all and each policy is evaluated
         // once, if asked.
         let evaluator = self.evaluator(caller, 0, &context);
+        let mut asked = self.parts.asked();
         let mut held: Vec<Option<bool>> = vec![None; self.rules.len()];
         // The called action's policies first, every one, for its determining policies
         // and errors.
         let judgement = judged.map(|action| {
             evaluate::decide(&self.sliced[action], &self.rules, |index| {
-                let holds = self.rules[index].holds(&evaluator, &principal);
+                let holds =
+                    self.rules[index].holds(&evaluator, &principal, &self.parts, &mut asked);
                 held[index] = Some(record(holds.clone()));
                 holds
             })
@@ -486,7 +502,12 @@ impl CedarPolicies {
             .map(|named| {
                 evaluate::allows(named, &self.rules, |index| {
                     *held[index].get_or_insert_with(|| {
-                        record(self.rules[index].holds(&evaluator, &principal))
+                        record(self.rules[index].holds(
+                            &evaluator,
+                            &principal,
+                            &self.parts,
+                            &mut asked,
+                        ))
                     })
                 })
             })
