@@ -54,8 +54,13 @@ pub(crate) struct Rule {
 /// one request evaluates each at most once, however many rules share it
 /// (`principal has org_id` guarding many conditions). A conjunct's value depends on the
 /// request alone: policies have no slots (the set refuses templates).
-#[derive(Default)]
 pub(crate) struct Parts {
+    exprs: Vec<Expr>,
+}
+
+/// [`Parts`] as the rules are built: each new conjunct, by its shape.
+#[derive(Default)]
+pub(crate) struct Interner {
     exprs: Vec<Expr>,
     index: HashMap<ExprShapeOnly<'static>, usize>,
 }
@@ -73,7 +78,7 @@ enum Part {
 /// The conjuncts one request has evaluated so far (one evaluator, one `Asked`).
 pub(crate) struct Asked(Vec<Option<Part>>);
 
-impl Parts {
+impl Interner {
     fn intern(&mut self, part: Expr) -> usize {
         let next = self.exprs.len();
         let index = *self
@@ -86,6 +91,13 @@ impl Parts {
         index
     }
 
+    /// The conjuncts, without the index that found them.
+    pub(crate) fn finish(self) -> Parts {
+        Parts { exprs: self.exprs }
+    }
+}
+
+impl Parts {
     /// Nothing asked yet.
     pub(crate) fn asked(&self) -> Asked {
         Asked(vec![None; self.exprs.len()])
@@ -114,7 +126,7 @@ pub(crate) struct Principal<'c> {
 pub(crate) type Holds = Result<bool, String>;
 
 impl Rule {
-    pub(crate) fn new(policy: &cedar_policy::Policy, shared: &mut Parts) -> Rule {
+    pub(crate) fn new(policy: &cedar_policy::Policy, shared: &mut Interner) -> Rule {
         let policy: &ast::Policy = policy.as_ref();
         let principal = match policy.principal_constraint().into_inner() {
             PrincipalOrResourceConstraint::Eq(EntityReference::EUID(uid)) => Some((false, uid)),
@@ -403,11 +415,12 @@ mod tests {
                 && principal.org_id == "b" } unless { context.x };"#,
         )
         .unwrap();
-        let mut parts = Parts::default();
+        let mut interner = Interner::default();
         let mut rules: Vec<Rule> = set
             .policies()
-            .map(|policy| Rule::new(policy, &mut parts))
+            .map(|policy| Rule::new(policy, &mut interner))
             .collect();
+        let parts = interner.finish();
         rules.sort_by_key(|rule| rule.parts.len());
         assert_eq!(parts.exprs.len(), 4);
         assert_eq!(rules[0].parts.len(), 2);

@@ -35,7 +35,7 @@ use crate::token::Claims;
 use actions::{Routes, Target};
 pub(crate) use entities::Principal;
 use entities::Reads;
-use evaluate::{Parts, Rule};
+use evaluate::{Interner, Parts, Rule};
 
 /// The context members that come from the request rather than the token: a policy that
 /// reads one decides per request, so its answer cannot be cached per token.
@@ -265,11 +265,12 @@ impl CedarPolicies {
                     .collect()
             })
             .collect();
-        let mut parts = Parts::default();
+        let mut interner = Interner::default();
         let rules: Vec<Rule> = policies
             .policies()
-            .map(|policy| Rule::new(policy, &mut parts))
+            .map(|policy| Rule::new(policy, &mut interner))
             .collect();
+        let parts = interner.finish();
         let mut reads = (
             Reads::Names(BTreeSet::default()),
             Reads::Names(BTreeSet::default()),
