@@ -749,16 +749,19 @@ async fn policies_of_their_own_ssm_parameter_are_loaded_and_reloaded() {
     assert!(error.contains("CEDAR_PARAMETER /tv/cedar"), "{error}");
 }
 
-/// The policy files `scripts/bench-insitu` gives the authorizer in place are the
-/// workload the criterion benches decide by, so both measure the same set.
+/// The policy files `scripts/bench-insitu` gives the authorizer in place (50 policies,
+/// or 500 with `INSITU_CEDAR_POLICIES`) are the workload the criterion benches decide
+/// by, so both measure the same sets.
 #[test]
 fn the_in_place_benchmark_files_are_the_workload() {
     use token_verifier::tool::dev::workload;
     let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/benches/cedar");
-    assert_eq!(
-        std::fs::read_to_string(format!("{dir}/workload-50.cedar")).unwrap(),
-        workload::cedar_policies(50)
-    );
+    for count in [50, 500] {
+        assert_eq!(
+            std::fs::read_to_string(format!("{dir}/workload-{count}.cedar")).unwrap(),
+            workload::cedar_policies(count)
+        );
+    }
     assert_eq!(
         std::fs::read_to_string(format!("{dir}/workload.cedarschema")).unwrap(),
         workload::cedar_schema()
