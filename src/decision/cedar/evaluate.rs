@@ -18,7 +18,7 @@ use cedar_policy_core::ast::{
     PrincipalOrResourceConstraint, ValueKind, Var,
 };
 use cedar_policy_core::entities::{Entities, NoEntitiesSchema, TCComputation};
-use cedar_policy_core::evaluator::{EvaluationError, Evaluator, RestrictedEvaluator};
+use cedar_policy_core::evaluator::{Evaluator, RestrictedEvaluator};
 use cedar_policy_core::extensions::Extensions;
 
 use smol_str::SmolStr;
@@ -32,16 +32,13 @@ pub(crate) struct Rule {
     /// Its id (the `@id` annotation, else Cedar's `policyN`).
     pub(crate) id: String,
     pub(crate) forbids: bool,
-    /// Cedar's condition without the action constraint, which holds for every action the
-    /// rule is asked of: the principal constraint (unless `principal` below settles it),
-    /// the resource constraint and the `when`/`unless` conditions, those that are more
-    /// than `true`. What it gives is the same for every such action unless a condition
-    /// reads `action`.
-    condition: Expr,
-    /// The same condition as its conjuncts (`a && b && c`: `a`, `b`, `c`), in Cedar's
-    /// order of evaluation, as indices of the set's [`Parts`].
+    /// Cedar's condition without the action constraint (which holds for every action the
+    /// rule is asked of) as its conjuncts (`a && b && c`: `a`, `b`, `c`), in Cedar's order
+    /// of evaluation, as indices of the set's [`Parts`]: the principal constraint unless
+    /// `principal` below settles it, the resource constraint unless it is `resource` alone,
+    /// the `when`/`unless` conditions. What they give is the same for every such action
+    /// unless one reads `action`.
     parts: Vec<usize>,
-    slots: ast::SlotEnv,
     /// The principal its scope names (`principal == U`, `principal in G`): a caller that
     /// is not it, nor one of its children, cannot satisfy it, and `in`/`==` never err.
     principal: Option<(bool, Arc<ast::EntityUID>)>,
@@ -65,19 +62,6 @@ pub(crate) struct Interner {
     index: HashMap<ExprShapeOnly<'static>, usize>,
 }
 
-/// What one conjunct gave, in one request.
-#[derive(Clone, Copy)]
-enum Part {
-    True,
-    False,
-    /// An error, or a value that is no boolean: the rule is then evaluated whole, for
-    /// Cedar's own words.
-    Other,
-}
-
-/// The conjuncts one request has evaluated so far (one evaluator, one `Asked`).
-pub(crate) struct Asked(Vec<Option<Part>>);
-
 impl Interner {
     fn intern(&mut self, part: Expr) -> usize {
         let next = self.exprs.len();
@@ -97,10 +81,86 @@ impl Interner {
     }
 }
 
-impl Parts {
-    /// Nothing asked yet.
-    pub(crate) fn asked(&self) -> Asked {
-        Asked(vec![None; self.exprs.len()])
+/// What one conjunct gave, in one request.
+enum Part {
+    True,
+    False,
+    /// Cedar's error, in its words: the conjunct's own, or the type error of `&&` for a
+    /// value that is no boolean (an entity's data against its schema).
+    Refused(String),
+}
+
+/// One request's evaluation: Cedar's evaluator for it, the caller as a policy's scope sees
+/// it, and the conjuncts asked so far.
+pub(crate) struct Asking<'a> {
+    evaluator: Evaluator<'a>,
+    caller: Principal<'a>,
+    parts: &'a Parts,
+    asked: Vec<Option<Part>>,
+}
+
+impl<'a> Asking<'a> {
+    pub(crate) fn new(evaluator: Evaluator<'a>, caller: Principal<'a>, parts: &'a Parts) -> Self {
+        Asking {
+            evaluator,
+            caller,
+            parts,
+            asked: std::iter::repeat_with(|| None)
+                .take(parts.exprs.len())
+                .collect(),
+        }
+    }
+
+    /// Whether `rule` holds for this request, whose action its scope names: its conjuncts
+    /// in order, each evaluated once per request, until one is false (as Cedar's `&&`
+    /// stops) or refused (Cedar's error, the first in its order of evaluation).
+    pub(crate) fn holds(&mut self, rule: &Rule) -> Holds {
+        if let Some((hierarchy, named)) = &rule.principal {
+            let names = **named == *self.caller.uid
+                || (*hierarchy && self.caller.groups.iter().any(|g| g == &**named));
+            if !names {
+                return Ok(false);
+            }
+            if rule.scope_only {
+                return Ok(true);
+            }
+        }
+        for &index in &rule.parts {
+            match self.part(index) {
+                Part::True => {}
+                Part::False => return Ok(false),
+                Part::Refused(error) => {
+                    return Err(format!(
+                        "error while evaluating policy `{}`: {error}",
+                        rule.id
+                    ));
+                }
+            }
+        }
+        Ok(true)
+    }
+
+    /// What conjunct `index` gives, evaluated the first time it is asked.
+    fn part(&mut self, index: usize) -> &Part {
+        let (evaluator, expr) = (&self.evaluator, &self.parts.exprs[index]);
+        self.asked[index].get_or_insert_with(|| {
+            let slots = ast::SlotEnv::new();
+            match evaluator.interpret(expr, &slots) {
+                Ok(value) => match value.value_kind() {
+                    ValueKind::Lit(Literal::Bool(true)) => Part::True,
+                    ValueKind::Lit(Literal::Bool(false)) => Part::False,
+                    // Asked again inside `true && …`, for the words of Cedar's own `&&`.
+                    _ => Part::Refused(
+                        match evaluator.interpret(&Expr::and(Expr::val(true), expr.clone()), &slots)
+                        {
+                            Err(error) => error.to_string(),
+                            Ok(_) => format!("type error: expected bool, got {value}"),
+                        },
+                    ),
+                },
+                Err(error) => Part::Refused(error.to_string()),
+            }
+        })
     }
 }
 
@@ -136,102 +196,26 @@ impl Rule {
         let any =
             |c: &PrincipalOrResourceConstraint| matches!(c, PrincipalOrResourceConstraint::Any);
         let resource_any = any(policy.resource_constraint().as_inner());
-        // The parts of Cedar's condition that can be false: the principal constraint unless
-        // `holds` settles it first (`==` or `in` an entity: not asked again of Cedar's
-        // entity store, a hashed lookup per policy), the resource constraint unless it is
-        // `resource` alone, the `when`/`unless` conditions; joined by `&&` as Cedar joins
-        // them, without the `true && …` of the parts left out.
+        // The parts of Cedar's condition that can be false, in its order: the principal
+        // constraint unless `holds` settles it first (`==` or `in` an entity: not asked
+        // again of Cedar's entity store, a hashed lookup per policy), the resource
+        // constraint unless it is `resource` alone, the `when`/`unless` conditions.
         let mut parts = Vec::new();
         if principal.is_none() && !any(policy.principal_constraint().as_inner()) {
-            parts.push(policy.principal_constraint().as_expr());
+            conjuncts(&policy.principal_constraint().as_expr(), &mut parts);
         }
         if !resource_any {
-            parts.push(policy.resource_constraint().as_expr());
+            conjuncts(&policy.resource_constraint().as_expr(), &mut parts);
         }
-        parts.extend(policy.non_scope_constraints().cloned());
-        let mut split = Vec::new();
-        for part in &parts {
-            conjuncts(part, &mut split);
+        if let Some(conditions) = policy.non_scope_constraints() {
+            conjuncts(conditions, &mut parts);
         }
-        let condition = parts
-            .into_iter()
-            .rev()
-            .reduce(|right, left| Expr::and(left, right))
-            .unwrap_or_else(|| Expr::val(true));
         Rule {
-            parts: split.into_iter().map(|part| shared.intern(part)).collect(),
+            parts: parts.into_iter().map(|part| shared.intern(part)).collect(),
             principal,
             scope_only: policy.non_scope_constraints().is_none() && resource_any,
             id: policy.id().to_string(),
             forbids: policy.effect() == Effect::Forbid,
-            condition,
-            slots: policy.env().clone(),
-        }
-    }
-
-    /// Whether the policy holds for `evaluator`'s request, whose action its scope names:
-    /// its conjuncts in order, each taken from `asked` or evaluated into it, until one is
-    /// false (as Cedar's `&&` stops); one that errs or is no boolean has the rule evaluated
-    /// whole, so the error is Cedar's own.
-    pub(crate) fn holds(
-        &self,
-        evaluator: &Evaluator<'_>,
-        caller: &Principal<'_>,
-        shared: &Parts,
-        asked: &mut Asked,
-    ) -> Holds {
-        if let Some((hierarchy, named)) = &self.principal {
-            let names = **named == *caller.uid
-                || (*hierarchy && caller.groups.iter().any(|g| g == &**named));
-            if !names {
-                return Ok(false);
-            }
-            if self.scope_only {
-                return Ok(true);
-            }
-        }
-        for &index in &self.parts {
-            let part = *asked.0[index].get_or_insert_with(|| {
-                match evaluator.interpret(&shared.exprs[index], &self.slots) {
-                    Ok(value) => match value.value_kind() {
-                        ValueKind::Lit(Literal::Bool(true)) => Part::True,
-                        ValueKind::Lit(Literal::Bool(false)) => Part::False,
-                        _ => Part::Other,
-                    },
-                    Err(_) => Part::Other,
-                }
-            });
-            match part {
-                Part::True => {}
-                Part::False => return Ok(false),
-                Part::Other => return self.whole(evaluator),
-            }
-        }
-        Ok(true)
-    }
-
-    /// The condition evaluated whole by Cedar.
-    fn whole(&self, evaluator: &Evaluator<'_>) -> Holds {
-        let error = |error: EvaluationError| {
-            format!("error while evaluating policy `{}`: {error}", self.id)
-        };
-        match evaluator.interpret(&self.condition, &self.slots) {
-            Ok(value) => match value.value_kind() {
-                ValueKind::Lit(Literal::Bool(holds)) => Ok(*holds),
-                // Not a boolean (an entity's data against its schema): Cedar's `&&` around
-                // the condition refuses it; asked again with one, for Cedar's own words.
-                _ => match evaluator.interpret(
-                    &Expr::and(Expr::val(true), self.condition.clone()),
-                    &self.slots,
-                ) {
-                    Ok(value) => Ok(matches!(
-                        value.value_kind(),
-                        ValueKind::Lit(Literal::Bool(true))
-                    )),
-                    Err(e) => Err(error(e)),
-                },
-            },
-            Err(e) => Err(error(e)),
         }
     }
 }

@@ -412,11 +412,9 @@ impl CedarPolicies {
     /// Cedar's decision for one action in `context`: every policy whose scope names the
     /// action evaluated, so the determining policies and the errors are all named.
     pub(crate) fn judge(&self, caller: &Caller, action: usize, context: &Context) -> Judgement {
-        let evaluator = self.evaluator(caller, action, context);
-        let principal = caller.scoped();
-        let mut asked = self.parts.asked();
+        let mut asking = self.asking(caller, action, context);
         evaluate::decide(&self.sliced[action], &self.rules, |index| {
-            self.rules[index].holds(&evaluator, &principal, &self.parts, &mut asked)
+            asking.holds(&self.rules[index])
         })
     }
 
@@ -450,7 +448,6 @@ impl CedarPolicies {
         judged: Option<usize>,
     ) -> (Option<Judgement>, Permitted) {
         let context = Context::Value(Arc::clone(&caller.context));
-        let principal = caller.scoped();
         let mut errors = Vec::new();
         let mut record = |holds: evaluate::Holds| match holds {
             Ok(holds) => holds,
@@ -462,15 +459,9 @@ impl CedarPolicies {
         if !self.uniform {
             let allowed = (0..self.action_uids.len())
                 .map(|action| {
-                    let evaluator = self.evaluator(caller, action, &context);
-                    let mut asked = self.parts.asked();
+                    let mut asking = self.asking(caller, action, &context);
                     evaluate::allows(&self.sliced[action], &self.rules, |index| {
-                        record(self.rules[index].holds(
-                            &evaluator,
-                            &principal,
-                            &self.parts,
-                            &mut asked,
-                        ))
+                        record(asking.holds(&self.rules[index]))
                     })
                 })
                 .collect();
@@ -484,15 +475,13 @@ impl CedarPolicies {
         // No condition reads `action`: what a policy gives is the same for every action
         // its scope names, so one evaluator serves them all and each policy is evaluated
         // once, if asked.
-        let evaluator = self.evaluator(caller, 0, &context);
-        let mut asked = self.parts.asked();
+        let mut asking = self.asking(caller, 0, &context);
         let mut held: Vec<Option<bool>> = vec![None; self.rules.len()];
         // The called action's policies first, every one, for its determining policies
         // and errors.
         let judgement = judged.map(|action| {
             evaluate::decide(&self.sliced[action], &self.rules, |index| {
-                let holds =
-                    self.rules[index].holds(&evaluator, &principal, &self.parts, &mut asked);
+                let holds = asking.holds(&self.rules[index]);
                 held[index] = Some(record(holds.clone()));
                 holds
             })
@@ -502,34 +491,28 @@ impl CedarPolicies {
             .iter()
             .map(|named| {
                 evaluate::allows(named, &self.rules, |index| {
-                    *held[index].get_or_insert_with(|| {
-                        record(self.rules[index].holds(
-                            &evaluator,
-                            &principal,
-                            &self.parts,
-                            &mut asked,
-                        ))
-                    })
+                    *held[index].get_or_insert_with(|| record(asking.holds(&self.rules[index])))
                 })
             })
             .collect();
         (judgement, Permitted { allowed, errors })
     }
 
-    /// An evaluator for `caller` asking about action `action` in `context`.
-    fn evaluator<'c>(
-        &self,
+    /// One request's evaluation for `caller`, asking about action `action` in `context`.
+    fn asking<'c>(
+        &'c self,
         caller: &'c Caller,
         action: usize,
         context: &Context,
-    ) -> cedar_policy_core::evaluator::Evaluator<'c> {
-        evaluate::evaluator(
+    ) -> evaluate::Asking<'c> {
+        let evaluator = evaluate::evaluator(
             &caller.principal.uid,
             &self.action_uids[action],
             &self.resource_uid,
             context,
             &caller.entities,
-        )
+        );
+        evaluate::Asking::new(evaluator, caller.scoped(), &self.parts)
     }
 }
 
