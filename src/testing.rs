@@ -18,7 +18,7 @@ pub use crate::keys::snapshot::snapshot_name;
 pub use crate::keys::source::JwksSource;
 pub use crate::refusal::sanitize;
 pub use crate::replay::memory::{Memory as ReplayMemory, Seen};
-pub use crate::telemetry::log::{filter_for, subscriber};
+pub use crate::telemetry::log::{Lines, filter_for, subscriber};
 pub use crate::telemetry::metrics::{DecisionMetrics, OpaqueMetric, decision_line};
 pub use crate::token::jws::parse;
 pub use crate::verify::dpop::{access_token_hash, normalise_url};

@@ -480,8 +480,8 @@ mod tests {
     use tracing_subscriber::EnvFilter;
 
     use super::*;
+    use crate::telemetry::log::Lines;
     use crate::telemetry::log::subscriber;
-    use crate::telemetry::log::tests::Lines;
 
     /// README: a configuration warning is a `configuration warning` line when the
     /// authorizer is built (at init, and on reload).

@@ -22,6 +22,7 @@
 use std::cell::{Cell, RefCell};
 use std::fmt::{self, Write as _};
 use std::io::Write as _;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use tracing::field::{Field, Visit};
 use tracing::{Event, Subscriber};
@@ -324,46 +325,58 @@ impl<W: fmt::Write> fmt::Write for Escaped<'_, W> {
     }
 }
 
+/// Log lines written to memory, for reading back: the tests' writer (here, in the
+/// authorizer's tests and through `testing::Lines` in the integration tests).
+#[derive(Clone, Default)]
+pub struct Lines(Arc<Mutex<Vec<u8>>>);
+
+impl Lines {
+    /// Everything written, as text.
+    #[must_use]
+    pub fn text(&self) -> String {
+        let bytes = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        String::from_utf8_lossy(&bytes).into_owned()
+    }
+
+    /// Each line as the JSON object it must be (a line that is not one panics).
+    #[must_use]
+    pub fn parsed(&self) -> Vec<serde_json::Value> {
+        self.text()
+            .lines()
+            .map(|line| {
+                serde_json::from_str(line)
+                    .unwrap_or_else(|e| panic!("not a JSON log line ({e}): {line}"))
+            })
+            .collect()
+    }
+}
+
+impl std::io::Write for Lines {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl<'w> MakeWriter<'w> for Lines {
+    type Writer = Lines;
+    fn make_writer(&'w self) -> Lines {
+        self.clone()
+    }
+}
+
 #[cfg(test)]
 pub(crate) mod tests {
-    use std::sync::{Arc, Mutex};
-
     use proptest::prelude::*;
-    use serde_json::Value;
 
     use super::*;
-
-    /// Lines written by a subscriber, for reading back (also by the tests of the
-    /// authorizer and of the reference formatter, `tool::dev`).
-    #[derive(Clone, Default)]
-    pub(crate) struct Lines(pub(crate) Arc<Mutex<Vec<u8>>>);
-
-    impl std::io::Write for Lines {
-        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-            self.0.lock().unwrap().extend_from_slice(buf);
-            Ok(buf.len())
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
-    }
-
-    impl<'w> MakeWriter<'w> for Lines {
-        type Writer = Lines;
-        fn make_writer(&'w self) -> Lines {
-            self.clone()
-        }
-    }
-
-    impl Lines {
-        pub(crate) fn parsed(&self) -> Vec<Value> {
-            String::from_utf8(self.0.lock().unwrap().clone())
-                .unwrap()
-                .lines()
-                .map(|l| serde_json::from_str(l).unwrap())
-                .collect()
-        }
-    }
 
     /// Every kind of field the authorizer logs, with the characters that need escaping.
     pub(crate) fn log_everything() {
@@ -381,7 +394,7 @@ pub(crate) mod tests {
             subscriber(EnvFilter::new("info"), lines.clone()),
             || tracing::info!(target: "decision", outcome = "deny", reason = "expired", "decision"),
         );
-        let text = String::from_utf8(lines.0.lock().unwrap().clone()).unwrap();
+        let text = lines.text();
         let rest = text.split_once(r#""level":"INFO","#).unwrap().1;
         assert_eq!(
             rest,

@@ -498,8 +498,9 @@ mod tests {
     use tracing_subscriber::EnvFilter;
 
     use super::*;
+    use crate::telemetry::log::Lines;
     use crate::telemetry::log::subscriber;
-    use crate::telemetry::log::tests::{Lines, log_everything};
+    use crate::telemetry::log::tests::log_everything;
 
     /// The authorizer's line formatter writes what tracing-subscriber's JSON format wrote
     /// (`telemetry::log`'s own tests cover its other promises).
@@ -513,8 +514,8 @@ mod tests {
         tracing::subscriber::with_default(reference, log_everything);
         // The same text after the timestamp, byte for byte: keys, order, escapes, numbers.
         let after_stamp = |lines: &Lines| -> Vec<String> {
-            String::from_utf8(lines.0.lock().unwrap().clone())
-                .unwrap()
+            lines
+                .text()
                 .lines()
                 .map(|line| {
                     let (stamp, rest) = line.split_once(r#"","level":"#).unwrap();

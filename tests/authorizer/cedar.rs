@@ -6,6 +6,7 @@
 use std::collections::HashMap;
 
 use serde_json::{Value, json};
+use token_verifier::testing::{Lines, filter_for, subscriber};
 use token_verifier::tool::dev::jwks;
 use token_verifier::{Authorizer, Config, ConfigDocument, EnvConfig};
 
@@ -775,7 +776,7 @@ fn the_in_place_benchmark_files_are_the_workload() {
 /// overlap is measured, not asserted: `scripts/bench-insitu`'s cold starts with an IdP
 /// `INSITU_IDP_MS` away.)
 #[tokio::test]
-async fn start_validates_the_set_while_the_keys_are_fetched() {
+async fn start_fetches_the_keys_installs_the_set_and_refuses_a_bad_one_at_once() {
     use std::time::{Duration, Instant};
     let server = JwksServer::start().await;
     server.set(
@@ -802,18 +803,17 @@ async fn start_validates_the_set_while_the_keys_are_fetched() {
     // Its log lines, those of the thread that builds the set too, go to this test's
     // subscriber.
     let lines = Lines::default();
-    let writer = lines.clone();
-    let filter = tracing_subscriber::EnvFilter::new(token_verifier::testing::filter_for(None));
-    let subscriber = token_verifier::testing::subscriber(filter, move || writer.clone());
-    let guard = tracing::subscriber::set_default(subscriber);
+    let filter = tracing_subscriber::EnvFilter::new(filter_for(None));
+    let guard = tracing::subscriber::set_default(subscriber(filter, lines.clone()));
     let authorizer = Authorizer::start(vars(&policies)).await.unwrap();
     drop(guard);
-    assert!(
-        lines
-            .text()
-            .contains("Cedar policies validated against their schema"),
-        "{}",
-        lines.text()
+    let validated = lines
+        .parsed()
+        .into_iter()
+        .find(|line| line["message"] == "Cedar policies validated against their schema");
+    assert_eq!(
+        validated.map(|line| line["policies"].clone()),
+        Some(json!(2))
     );
     assert_eq!(server.hits("/jwks"), 1, "the keys are fetched at start");
     let reader = token(POOL, json!({"cognito:groups": ["MyGroup"]}));
@@ -857,25 +857,4 @@ async fn start_validates_the_set_while_the_keys_are_fetched() {
         waited < Duration::from_secs(4),
         "waited {waited:?}: {error}"
     );
-}
-
-/// Log lines written to memory.
-#[derive(Clone, Default)]
-struct Lines(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
-
-impl Lines {
-    fn text(&self) -> String {
-        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
-    }
-}
-
-impl std::io::Write for Lines {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(bytes);
-        Ok(bytes.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
 }
