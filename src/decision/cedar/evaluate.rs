@@ -143,24 +143,28 @@ impl<'a> Asking<'a> {
     /// What conjunct `index` gives, evaluated the first time it is asked.
     fn part(&mut self, index: usize) -> &Part {
         let (evaluator, expr) = (&self.evaluator, &self.parts.exprs[index]);
-        self.asked[index].get_or_insert_with(|| {
-            let slots = ast::SlotEnv::new();
-            match evaluator.interpret(expr, &slots) {
-                Ok(value) => match value.value_kind() {
-                    ValueKind::Lit(Literal::Bool(true)) => Part::True,
-                    ValueKind::Lit(Literal::Bool(false)) => Part::False,
-                    // Asked again inside `true && …`, for the words of Cedar's own `&&`.
-                    _ => Part::Refused(
-                        match evaluator.interpret(&Expr::and(Expr::val(true), expr.clone()), &slots)
-                        {
-                            Err(error) => error.to_string(),
-                            Ok(_) => format!("type error: expected bool, got {value}"),
-                        },
-                    ),
-                },
-                Err(error) => Part::Refused(error.to_string()),
-            }
-        })
+        self.asked[index].get_or_insert_with(|| evaluate_part(evaluator, expr))
+    }
+}
+
+/// What a conjunct gives: a boolean, or Cedar's words for why it gives none.
+fn evaluate_part(evaluator: &Evaluator<'_>, expr: &Expr) -> Part {
+    let slots = ast::SlotEnv::new();
+    let value = match evaluator.interpret(expr, &slots) {
+        Ok(value) => value,
+        Err(error) => return Part::Refused(error.to_string()),
+    };
+    match value.value_kind() {
+        ValueKind::Lit(Literal::Bool(true)) => Part::True,
+        ValueKind::Lit(Literal::Bool(false)) => Part::False,
+        // No boolean: asked again inside `true && …`, for the words of Cedar's own `&&`
+        // (which name the value's type; the value, a claim's, is never written).
+        _ => Part::Refused(
+            match evaluator.interpret(&Expr::and(Expr::val(true), expr.clone()), &slots) {
+                Err(error) => error.to_string(),
+                Ok(_) => "type error: expected bool".to_owned(),
+            },
+        ),
     }
 }
 
