@@ -53,6 +53,8 @@ pub(crate) struct Rule {
 /// request alone: policies have no slots (the set refuses templates).
 pub(crate) struct Parts {
     exprs: Vec<Expr>,
+    /// The slots they are evaluated with: none.
+    slots: ast::SlotEnv,
 }
 
 /// [`Parts`] as the rules are built: each new conjunct, by its shape.
@@ -77,7 +79,10 @@ impl Interner {
 
     /// The conjuncts, without the index that found them.
     pub(crate) fn finish(self) -> Parts {
-        Parts { exprs: self.exprs }
+        Parts {
+            exprs: self.exprs,
+            slots: ast::SlotEnv::new(),
+        }
     }
 }
 
@@ -142,15 +147,15 @@ impl<'a> Asking<'a> {
 
     /// What conjunct `index` gives, evaluated the first time it is asked.
     fn part(&mut self, index: usize) -> &Part {
-        let (evaluator, expr) = (&self.evaluator, &self.parts.exprs[index]);
-        self.asked[index].get_or_insert_with(|| evaluate_part(evaluator, expr))
+        let (evaluator, parts) = (&self.evaluator, self.parts);
+        self.asked[index]
+            .get_or_insert_with(|| evaluate_part(evaluator, &parts.exprs[index], &parts.slots))
     }
 }
 
 /// What a conjunct gives: a boolean, or Cedar's words for why it gives none.
-fn evaluate_part(evaluator: &Evaluator<'_>, expr: &Expr) -> Part {
-    let slots = ast::SlotEnv::new();
-    let value = match evaluator.interpret(expr, &slots) {
+fn evaluate_part(evaluator: &Evaluator<'_>, expr: &Expr, slots: &ast::SlotEnv) -> Part {
+    let value = match evaluator.interpret(expr, slots) {
         Ok(value) => value,
         Err(error) => return Part::Refused(error.to_string()),
     };
@@ -160,7 +165,7 @@ fn evaluate_part(evaluator: &Evaluator<'_>, expr: &Expr) -> Part {
         // No boolean: asked again inside `true && …`, for the words of Cedar's own `&&`
         // (which name the value's type; the value, a claim's, is never written).
         _ => Part::Refused(
-            match evaluator.interpret(&Expr::and(Expr::val(true), expr.clone()), &slots) {
+            match evaluator.interpret(&Expr::and(Expr::val(true), expr.clone()), slots) {
                 Err(error) => error.to_string(),
                 Ok(_) => "type error: expected bool".to_owned(),
             },
