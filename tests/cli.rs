@@ -85,6 +85,61 @@ fn check_config_validates_cedar_policies_against_their_schema() {
     );
 }
 
+/// After validating a Cedar set, `check-config` prints its seal; set in the document, it
+/// is recognised, and it vouches for nothing else: a changed set is validated again.
+#[test]
+fn check_config_prints_the_seal_of_a_valid_cedar_set_and_validates_whatever_seal_is_set() {
+    let schema = "namespace MyAPI { entity UserGroup; entity Application; entity User in [UserGroup]; action \"get /me\" appliesTo { principal: User, resource: Application }; }";
+    let cedar_document = |name: &str, policies: &str, seal: Option<&str>| {
+        let mut cedar = serde_json::json!({"policies": policies, "schema": schema});
+        if let Some(seal) = seal {
+            cedar["seal"] = seal.into();
+        }
+        document(
+            name,
+            &serde_json::json!({
+                "issuers": [{"issuer": "https://idp.example.com/", "audiences": ["api"]}],
+                "authorization": {"cedar": cedar},
+            })
+            .to_string(),
+        )
+    };
+    let good = r#"permit(principal, action == MyAPI::Action::"get /me", resource);"#;
+    let unsealed = cedar_document("cedar-unsealed.json", good, None);
+    let (code, out, err) = tool(&["check-config", unsealed.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    let line = out
+        .lines()
+        .find(|line| line.starts_with("cedar seal: sha256:"))
+        .unwrap_or_else(|| panic!("{out}"));
+    assert!(
+        line.contains("set it as authorization.cedar.seal"),
+        "{line}"
+    );
+    let seal = line["cedar seal: ".len()..].split(' ').next().unwrap();
+    assert_eq!(seal.len(), "sha256:".len() + 64, "{line}");
+
+    let sealed = cedar_document("cedar-sealed.json", good, Some(seal));
+    let (code, out, err) = tool(&["check-config", sealed.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains(&format!("cedar seal: {seal} (validated against their schema; configured: init does not validate them again)")),
+        "{out}"
+    );
+
+    let changed = cedar_document(
+        "cedar-changed.json",
+        r#"permit(principal, action == MyAPI::Action::"get /you", resource);"#,
+        Some(seal),
+    );
+    let (code, _, err) = tool(&["check-config", changed.to_str().unwrap()]);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("does not match the schema: line 1, column"),
+        "{err}"
+    );
+}
+
 /// Valid but probably not meant: printed after `valid`, one `warning:` line each.
 #[test]
 fn check_config_prints_warnings() {

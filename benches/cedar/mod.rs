@@ -15,6 +15,11 @@ use super::{decisions, lambda_event};
 /// A configuration document for the workload's issuer, with `policies` Cedar policies
 /// (groups from `permissions`), or none.
 pub(crate) fn document(rsa: &SigningKey, policies: Option<usize>) -> String {
+    document_with(rsa, policies, false)
+}
+
+/// The same, with the set's seal (as `check-config` prints it) when `sealed`.
+fn document_with(rsa: &SigningKey, policies: Option<usize>, sealed: bool) -> String {
     let mut doc = json!({
         "issuers": [{"issuer": ISSUER, "audiences": [AUDIENCE], "jwks": jwks(&[rsa])}],
     });
@@ -24,6 +29,11 @@ pub(crate) fn document(rsa: &SigningKey, policies: Option<usize>) -> String {
             "schema": workload::cedar_schema(),
             "group_claim": "permissions",
         }});
+        if sealed {
+            doc["authorization"]["cedar"]["seal"] =
+                workload::cedar_seal(&workload::cedar_policies(count), &workload::cedar_schema())
+                    .into();
+        }
     }
     doc.to_string()
 }
@@ -88,5 +98,14 @@ pub(crate) fn bench_cedar(
     });
     c.bench_function("cedar/init_500_policies", |b| {
         b.iter(|| black_box(authorizer(black_box(&text_500))));
+    });
+    // Sealed by check-config: parsed and prepared, not validated again.
+    let sealed_50 = document_with(rsa, Some(50), true);
+    let sealed_500 = document_with(rsa, Some(500), true);
+    c.bench_function("cedar/init_50_policies_sealed", |b| {
+        b.iter(|| black_box(authorizer(black_box(&sealed_50))));
+    });
+    c.bench_function("cedar/init_500_policies_sealed", |b| {
+        b.iter(|| black_box(authorizer(black_box(&sealed_500))));
     });
 }

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use super::error::InitError;
 use crate::config::{Config, ConfigError};
 #[cfg(feature = "cedar")]
-use crate::decision::cedar::CedarPolicies;
+use crate::decision::cedar::{CedarPolicies, Validated};
 use crate::decision::{CalledRoute, check_scopes};
 use crate::gateway::{Grant, Request};
 use crate::http::Http;
@@ -296,12 +296,26 @@ pub(crate) fn cedar_policies(
         variable: settings.origin.clone(),
         message: e.message,
     })?;
-    tracing::info!(
-        namespace = %policies.namespace,
-        policies = policies.policy_count(),
-        actions = policies.action_count(),
-        "Cedar policies validated against their schema"
-    );
+    match policies.validated {
+        Validated::Here => tracing::info!(
+            namespace = %policies.namespace,
+            policies = policies.policy_count(),
+            actions = policies.action_count(),
+            "Cedar policies validated against their schema"
+        ),
+        Validated::BySeal => tracing::info!(
+            namespace = %policies.namespace,
+            policies = policies.policy_count(),
+            actions = policies.action_count(),
+            "Cedar policies sealed by check-config: their seal is theirs, so they were not validated again"
+        ),
+    }
+    if policies.validated == Validated::Here && settings.seal.is_some() {
+        tracing::warn!(
+            seal = %policies.seal,
+            "the configured Cedar seal is not these policies' own (they or their schema changed, or another version of token-verifier sealed them): they were validated here, and this is their seal"
+        );
+    }
     if !policies.request_dependent.is_empty() {
         tracing::warn!(
             policies = %policies.request_dependent.join(","),

@@ -69,6 +69,7 @@ struct RawCedar {
     schema: Value,
     group_claim: Option<String>,
     namespace: Option<String>,
+    seal: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -377,6 +378,7 @@ impl RawCedar {
                 .group_claim
                 .unwrap_or_else(|| DEFAULT_GROUP_CLAIM.to_owned()),
             namespace: self.namespace,
+            seal: self.seal,
         })
     }
 }

@@ -460,14 +460,14 @@ impl Env<'_> {
     }
 }
 
-/// `CEDAR_POLICIES_FILE` with `CEDAR_SCHEMA_FILE` (both, or neither), `CEDAR_GROUP_CLAIM`
-/// and `CEDAR_NAMESPACE`. The files are read when the authorizer is built.
+/// `CEDAR_POLICIES_FILE` with `CEDAR_SCHEMA_FILE` (both, or neither), `CEDAR_GROUP_CLAIM`,
+/// `CEDAR_NAMESPACE` and `CEDAR_SEAL`. The files are read when the authorizer is built.
 fn cedar_files(env: &Env<'_>) -> Result<Option<CedarSettings>, ConfigError> {
     let policies = env.get("CEDAR_POLICIES_FILE");
     let schema = env.get("CEDAR_SCHEMA_FILE");
     let (policies, schema) = match (policies, schema) {
         (None, None) => {
-            for name in ["CEDAR_GROUP_CLAIM", "CEDAR_NAMESPACE"] {
+            for name in ["CEDAR_GROUP_CLAIM", "CEDAR_NAMESPACE", "CEDAR_SEAL"] {
                 if env.get(name).is_some() {
                     return Err(ConfigError::new(
                         name,
@@ -499,5 +499,6 @@ fn cedar_files(env: &Env<'_>) -> Result<Option<CedarSettings>, ConfigError> {
             .get("CEDAR_GROUP_CLAIM")
             .unwrap_or_else(|| DEFAULT_GROUP_CLAIM.to_owned()),
         namespace: env.get("CEDAR_NAMESPACE"),
+        seal: env.get("CEDAR_SEAL"),
     }))
 }

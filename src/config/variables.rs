@@ -2,7 +2,7 @@
 //! and a test holds the two lists together.
 
 /// Every environment variable this module reads (the README documents each).
-pub const VARIABLES: [&str; 56] = [
+pub const VARIABLES: [&str; 57] = [
     "TOKEN_ISSUER",
     "AUDIENCE",
     "IDP_PRESET",
@@ -32,6 +32,7 @@ pub const VARIABLES: [&str; 56] = [
     "CEDAR_SCHEMA_FILE",
     "CEDAR_GROUP_CLAIM",
     "CEDAR_NAMESPACE",
+    "CEDAR_SEAL",
     "ALLOWED_TOKEN_TYPES",
     "REQUIRE_TOKEN_TYPE",
     "TOKEN_HEADER",

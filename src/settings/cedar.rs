@@ -33,4 +33,9 @@ pub struct CedarSettings {
     /// The schema namespace of the entity types (`CEDAR_NAMESPACE`); `None`: the
     /// schema's one namespace.
     pub namespace: Option<String>,
+    /// The seal `token-verifier check-config` printed after it validated this exact
+    /// policy set and schema (`CEDAR_SEAL`, `authorization.cedar.seal`): when it is the
+    /// seal of the texts read, init parses them without validating them again; any
+    /// other seal (the texts changed, another version) and they are validated as always.
+    pub seal: Option<String>,
 }

@@ -281,7 +281,12 @@ fn describe_cedar(config: &Config) -> Result<String, String> {
     }
     #[cfg(feature = "cedar")]
     {
-        let cedar = crate::decision::cedar::CedarPolicies::build(settings)
+        // Validated whatever seal is configured: this is the check a seal stands for.
+        let unsealed = crate::settings::CedarSettings {
+            seal: None,
+            ..settings.clone()
+        };
+        let cedar = crate::decision::cedar::CedarPolicies::build(&unsealed)
             .map_err(|e| format!("configuration error: {}: {}", settings.origin, e.message))?;
         let mut out = String::new();
         let _ = writeln!(
@@ -292,6 +297,20 @@ fn describe_cedar(config: &Config) -> Result<String, String> {
             cedar.namespace,
             settings.origin,
             settings.group_claim
+        );
+        let seal_state = match &settings.seal {
+            Some(seal) if *seal == cedar.seal => "configured: init does not validate them again",
+            Some(_) => {
+                "the configured seal is not theirs: init validates them; set this one instead"
+            }
+            None => {
+                "set it as authorization.cedar.seal (or CEDAR_SEAL) and init does not validate them again"
+            }
+        };
+        let _ = writeln!(
+            out,
+            "cedar seal: {} (validated against their schema; {seal_state})",
+            cedar.seal
         );
         if !cedar.request_dependent.is_empty() {
             let _ = writeln!(

@@ -447,6 +447,14 @@ pub mod workload {
     #[cfg(feature = "cedar")]
     pub use crate::decision::cedar::workload::{CEDAR_ACTIONS, cedar_policies, cedar_schema};
 
+    /// The seal `check-config` prints for a Cedar policy set and its schema (text), for
+    /// benchmarks that start with a sealed set.
+    #[cfg(feature = "cedar")]
+    #[must_use]
+    pub fn cedar_seal(policies: &str, schema: &str) -> String {
+        crate::decision::cedar::seal(policies, schema)
+    }
+
     /// An HTTP API payload 2.0 REQUEST event carrying `token`: `events/http-api-v2.json`
     /// (as API Gateway sends it; the identity source and the header both hold the token)
     /// with its development token replaced.

@@ -472,6 +472,80 @@ async fn cedar_files_for_local_runs() {
     assert!(error.to_string().contains("CEDAR_SCHEMA_FILE"), "{error}");
 }
 
+/// A set beside its check-config seal is parsed, not validated again, and decides the
+/// same; a seal that is not the set's own is named in a warning, with the set's seal,
+/// after the set was validated as always.
+#[tokio::test]
+async fn a_sealed_set_is_not_validated_again_and_a_stale_seal_is_named() {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/cedar/petstore");
+    let policies = format!("{dir}/policies.cedar");
+    let schema = format!("{dir}/schema.json");
+    let (policies_text, schema_text) = petstore();
+    let seal = token_verifier::tool::dev::workload::cedar_seal(&policies_text, &schema_text);
+    let jwks_text = jwks(&[&rsa_a()]).to_string();
+    let start = |seal: &str| {
+        let vars: HashMap<&str, &str> = HashMap::from([
+            ("TOKEN_ISSUER", POOL),
+            ("AUDIENCE", AUDIENCE),
+            ("JWKS_JSON", jwks_text.as_str()),
+            ("CEDAR_POLICIES_FILE", policies.as_str()),
+            ("CEDAR_SCHEMA_FILE", schema.as_str()),
+            ("CEDAR_SEAL", seal),
+        ]);
+        let config = Config::from_lookup(|n| vars.get(n).map(|v| (*v).to_owned())).unwrap();
+        let lines = Lines::default();
+        let filter = tracing_subscriber::EnvFilter::new(filter_for(None));
+        let authorizer =
+            tracing::subscriber::with_default(subscriber(filter, lines.clone()), || {
+                Authorizer::new(config).unwrap()
+            });
+        let messages: Vec<Value> = lines.parsed();
+        (authorizer, messages)
+    };
+    let message = |lines: &[Value], text: &str| {
+        lines
+            .iter()
+            .find(|line| {
+                line["message"]
+                    .as_str()
+                    .is_some_and(|m| m.starts_with(text))
+            })
+            .cloned()
+    };
+
+    let (sealed, lines) = start(&seal);
+    assert!(
+        message(&lines, "Cedar policies sealed by check-config").is_some(),
+        "{lines:?}"
+    );
+    assert!(
+        message(&lines, "Cedar policies validated").is_none(),
+        "{lines:?}"
+    );
+    let reader = token(POOL, json!({"cognito:groups": ["MyGroup"]}));
+    assert_eq!(
+        decide(&sealed, rest("GET/pets", &reader)).await.reason(),
+        "ok"
+    );
+
+    let stale = seal.replace("sha256:", "sha256:f");
+    let (validated, lines) = start(&stale[..seal.len()]);
+    assert!(
+        message(&lines, "Cedar policies validated").is_some(),
+        "{lines:?}"
+    );
+    let warning = message(
+        &lines,
+        "the configured Cedar seal is not these policies' own",
+    )
+    .unwrap_or_else(|| panic!("{lines:?}"));
+    assert_eq!(warning["seal"], json!(seal));
+    assert_eq!(
+        decide(&validated, rest("GET/pets", &reader)).await.reason(),
+        "ok"
+    );
+}
+
 #[tokio::test]
 async fn appsync_fields_cedar_does_not_permit_are_denied_fields() {
     let schema = r#"namespace Chat {

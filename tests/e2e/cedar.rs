@@ -25,6 +25,12 @@ fn set(policies: &str) -> String {
     json!({"policies": policies, "schema": SCHEMA}).to_string()
 }
 
+/// The set with a seal: its own (as `check-config` prints it), or another set's.
+fn sealed(policies: &str, seal_of: &str) -> String {
+    let seal = token_verifier::tool::dev::workload::cedar_seal(seal_of, SCHEMA);
+    json!({"policies": policies, "schema": SCHEMA, "seal": seal}).to_string()
+}
+
 /// The resources the answer's first statement allows.
 fn allows(answer: &Value) -> Vec<String> {
     if !policy_allows(answer) {
@@ -62,7 +68,9 @@ async fn provider_tokens_are_judged_by_policies_from_ssm_and_a_new_set_is_taken(
          @id(\"no-deletes\") forbid(principal, action == Messages::Action::\"delete /messages/{{id}}\", resource);\n\
          @id(\"svc-deletes\") permit(principal == {principal}, action == Messages::Action::\"delete /messages/{{id}}\", resource);"
     );
-    moto.put("/tv/cedar", &set(&readers), false).await;
+    // Sealed, as check-config printed it: the function starts without validating it again.
+    moto.put("/tv/cedar", &sealed(&readers, &readers), false)
+        .await;
     let ssm = moto.env();
     let mut vars: Vec<(&str, &str)> = ssm.iter().map(|(k, v)| (*k, v.as_str())).collect();
     vars.extend_from_slice(&[
@@ -76,6 +84,13 @@ async fn provider_tokens_are_judged_by_policies_from_ssm_and_a_new_set_is_taken(
 
     let answer = emulator.invoke(&event("GET/messages", &token)).await;
     assert!(policy_allows(&answer), "{answer}\n{}", emulator.log());
+    assert!(
+        emulator
+            .log()
+            .contains("Cedar policies sealed by check-config"),
+        "{}",
+        emulator.log()
+    );
     // One policy for every route of the token: the two it may call.
     let allowed = &answer["policyDocument"]["Statement"][0]["Resource"];
     assert_eq!(
@@ -111,10 +126,14 @@ async fn provider_tokens_are_judged_by_policies_from_ssm_and_a_new_set_is_taken(
         "the token is never logged"
     );
 
-    // A set that does not validate: logged, the last good one kept.
+    // A set that does not validate, under the good set's seal: validated all the same,
+    // logged, the last good one kept.
     moto.put(
         "/tv/cedar",
-        &set("permit(principal, action == Messages::Action::\"get /nothing\", resource);"),
+        &sealed(
+            "permit(principal, action == Messages::Action::\"get /nothing\", resource);",
+            &readers,
+        ),
         false,
     )
     .await;

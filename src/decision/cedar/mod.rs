@@ -85,6 +85,40 @@ pub(crate) struct CedarPolicies {
     pub(crate) request_dependent: Vec<String>,
     /// The claims the policies read as the principal's attributes, and of `context.token`.
     reads: (Reads, Reads),
+    /// The set's seal ([`seal`]), and whether this build trusted it instead of validating.
+    pub(crate) seal: String,
+    pub(crate) validated: Validated,
+}
+
+/// How a built set came to be trusted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Validated {
+    /// Validated against its schema by this build (strict mode).
+    Here,
+    /// Its configured seal is the seal of these texts: `check-config` validated them.
+    BySeal,
+}
+
+/// The seal of a policy set and its schema, as `check-config` prints it after validating
+/// them: `sha256:` and the hex SHA-256 of this verifier's and Cedar's versions and the
+/// two texts, so a seal stands for one exact set, validated by one exact validator.
+pub(crate) fn seal(policies: &str, schema: &str) -> String {
+    use std::fmt::Write as _;
+    let mut context = aws_lc_rs::digest::Context::new(&aws_lc_rs::digest::SHA256);
+    let versions = format!(
+        "token-verifier {} cedar-policy {} strict",
+        env!("CARGO_PKG_VERSION"),
+        cedar_policy::get_sdk_version()
+    );
+    for part in [versions.as_str(), schema, policies] {
+        context.update(&(part.len() as u64).to_be_bytes());
+        context.update(part.as_bytes());
+    }
+    let mut out = String::from("sha256:");
+    for byte in context.finish().as_ref() {
+        let _ = write!(out, "{byte:02x}");
+    }
+    out
 }
 
 impl std::fmt::Debug for CedarPolicies {
@@ -126,7 +160,9 @@ pub(crate) struct Caller {
 
 impl CedarPolicies {
     /// Reads, parses and validates a policy set against its schema (strict mode, as
-    /// Verified Permissions exports API-linked stores).
+    /// Verified Permissions exports API-linked stores). A configured seal that is these
+    /// texts' own ([`seal`]) stands for the validation `check-config` did: the set is
+    /// parsed and prepared, not validated again.
     ///
     /// # Errors
     /// A [`CedarError`] naming the file or document member, the policy, and the line and
@@ -208,18 +244,24 @@ impl CedarPolicies {
                     .to_owned(),
             ));
         }
-        let validated = Validator::new(schema.clone()).validate(&policies, ValidationMode::Strict);
-        if let Some(error) = validated.validation_errors().next() {
-            let id = error.policy_id().to_string();
-            return Err(fail(
-                "policies",
-                format!(
-                    "policy `{}` does not match the schema: {}",
-                    sanitize(&id, 64),
-                    located(error, &policies_text)
-                ),
-            ));
-        }
+        let own_seal = seal(&policies_text, &schema_text);
+        let validated = if settings.seal.as_deref() == Some(own_seal.as_str()) {
+            Validated::BySeal
+        } else {
+            let result = Validator::new(schema.clone()).validate(&policies, ValidationMode::Strict);
+            if let Some(error) = result.validation_errors().next() {
+                let id = error.policy_id().to_string();
+                return Err(fail(
+                    "policies",
+                    format!(
+                        "policy `{}` does not match the schema: {}",
+                        sanitize(&id, 64),
+                        located(error, &policies_text)
+                    ),
+                ));
+            }
+            Validated::Here
+        };
         let type_name = |basename: &str| {
             EntityTypeName::from_str(&format!("{namespace}::{basename}"))
                 .map_err(|e| fail("schema", e.to_string()))
@@ -305,6 +347,8 @@ impl CedarPolicies {
             namespace,
             request_dependent,
             reads,
+            seal: own_seal,
+            validated,
         })
     }
 
@@ -597,6 +641,7 @@ mod tests {
             schema: CedarText::Inline(schema.to_owned()),
             group_claim: "permissions".to_owned(),
             namespace: None,
+            seal: None,
         }
     }
 
@@ -755,6 +800,57 @@ mod tests {
         assert_eq!(
             reads("permit(principal, action, resource) when { context.token == context.token };").1,
             Reads::All
+        );
+    }
+
+    /// A seal stands for one exact set validated by one exact validator: its own seal
+    /// skips the validation (shown here by a set that does not validate, which only a
+    /// hand-made seal could vouch for), and a seal of anything else is no seal.
+    #[test]
+    fn a_set_with_its_own_seal_is_not_validated_again_and_any_other_seal_is_ignored() {
+        let schema = workload::cedar_schema();
+        let invalid =
+            "@id(\"typo\")\npermit(principal, action, resource) when { principal.org == \"o\" };";
+        let with_seal = |policies: &str, seal: Option<String>| {
+            CedarPolicies::build(&CedarSettings {
+                seal,
+                ..settings(policies, &schema)
+            })
+        };
+        let refused = with_seal(invalid, None).unwrap_err().message;
+        assert!(
+            refused.contains("policy `typo` does not match the schema")
+                && refused.contains("line 2, column"),
+            "{refused}"
+        );
+        for stale in [
+            seal(invalid, &schema.replace("org_id", "org")),
+            seal(&format!("{invalid} "), &schema),
+            seal(invalid, &schema).replace("sha256:", "sha256:0"),
+            String::new(),
+        ] {
+            assert_eq!(
+                with_seal(invalid, Some(stale)).unwrap_err().message,
+                refused
+            );
+        }
+        let sealed = with_seal(invalid, Some(seal(invalid, &schema))).unwrap();
+        assert_eq!(sealed.validated, Validated::BySeal);
+
+        let valid = workload::cedar_policies(5);
+        let own = seal(&valid, &schema);
+        assert!(own.starts_with("sha256:") && own.len() == 7 + 64, "{own}");
+        assert_eq!(with_seal(&valid, None).unwrap().validated, Validated::Here);
+        assert_eq!(with_seal(&valid, None).unwrap().seal, own);
+        assert_eq!(
+            with_seal(&valid, Some(own.clone())).unwrap().validated,
+            Validated::BySeal
+        );
+        assert_eq!(
+            with_seal(&valid, Some(seal(invalid, &schema)))
+                .unwrap()
+                .validated,
+            Validated::Here
         );
     }
 
