@@ -6,7 +6,8 @@
 //! proof each time (all signed before the loop: `decide` is the function to count).
 //! With `PROFILE_CEDAR=N`, the workload's N Cedar policies over its 20 actions decide too
 //! (groups from `permissions`); with `PROFILE_INIT=1` as well, the loop builds the
-//! authorizer (policies parsed, validated, prepared) instead of deciding.
+//! authorizer (policies parsed, validated, prepared) instead of deciding; with
+//! `PROFILE_SEALED=1`, the set carries its check-config seal (parsed, not validated).
 
 #![allow(clippy::unwrap_used, missing_docs, clippy::pedantic)]
 
@@ -80,6 +81,10 @@ fn main() {
             "policies": workload::cedar_policies(count),
             "schema": workload::cedar_schema(),
             "group_claim": "permissions",
+            "seal": std::env::var_os("PROFILE_SEALED").map(|_| workload::cedar_seal(
+                &workload::cedar_policies(count),
+                &workload::cedar_schema(),
+            )),
         }}})
         .to_string()
     });
