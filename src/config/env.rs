@@ -467,13 +467,19 @@ fn cedar_files(env: &Env<'_>) -> Result<Option<CedarSettings>, ConfigError> {
     let schema = env.get("CEDAR_SCHEMA_FILE");
     let (policies, schema) = match (policies, schema) {
         (None, None) => {
-            for name in ["CEDAR_GROUP_CLAIM", "CEDAR_NAMESPACE", "CEDAR_SEAL"] {
+            for name in ["CEDAR_GROUP_CLAIM", "CEDAR_NAMESPACE"] {
                 if env.get(name).is_some() {
                     return Err(ConfigError::new(
                         name,
                         "names how Cedar entities are built, but no Cedar policies are configured (CEDAR_POLICIES_FILE and CEDAR_SCHEMA_FILE, or authorization.cedar in the document)",
                     ));
                 }
+            }
+            if env.get("CEDAR_SEAL").is_some() {
+                return Err(ConfigError::new(
+                    "CEDAR_SEAL",
+                    "is the seal of CEDAR_POLICIES_FILE and CEDAR_SCHEMA_FILE, which are not set (a set in the document or in CEDAR_PARAMETER carries its seal beside its policies, as `seal`)",
+                ));
             }
             return Ok(None);
         }

@@ -470,6 +470,19 @@ async fn cedar_files_for_local_runs() {
     })
     .unwrap_err();
     assert!(error.to_string().contains("CEDAR_SCHEMA_FILE"), "{error}");
+    // A seal without the files it seals says where a document's seal goes.
+    let error = Config::from_lookup(|n| match n {
+        "TOKEN_ISSUER" => Some(POOL.to_owned()),
+        "AUDIENCE" => Some(AUDIENCE.to_owned()),
+        "CEDAR_SEAL" => Some("sha256:00".to_owned()),
+        _ => None,
+    })
+    .unwrap_err();
+    assert!(
+        error.to_string().contains("CEDAR_SEAL")
+            && error.to_string().contains("beside its policies, as `seal`"),
+        "{error}"
+    );
 }
 
 /// A set beside its check-config seal is parsed, not validated again, and decides the
