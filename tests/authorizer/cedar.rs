@@ -439,21 +439,28 @@ async fn a_set_that_does_not_match_its_schema_is_refused_with_its_line_and_colum
     );
 }
 
+/// The petstore set from its files, with the workload's issuer and keys and `more`
+/// variables; `keep` leaves out every variable it does not name (the files included).
+fn petstore_files(more: &[(&str, &str)], keep: Option<&[&str]>) -> Result<Config, String> {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/cedar/petstore");
+    let jwks_text = jwks(&[&rsa_a()]).to_string();
+    let mut vars: HashMap<&str, String> = HashMap::from([
+        ("TOKEN_ISSUER", POOL.to_owned()),
+        ("AUDIENCE", AUDIENCE.to_owned()),
+        ("JWKS_JSON", jwks_text),
+        ("CEDAR_POLICIES_FILE", format!("{dir}/policies.cedar")),
+        ("CEDAR_SCHEMA_FILE", format!("{dir}/schema.json")),
+    ]);
+    vars.extend(more.iter().map(|(k, v)| (*k, (*v).to_owned())));
+    if let Some(keep) = keep {
+        vars.retain(|name, _| keep.contains(name) || ["TOKEN_ISSUER", "AUDIENCE"].contains(name));
+    }
+    Config::from_lookup(|n| vars.get(n).cloned()).map_err(|e| e.to_string())
+}
+
 #[tokio::test]
 async fn cedar_files_for_local_runs() {
-    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/cedar/petstore");
-    let policies = format!("{dir}/policies.cedar");
-    let schema = format!("{dir}/schema.json");
-    let jwks_text = jwks(&[&rsa_a()]).to_string();
-    let vars: HashMap<&str, &str> = HashMap::from([
-        ("TOKEN_ISSUER", POOL),
-        ("AUDIENCE", AUDIENCE),
-        ("JWKS_JSON", jwks_text.as_str()),
-        ("CEDAR_POLICIES_FILE", policies.as_str()),
-        ("CEDAR_SCHEMA_FILE", schema.as_str()),
-    ]);
-    let config = Config::from_lookup(|n| vars.get(n).map(|v| (*v).to_owned())).unwrap();
-    let authorizer = Authorizer::new(config).unwrap();
+    let authorizer = Authorizer::new(petstore_files(&[], None).unwrap()).unwrap();
     let reader = token(POOL, json!({"cognito:groups": ["MyGroup"]}));
     assert_eq!(
         decide(&authorizer, rest("GET/pets", &reader))
@@ -462,25 +469,12 @@ async fn cedar_files_for_local_runs() {
         "ok"
     );
     // One without the other is refused: policies are validated against their schema.
-    let error = Config::from_lookup(|n| match n {
-        "TOKEN_ISSUER" => Some(POOL.to_owned()),
-        "AUDIENCE" => Some(AUDIENCE.to_owned()),
-        "CEDAR_POLICIES_FILE" => Some(policies.clone()),
-        _ => None,
-    })
-    .unwrap_err();
-    assert!(error.to_string().contains("CEDAR_SCHEMA_FILE"), "{error}");
+    let error = petstore_files(&[], Some(&["CEDAR_POLICIES_FILE"])).unwrap_err();
+    assert!(error.contains("CEDAR_SCHEMA_FILE"), "{error}");
     // A seal without the files it seals says where a document's seal goes.
-    let error = Config::from_lookup(|n| match n {
-        "TOKEN_ISSUER" => Some(POOL.to_owned()),
-        "AUDIENCE" => Some(AUDIENCE.to_owned()),
-        "CEDAR_SEAL" => Some("sha256:00".to_owned()),
-        _ => None,
-    })
-    .unwrap_err();
+    let error = petstore_files(&[("CEDAR_SEAL", "sha256:00")], Some(&["CEDAR_SEAL"])).unwrap_err();
     assert!(
-        error.to_string().contains("CEDAR_SEAL")
-            && error.to_string().contains("beside its policies, as `seal`"),
+        error.contains("CEDAR_SEAL") && error.contains("beside its policies, as `seal`"),
         "{error}"
     );
 }
@@ -490,30 +484,17 @@ async fn cedar_files_for_local_runs() {
 /// after the set was validated as always.
 #[tokio::test]
 async fn a_sealed_set_is_not_validated_again_and_a_stale_seal_is_named() {
-    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/cedar/petstore");
-    let policies = format!("{dir}/policies.cedar");
-    let schema = format!("{dir}/schema.json");
     let (policies_text, schema_text) = petstore();
     let seal = token_verifier::tool::dev::workload::cedar_seal(&policies_text, &schema_text);
-    let jwks_text = jwks(&[&rsa_a()]).to_string();
     let start = |seal: &str| {
-        let vars: HashMap<&str, &str> = HashMap::from([
-            ("TOKEN_ISSUER", POOL),
-            ("AUDIENCE", AUDIENCE),
-            ("JWKS_JSON", jwks_text.as_str()),
-            ("CEDAR_POLICIES_FILE", policies.as_str()),
-            ("CEDAR_SCHEMA_FILE", schema.as_str()),
-            ("CEDAR_SEAL", seal),
-        ]);
-        let config = Config::from_lookup(|n| vars.get(n).map(|v| (*v).to_owned())).unwrap();
+        let config = petstore_files(&[("CEDAR_SEAL", seal)], None).unwrap();
         let lines = Lines::default();
         let filter = tracing_subscriber::EnvFilter::new(filter_for(None));
         let authorizer =
             tracing::subscriber::with_default(subscriber(filter, lines.clone()), || {
                 Authorizer::new(config).unwrap()
             });
-        let messages: Vec<Value> = lines.parsed();
-        (authorizer, messages)
+        (authorizer, lines.parsed())
     };
     let message = |lines: &[Value], text: &str| {
         lines
