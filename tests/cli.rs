@@ -138,6 +138,63 @@ fn check_config_prints_the_seal_of_a_valid_cedar_set_and_validates_whatever_seal
         err.contains("does not match the schema: line 1, column"),
         "{err}"
     );
+    // Even under its own seal, which only a hand could write: check-config validates.
+    let bad = r#"permit(principal, action == MyAPI::Action::"get /you", resource);"#;
+    let own = token_verifier::tool::dev::workload::cedar_seal(bad, schema);
+    let forged = cedar_document("cedar-forged.json", bad, Some(&own));
+    let (code, _, err) = tool(&["check-config", forged.to_str().unwrap()]);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("does not match the schema: line 1, column"),
+        "{err}"
+    );
+}
+
+/// A schema given as a JSON object (as Verified Permissions exports it) is sealed as the
+/// authorizer reads it: the seal check-config prints for a document is the one the
+/// authorizer built from that document takes as the set's own.
+#[test]
+fn the_seal_check_config_prints_for_a_json_schema_is_the_one_init_trusts() {
+    use token_verifier::testing::{Lines, filter_for, subscriber};
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/cedar/petstore");
+    let policies = std::fs::read_to_string(format!("{dir}/policies.cedar")).unwrap();
+    let schema: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(format!("{dir}/schema.json")).unwrap())
+            .unwrap();
+    let text = |seal: Option<&str>| {
+        let mut cedar = serde_json::json!({"policies": policies, "schema": schema});
+        if let Some(seal) = seal {
+            cedar["seal"] = seal.into();
+        }
+        serde_json::json!({
+            "issuers": [{"issuer": "https://idp.example.com/", "audiences": ["api"]}],
+            "authorization": {"cedar": cedar},
+        })
+        .to_string()
+    };
+    let unsealed = document("cedar-json-schema.json", &text(None));
+    let (code, out, err) = tool(&["check-config", unsealed.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    let seal = out
+        .lines()
+        .find_map(|line| line.strip_prefix("cedar seal: "))
+        .and_then(|rest| rest.split(' ').next())
+        .unwrap_or_else(|| panic!("{out}"))
+        .to_owned();
+    let document =
+        token_verifier::ConfigDocument::parse("sealed.json", &text(Some(&seal))).unwrap();
+    let env = token_verifier::EnvConfig::from_lookup(|_| None::<String>).unwrap();
+    let config = token_verifier::Config::combine(&env, Some(document)).unwrap();
+    let lines = Lines::default();
+    let filter = tracing_subscriber::EnvFilter::new(filter_for(None));
+    tracing::subscriber::with_default(subscriber(filter, lines.clone()), || {
+        token_verifier::Authorizer::new(config).unwrap()
+    });
+    assert!(
+        lines.text().contains("Cedar policies carry their own seal"),
+        "{}",
+        lines.text()
+    );
 }
 
 /// Valid but probably not meant: printed after `valid`, one `warning:` line each.

@@ -307,13 +307,13 @@ pub(crate) fn cedar_policies(
             namespace = %policies.namespace,
             policies = policies.policy_count(),
             actions = policies.action_count(),
-            "Cedar policies sealed by check-config: their seal is theirs, so they were not validated again"
+            "Cedar policies carry their own seal (check-config validated them): not validated again"
         ),
     }
     if policies.validated == Validated::Here && settings.seal.is_some() {
         tracing::warn!(
             seal = %policies.seal,
-            "the configured Cedar seal is not these policies' own (they or their schema changed, or another version of token-verifier sealed them): they were validated here, and this is their seal"
+            "the configured Cedar seal is not these policies' own (they or their schema changed, or another version of Cedar or of the seal sealed them): they were validated here, and this is their seal"
         );
     }
     if !policies.request_dependent.is_empty() {

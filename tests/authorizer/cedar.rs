@@ -509,7 +509,7 @@ async fn a_sealed_set_is_not_validated_again_and_a_stale_seal_is_named() {
 
     let (sealed, lines) = start(&seal);
     assert!(
-        message(&lines, "Cedar policies sealed by check-config").is_some(),
+        message(&lines, "Cedar policies carry their own seal").is_some(),
         "{lines:?}"
     );
     assert!(

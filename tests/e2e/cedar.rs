@@ -87,7 +87,7 @@ async fn provider_tokens_are_judged_by_policies_from_ssm_and_a_new_set_is_taken(
     assert!(
         emulator
             .log()
-            .contains("Cedar policies sealed by check-config"),
+            .contains("Cedar policies carry their own seal"),
         "{}",
         emulator.log()
     );

@@ -28,6 +28,8 @@ invalid = [
     {"authorization": {"cedar": {"policies": "permit(principal, action, resource);"}}},
     {"authorization": {"cedar": {"policies": "", "schema": "namespace A {}"}}},
     {"authorization": {"opa": {}}},
+    {"authorization": {"cedar": {"policies": "permit(principal, action, resource);", "schema": "namespace A {}",
+                                 "seal": "sha256:abc"}}},
     {"gateway": {"public_base_url": "api.example.com/v1"}},
     {"issuers": [{"issuer": "https://x/", "audiences": ["a"], "opaque_tokens": {"mode": "introspection"}}]},
     {"issuers": [{"issuer": "https://x/", "audiences": ["a"], "opaque_tokens": {"mode": "userinfo", "client_id": "c"}}]},
@@ -35,6 +37,8 @@ invalid = [
 ]
 valid.append({"issuers": [{"issuer": "https://x/", "audiences": ["a"], "opaque_tokens": {
     "mode": "introspection", "client_id": "authorizer", "client_secret_parameter": "/tv/secret", "cache_seconds": 30}}]})
+valid.append({"authorization": {"cedar": {"policies": "permit(principal, action, resource);", "schema": "namespace A {}",
+                                          "seal": "sha256:" + "0f" * 32}}})
 failures = []
 for document in valid:
     errors = list(validator.iter_errors(document))

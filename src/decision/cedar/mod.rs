@@ -99,14 +99,19 @@ pub(crate) enum Validated {
     BySeal,
 }
 
+/// What a seal stands for besides the texts: bump it whenever what `build` asks of Cedar's
+/// validator changes (its mode, its options), so older seals stop vouching.
+const SEAL_FORMAT: &str = "token-verifier cedar seal 1: ValidationMode::Strict";
+
 /// The seal of a policy set and its schema, as `check-config` prints it after validating
-/// them: `sha256:` and the hex SHA-256 of this verifier's and Cedar's versions and the
-/// two texts, so a seal stands for one exact set, validated by one exact validator.
+/// them: `sha256:` and the hex SHA-256 of [`SEAL_FORMAT`], this verifier's and Cedar's
+/// versions and the two texts (each length-prefixed), so a seal stands for one exact set
+/// validated by one exact validator.
 pub(crate) fn seal(policies: &str, schema: &str) -> String {
     use std::fmt::Write as _;
     let mut context = aws_lc_rs::digest::Context::new(&aws_lc_rs::digest::SHA256);
     let versions = format!(
-        "token-verifier {} cedar-policy {} strict",
+        "{SEAL_FORMAT}; token-verifier {}; cedar-policy {}",
         env!("CARGO_PKG_VERSION"),
         cedar_policy::get_sdk_version()
     );
@@ -836,6 +841,24 @@ mod tests {
         }
         let sealed = with_seal(invalid, Some(seal(invalid, &schema))).unwrap();
         assert_eq!(sealed.validated, Validated::BySeal);
+        // What is checked besides Cedar's validator is checked under any seal: the
+        // syntax, ids, templates.
+        for (policies, error) in [
+            ("permit(principal, action, resource)", "policies: "),
+            (
+                "@id(\"a\") permit(principal, action, resource);\n@id(\"a\") forbid(principal, action, resource);",
+                "policy `a`",
+            ),
+            (
+                "permit(principal == ?principal, action, resource);",
+                "holds a policy template",
+            ),
+        ] {
+            let refused = with_seal(policies, Some(seal(policies, &schema)))
+                .unwrap_err()
+                .message;
+            assert!(refused.contains(error), "{policies}: {refused}");
+        }
 
         let valid = workload::cedar_policies(5);
         let own = seal(&valid, &schema);
