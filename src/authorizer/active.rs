@@ -301,6 +301,7 @@ pub(crate) fn cedar_policies(
             namespace = %policies.namespace,
             policies = policies.policy_count(),
             actions = policies.action_count(),
+            validation_ms = policies.validation.as_secs_f64() * 1000.0,
             "Cedar policies validated against their schema"
         ),
         Validated::BySeal => tracing::info!(

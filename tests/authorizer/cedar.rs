@@ -879,9 +879,14 @@ async fn start_fetches_the_keys_installs_the_set_and_refuses_a_bad_one_at_once()
         .parsed()
         .into_iter()
         .find(|line| line["message"] == "Cedar policies validated against their schema");
-    assert_eq!(
-        validated.map(|line| line["policies"].clone()),
-        Some(json!(2))
+    let validated = validated.unwrap_or_else(|| panic!("{}", lines.text()));
+    assert_eq!(validated["policies"], json!(2));
+    // How long validation took, what a seal would save.
+    assert!(
+        validated["validation_ms"]
+            .as_f64()
+            .is_some_and(|ms| ms > 0.0),
+        "{validated}"
     );
     assert_eq!(server.hits("/jwks"), 1, "the keys are fetched at start");
     let reader = token(POOL, json!({"cognito:groups": ["MyGroup"]}));
