@@ -27,7 +27,7 @@
 //! # The house
 //! A request travels one way through the modules, declared below in that order; each uses
 //! only those declared before it (`tests/layering.rs` holds the crate to it):
-//! `refusal` (reason codes) → [`settings`] (validated settings, defaults) → `json` →
+//! `digest` (SHA-256 in hex) → `refusal` (reason codes) → [`settings`] (validated settings, defaults) → `json` →
 //! `token` (compact JWS, claims) → `telemetry` (log and metric lines) → `http` → `ssm` →
 //! `replay` (used DPoP proofs) → `keys` (key sets, cache, snapshots) → `verify` (token →
 //! verified claims, bindings, DPoP proofs) → `decision` (scopes, route rules) → [`gateway`] (API Gateway's and AppSync's events and answers) →
@@ -37,7 +37,9 @@
 
 #![forbid(unsafe_code)]
 
-// The vocabulary: reason codes, then the validated settings every later module reads.
+// The vocabulary: digests in hex, reason codes, then the validated settings every later
+// module reads.
+mod digest;
 mod refusal;
 pub mod settings;
 // A token as it arrived: JSON read strictly in place, the compact JWS and its claims.

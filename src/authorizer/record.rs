@@ -1,8 +1,6 @@
 //! The record of one decision and the one log line and metric line it becomes. Never the
 //! token or its signature: only its fingerprint.
 
-use aws_lc_rs::digest;
-
 use crate::refusal::{Outcome, Refusal};
 use crate::telemetry::metrics::DecisionMetrics;
 use crate::verify::TokenFacts;
@@ -48,13 +46,7 @@ pub fn fingerprint(token: &str) -> String {
     // The last 96 bytes of a JWS are signature bytes, unique per token: hashing them
     // identifies the token as well as hashing all of it, at a tenth of the cost.
     let tail = &token.as_bytes()[token.len().saturating_sub(96)..];
-    let hash = digest::digest(&digest::SHA256, tail);
-    let mut out = String::with_capacity(32);
-    for byte in &hash.as_ref()[..16] {
-        out.push(char::from_digit(u32::from(byte >> 4), 16).unwrap_or('0'));
-        out.push(char::from_digit(u32::from(byte & 0xf), 16).unwrap_or('0'));
-    }
-    out
+    crate::digest::sha256_hex([tail], 16)
 }
 
 /// Writes the one structured line of a decision. Never the token or its signature.

@@ -110,22 +110,18 @@ const SEAL_FORMAT: &str = "token-verifier cedar seal 1: ValidationMode::Strict";
 /// versions and the two texts (each length-prefixed), so a seal stands for one exact set
 /// validated by one exact validator.
 pub(crate) fn seal(policies: &str, schema: &str) -> String {
-    use std::fmt::Write as _;
-    let mut context = aws_lc_rs::digest::Context::new(&aws_lc_rs::digest::SHA256);
     let versions = format!(
         "{SEAL_FORMAT}; token-verifier {}; cedar-policy {}",
         env!("CARGO_PKG_VERSION"),
         cedar_policy::get_sdk_version()
     );
-    for part in [versions.as_str(), schema, policies] {
-        context.update(&(part.len() as u64).to_be_bytes());
-        context.update(part.as_bytes());
-    }
-    let mut out = String::from("sha256:");
-    for byte in context.finish().as_ref() {
-        let _ = write!(out, "{byte:02x}");
-    }
-    out
+    let texts = [versions.as_bytes(), schema.as_bytes(), policies.as_bytes()];
+    let lengths = texts.map(|text| (text.len() as u64).to_be_bytes());
+    let framed = lengths
+        .iter()
+        .zip(texts)
+        .flat_map(|(length, text)| [length.as_slice(), text]);
+    format!("sha256:{}", crate::digest::sha256_hex(framed, 32))
 }
 
 impl std::fmt::Debug for CedarPolicies {
