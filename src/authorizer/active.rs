@@ -296,22 +296,24 @@ pub(crate) fn cedar_policies(
         variable: settings.origin.clone(),
         message: e.message,
     })?;
-    match policies.validated {
-        Validated::Here => tracing::info!(
-            namespace = %policies.namespace,
-            policies = policies.policy_count(),
-            actions = policies.action_count(),
-            validation_ms = policies.validation.as_secs_f64() * 1000.0,
-            "Cedar policies validated against their schema"
+    let (how, validation_ms) = match policies.validated {
+        Validated::Here(took) => (
+            "Cedar policies validated against their schema",
+            Some(took.as_secs_f64() * 1000.0),
         ),
-        Validated::BySeal => tracing::info!(
-            namespace = %policies.namespace,
-            policies = policies.policy_count(),
-            actions = policies.action_count(),
-            "Cedar policies carry their own seal (check-config validated them): not validated again"
+        Validated::BySeal => (
+            "Cedar policies carry their own seal (check-config validated them): not validated again",
+            None,
         ),
-    }
-    if policies.validated == Validated::Here && settings.seal.is_some() {
+    };
+    tracing::info!(
+        namespace = %policies.namespace,
+        policies = policies.policy_count(),
+        actions = policies.action_count(),
+        validation_ms,
+        "{how}"
+    );
+    if validation_ms.is_some() && settings.seal.is_some() {
         tracing::warn!(
             seal = %policies.seal,
             "the configured Cedar seal is not these policies' own (they or their schema changed, or another version of Cedar or of the seal sealed them): they were validated here, and this is their seal"
