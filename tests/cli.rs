@@ -27,6 +27,38 @@ fn document(name: &str, text: &str) -> std::path::PathBuf {
     path
 }
 
+/// A schema of one action, `get /me`.
+const ME_SCHEMA: &str = "namespace MyAPI { entity UserGroup; entity Application; entity User in [UserGroup]; action \"get /me\" appliesTo { principal: User, resource: Application }; }";
+
+/// A configuration document with Cedar `policies` over `schema` (text or a JSON object),
+/// sealed with `seal` if given, written as `name`.
+fn cedar_document(
+    name: &str,
+    policies: &str,
+    schema: &serde_json::Value,
+    seal: Option<&str>,
+) -> std::path::PathBuf {
+    let mut cedar = serde_json::json!({"policies": policies, "schema": schema});
+    if let Some(seal) = seal {
+        cedar["seal"] = seal.into();
+    }
+    let text = serde_json::json!({
+        "issuers": [{"issuer": "https://idp.example.com/", "audiences": ["api"]}],
+        "authorization": {"cedar": cedar},
+    });
+    document(name, &text.to_string())
+}
+
+/// The seal `check-config` printed, and the rest of its line.
+fn printed_seal(out: &str) -> (String, String) {
+    let line = out
+        .lines()
+        .find_map(|line| line.strip_prefix("cedar seal: "))
+        .unwrap_or_else(|| panic!("no seal printed: {out}"));
+    let (seal, rest) = line.split_once(' ').unwrap_or((line, ""));
+    (seal.to_owned(), rest.to_owned())
+}
+
 #[test]
 fn check_config_accepts_the_example_and_prints_the_effective_configuration() {
     let (code, out, _) = tool(&["check-config", "docs/config.example.json"]);
@@ -52,17 +84,11 @@ fn check_config_accepts_the_example_and_prints_the_effective_configuration() {
 /// and column of the first error.
 #[test]
 fn check_config_validates_cedar_policies_against_their_schema() {
-    let schema = "namespace MyAPI { entity UserGroup; entity Application; entity User in [UserGroup]; action \"get /me\" appliesTo { principal: User, resource: Application }; }";
-    let cedar_document = |policies: &str| {
-        serde_json::json!({
-            "issuers": [{"issuer": "https://idp.example.com/", "audiences": ["api"]}],
-            "authorization": {"cedar": {"policies": policies, "schema": schema}},
-        })
-        .to_string()
-    };
-    let bad = document(
+    let bad = cedar_document(
         "cedar-bad.json",
-        &cedar_document(r#"permit(principal, action == MyAPI::Action::"get /you", resource);"#),
+        r#"permit(principal, action == MyAPI::Action::"get /you", resource);"#,
+        &ME_SCHEMA.into(),
+        None,
     );
     let (code, _, err) = tool(&["check-config", bad.to_str().unwrap()]);
     assert_eq!(code, 2, "{err}");
@@ -71,11 +97,11 @@ fn check_config_validates_cedar_policies_against_their_schema() {
             && err.contains("does not match the schema: line 1, column"),
         "{err}"
     );
-    let context = document(
+    let context = cedar_document(
         "cedar-context.json",
-        &cedar_document(
-            r#"@id("office") permit(principal, action, resource) when { context has sourceIp };"#,
-        ),
+        r#"@id("office") permit(principal, action, resource) when { context has sourceIp };"#,
+        &ME_SCHEMA.into(),
+        None,
     );
     let (code, out, err) = tool(&["check-config", context.to_str().unwrap()]);
     assert_eq!(code, 0, "{err}");
@@ -89,65 +115,42 @@ fn check_config_validates_cedar_policies_against_their_schema() {
 /// is recognised, and it vouches for nothing else: a changed set is validated again.
 #[test]
 fn check_config_prints_the_seal_of_a_valid_cedar_set_and_validates_whatever_seal_is_set() {
-    let schema = "namespace MyAPI { entity UserGroup; entity Application; entity User in [UserGroup]; action \"get /me\" appliesTo { principal: User, resource: Application }; }";
-    let cedar_document = |name: &str, policies: &str, seal: Option<&str>| {
-        let mut cedar = serde_json::json!({"policies": policies, "schema": schema});
-        if let Some(seal) = seal {
-            cedar["seal"] = seal.into();
-        }
-        document(
-            name,
-            &serde_json::json!({
-                "issuers": [{"issuer": "https://idp.example.com/", "audiences": ["api"]}],
-                "authorization": {"cedar": cedar},
-            })
-            .to_string(),
-        )
-    };
     let good = r#"permit(principal, action == MyAPI::Action::"get /me", resource);"#;
-    let unsealed = cedar_document("cedar-unsealed.json", good, None);
-    let (code, out, err) = tool(&["check-config", unsealed.to_str().unwrap()]);
+    let bad = r#"permit(principal, action == MyAPI::Action::"get /you", resource);"#;
+    let check = |name: &str, policies: &str, seal: Option<&str>| {
+        let path = cedar_document(name, policies, &ME_SCHEMA.into(), seal);
+        tool(&["check-config", path.to_str().unwrap()])
+    };
+    let (code, out, err) = check("cedar-unsealed.json", good, None);
     assert_eq!(code, 0, "{err}");
-    let line = out
-        .lines()
-        .find(|line| line.starts_with("cedar seal: sha256:"))
-        .unwrap_or_else(|| panic!("{out}"));
+    let (seal, rest) = printed_seal(&out);
     assert!(
-        line.contains("set it as authorization.cedar.seal"),
-        "{line}"
+        rest.contains("set it as authorization.cedar.seal"),
+        "{rest}"
     );
-    let seal = line["cedar seal: ".len()..].split(' ').next().unwrap();
-    assert_eq!(seal.len(), "sha256:".len() + 64, "{line}");
+    assert!(
+        seal.starts_with("sha256:") && seal.len() == "sha256:".len() + 64,
+        "{seal}"
+    );
 
-    let sealed = cedar_document("cedar-sealed.json", good, Some(seal));
-    let (code, out, err) = tool(&["check-config", sealed.to_str().unwrap()]);
+    let (code, out, err) = check("cedar-sealed.json", good, Some(&seal));
     assert_eq!(code, 0, "{err}");
     assert!(
         out.contains(&format!("cedar seal: {seal} (validated against their schema; configured: init does not validate them again)")),
         "{out}"
     );
 
-    let changed = cedar_document(
-        "cedar-changed.json",
-        r#"permit(principal, action == MyAPI::Action::"get /you", resource);"#,
-        Some(seal),
-    );
-    let (code, _, err) = tool(&["check-config", changed.to_str().unwrap()]);
-    assert_eq!(code, 2, "{err}");
-    assert!(
-        err.contains("does not match the schema: line 1, column"),
-        "{err}"
-    );
-    // Even under its own seal, which only a hand could write: check-config validates.
-    let bad = r#"permit(principal, action == MyAPI::Action::"get /you", resource);"#;
-    let own = token_verifier::tool::dev::workload::cedar_seal(bad, schema);
-    let forged = cedar_document("cedar-forged.json", bad, Some(&own));
-    let (code, _, err) = tool(&["check-config", forged.to_str().unwrap()]);
-    assert_eq!(code, 2, "{err}");
-    assert!(
-        err.contains("does not match the schema: line 1, column"),
-        "{err}"
-    );
+    // A changed set under the old seal, and even under its own seal, which only a hand
+    // could write: check-config validates.
+    let own = token_verifier::tool::dev::workload::cedar_seal(bad, ME_SCHEMA);
+    for (name, seal) in [("cedar-changed.json", &seal), ("cedar-forged.json", &own)] {
+        let (code, _, err) = check(name, bad, Some(seal));
+        assert_eq!(code, 2, "{name}: {err}");
+        assert!(
+            err.contains("does not match the schema: line 1, column"),
+            "{name}: {err}"
+        );
+    }
 }
 
 /// A schema given as a JSON object (as Verified Permissions exports it) is sealed as the
@@ -155,39 +158,24 @@ fn check_config_prints_the_seal_of_a_valid_cedar_set_and_validates_whatever_seal
 /// authorizer built from that document takes as the set's own.
 #[test]
 fn the_seal_check_config_prints_for_a_json_schema_is_the_one_init_trusts() {
-    use token_verifier::testing::{Lines, filter_for, subscriber};
     let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/cedar/petstore");
     let policies = std::fs::read_to_string(format!("{dir}/policies.cedar")).unwrap();
     let schema: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(format!("{dir}/schema.json")).unwrap())
             .unwrap();
-    let text = |seal: Option<&str>| {
-        let mut cedar = serde_json::json!({"policies": policies, "schema": schema});
-        if let Some(seal) = seal {
-            cedar["seal"] = seal.into();
-        }
-        serde_json::json!({
-            "issuers": [{"issuer": "https://idp.example.com/", "audiences": ["api"]}],
-            "authorization": {"cedar": cedar},
-        })
-        .to_string()
-    };
-    let unsealed = document("cedar-json-schema.json", &text(None));
+    let unsealed = cedar_document("cedar-json-schema.json", &policies, &schema, None);
     let (code, out, err) = tool(&["check-config", unsealed.to_str().unwrap()]);
     assert_eq!(code, 0, "{err}");
-    let seal = out
-        .lines()
-        .find_map(|line| line.strip_prefix("cedar seal: "))
-        .and_then(|rest| rest.split(' ').next())
-        .unwrap_or_else(|| panic!("{out}"))
-        .to_owned();
-    let document =
-        token_verifier::ConfigDocument::parse("sealed.json", &text(Some(&seal))).unwrap();
+    let (seal, _) = printed_seal(&out);
+    let sealed = cedar_document("cedar-json-sealed.json", &policies, &schema, Some(&seal));
+    let document = token_verifier::ConfigDocument::parse(
+        "sealed.json",
+        &std::fs::read_to_string(sealed).unwrap(),
+    )
+    .unwrap();
     let env = token_verifier::EnvConfig::from_lookup(|_| None::<String>).unwrap();
     let config = token_verifier::Config::combine(&env, Some(document)).unwrap();
-    let lines = Lines::default();
-    let filter = tracing_subscriber::EnvFilter::new(filter_for(None));
-    tracing::subscriber::with_default(subscriber(filter, lines.clone()), || {
+    let (_, lines) = token_verifier::testing::Lines::capture(|| {
         token_verifier::Authorizer::new(config).unwrap()
     });
     assert!(

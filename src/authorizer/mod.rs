@@ -477,11 +477,8 @@ fn appsync_ttl(claims: &crate::token::Claims, now: UnixTime, bound: u32) -> u32 
 
 #[cfg(test)]
 mod tests {
-    use tracing_subscriber::EnvFilter;
-
     use super::*;
     use crate::telemetry::log::Lines;
-    use crate::telemetry::log::subscriber;
 
     /// README: a configuration warning is a `configuration warning` line when the
     /// authorizer is built (at init, and on reload).
@@ -495,11 +492,7 @@ mod tests {
         })
         .unwrap();
         assert_eq!(config.warnings.len(), 1, "{:?}", config.warnings);
-        let lines = Lines::default();
-        tracing::subscriber::with_default(
-            subscriber(EnvFilter::new("info"), lines.clone()),
-            || Authorizer::new(config).unwrap(),
-        );
+        let (_, lines) = Lines::capture(|| Authorizer::new(config).unwrap());
         let logged = lines.parsed();
         let warning = logged
             .iter()

@@ -331,6 +331,15 @@ impl<W: fmt::Write> fmt::Write for Escaped<'_, W> {
 pub struct Lines(Arc<Mutex<Vec<u8>>>);
 
 impl Lines {
+    /// What `f` returns, and the lines it logged through the function's own subscriber at
+    /// the default level (`info`).
+    pub fn capture<T>(f: impl FnOnce() -> T) -> (T, Lines) {
+        let lines = Lines::default();
+        let filter = EnvFilter::new(filter_for(None));
+        let out = tracing::subscriber::with_default(subscriber(filter, lines.clone()), f);
+        (out, lines)
+    }
+
     /// Everything written, as text.
     #[must_use]
     pub fn text(&self) -> String {

@@ -488,12 +488,7 @@ async fn a_sealed_set_is_not_validated_again_and_a_stale_seal_is_named() {
     let seal = token_verifier::tool::dev::workload::cedar_seal(&policies_text, &schema_text);
     let start = |seal: &str| {
         let config = petstore_files(&[("CEDAR_SEAL", seal)], None).unwrap();
-        let lines = Lines::default();
-        let filter = tracing_subscriber::EnvFilter::new(filter_for(None));
-        let authorizer =
-            tracing::subscriber::with_default(subscriber(filter, lines.clone()), || {
-                Authorizer::new(config).unwrap()
-            });
+        let (authorizer, lines) = Lines::capture(|| Authorizer::new(config).unwrap());
         (authorizer, lines.parsed())
     };
     let message = |lines: &[Value], text: &str| {
