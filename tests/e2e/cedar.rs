@@ -1,6 +1,7 @@
 //! Cedar policies end to end: the set in its own SSM parameter (moto), the built
 //! authorizer under the Lambda emulator, real access tokens of the OpenID Provider; the
-//! decision line names the determining policies, and a new set is taken on reload.
+//! decision line names the determining policies, and a new set is taken on reload; a set
+//! under its own seal is not validated again, at init or on reload.
 
 use std::time::Duration;
 
@@ -20,10 +21,6 @@ const SCHEMA: &str = r#"namespace Messages {
   action "get /messages", "post /messages", "delete /messages/{id}"
     appliesTo { principal: User, resource: Application, context: { scopes: Set<String> } };
 }"#;
-
-fn set(policies: &str) -> String {
-    json!({"policies": policies, "schema": SCHEMA}).to_string()
-}
 
 /// The set with a seal: its own (as `check-config` prints it), or another set's.
 fn sealed(policies: &str, seal_of: &str) -> String {
@@ -150,13 +147,10 @@ async fn provider_tokens_are_judged_by_policies_from_ssm_and_a_new_set_is_taken(
         "{}",
         emulator.log()
     );
-    // A good new set is taken: svc may no longer write.
-    moto.put(
-        "/tv/cedar",
-        &set(&readers.replace("post /messages", "delete /messages/{id}")),
-        false,
-    )
-    .await;
+    // A good new set is taken, under its own seal, which the reload trusts as init did:
+    // svc may no longer write.
+    let next = readers.replace("post /messages", "delete /messages/{id}");
+    moto.put("/tv/cedar", &sealed(&next, &next), false).await;
     tokio::time::sleep(Duration::from_millis(1100)).await;
     let answer = emulator.invoke(&event("POST/messages", &token)).await;
     assert_eq!(
@@ -168,5 +162,14 @@ async fn provider_tokens_are_judged_by_policies_from_ssm_and_a_new_set_is_taken(
     assert_eq!(
         emulator.decisions().last().unwrap()["reason"],
         "policy_denied"
+    );
+    assert_eq!(
+        emulator
+            .log()
+            .matches("Cedar policies carry their own seal")
+            .count(),
+        2,
+        "at init and on this reload: {}",
+        emulator.log()
     );
 }
