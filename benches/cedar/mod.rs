@@ -108,4 +108,25 @@ pub(crate) fn bench_cedar(
     c.bench_function("cedar/init_500_policies_sealed", |b| {
         b.iter(|| black_box(authorizer(black_box(&sealed_500))));
     });
+    // The floor under a sealed init: Cedar's own parser on the same 500 policies, with
+    // nothing of token-verifier's, from Cedar's text and from its JSON policy format.
+    let policies_500 = workload::cedar_policies(500);
+    let json_500 = policies_500
+        .parse::<cedar_policy::PolicySet>()
+        .unwrap()
+        .to_json()
+        .unwrap()
+        .to_string();
+    c.bench_function("cedar/parse_500_policies_cedar_alone", |b| {
+        b.iter(|| {
+            black_box(
+                black_box(&policies_500)
+                    .parse::<cedar_policy::PolicySet>()
+                    .unwrap(),
+            )
+        });
+    });
+    c.bench_function("cedar/parse_500_policies_cedar_json_alone", |b| {
+        b.iter(|| black_box(cedar_policy::PolicySet::from_json_str(black_box(&json_500)).unwrap()));
+    });
 }
