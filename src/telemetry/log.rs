@@ -325,6 +325,41 @@ impl<W: fmt::Write> fmt::Write for Escaped<'_, W> {
     }
 }
 
+/// Keeps a second dispatcher registered for the rest of the process. tracing decides once,
+/// process-wide, whether a call site is wanted; while a single dispatcher is registered it
+/// asks only the default of the thread that first reaches the call site, so a test thread
+/// without a subscriber could switch a call site off for good while another test captures
+/// it (a captured test then saw no lines, now and then, beside its siblings). With this
+/// one registered too (wanting every call site, deciding per event: it enables none),
+/// every call site is asked of every registered dispatcher, the capturing ones included.
+fn anchor() {
+    static ANCHOR: std::sync::OnceLock<tracing::Dispatch> = std::sync::OnceLock::new();
+    ANCHOR.get_or_init(|| tracing::Dispatch::new(Anchor));
+}
+
+/// [`anchor`]'s dispatcher: wants every call site, enables no event or span.
+struct Anchor;
+
+impl Subscriber for Anchor {
+    fn register_callsite(
+        &self,
+        _: &'static tracing::Metadata<'static>,
+    ) -> tracing::subscriber::Interest {
+        tracing::subscriber::Interest::sometimes()
+    }
+    fn enabled(&self, _: &tracing::Metadata<'_>) -> bool {
+        false
+    }
+    fn new_span(&self, _: &tracing::span::Attributes<'_>) -> tracing::span::Id {
+        tracing::span::Id::from_u64(1)
+    }
+    fn record(&self, _: &tracing::span::Id, _: &tracing::span::Record<'_>) {}
+    fn record_follows_from(&self, _: &tracing::span::Id, _: &tracing::span::Id) {}
+    fn event(&self, _: &Event<'_>) {}
+    fn enter(&self, _: &tracing::span::Id) {}
+    fn exit(&self, _: &tracing::span::Id) {}
+}
+
 /// Log lines written to memory, for reading back: the tests' writer (here, in the
 /// authorizer's tests and through `testing::Lines` in the integration tests).
 #[derive(Clone, Default)]
@@ -335,9 +370,20 @@ impl Lines {
     /// the default level (`info`).
     pub fn capture<T>(f: impl FnOnce() -> T) -> (T, Lines) {
         let lines = Lines::default();
-        let filter = EnvFilter::new(filter_for(None));
-        let out = tracing::subscriber::with_default(subscriber(filter, lines.clone()), f);
+        let guard = lines.install();
+        let out = f();
+        drop(guard);
         (out, lines)
+    }
+
+    /// Makes the function's own subscriber at the default level (`info`), writing here,
+    /// this thread's until the guard drops (threads it hands its dispatcher to write here
+    /// too). Safe beside tests running on other threads: see [`anchor`].
+    #[must_use]
+    pub fn install(&self) -> tracing::subscriber::DefaultGuard {
+        anchor();
+        let filter = EnvFilter::new(filter_for(None));
+        tracing::subscriber::set_default(subscriber(filter, self.clone()))
     }
 
     /// Everything written, as text.

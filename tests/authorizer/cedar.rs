@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 
 use serde_json::{Value, json};
-use token_verifier::testing::{Lines, filter_for, subscriber};
+use token_verifier::testing::Lines;
 use token_verifier::tool::dev::jwks;
 use token_verifier::{Authorizer, Config, ConfigDocument, EnvConfig};
 
@@ -866,8 +866,7 @@ async fn start_fetches_the_keys_installs_the_set_and_refuses_a_bad_one_at_once()
     // Its log lines, those of the thread that builds the set too, go to this test's
     // subscriber.
     let lines = Lines::default();
-    let filter = tracing_subscriber::EnvFilter::new(filter_for(None));
-    let guard = tracing::subscriber::set_default(subscriber(filter, lines.clone()));
+    let guard = lines.install();
     let authorizer = Authorizer::start(vars(&policies)).await.unwrap();
     drop(guard);
     let validated = lines
