@@ -151,7 +151,7 @@ pub(crate) fn grant(
         .routes
         .statements(&permitted.allowed, &route.stage_prefix)
     {
-        Some((allow, deny)) => {
+        Some((allow, mut deny)) => {
             trace.answer = Some("actions");
             if allow.is_empty() {
                 // Nothing permitted: the whole stage denied, for this token.
@@ -159,6 +159,12 @@ pub(crate) fn grant(
                     allow,
                     deny: vec![format!("{}/*", route.stage_prefix)],
                 };
+            }
+            // A refused call is denied by name as well: a route the schema does not name
+            // can lie under a permitted route's `*` where no Deny of wildcards may take it
+            // (`Routes::statements`).
+            if !allowed && !deny.iter().any(|d| d == arn) {
+                deny.push(arn.to_owned());
             }
             Grant { allow, deny }
         }

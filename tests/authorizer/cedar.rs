@@ -114,11 +114,19 @@ async fn an_exported_verified_permissions_store_decides_as_its_guides_say() {
     );
     // Its policy answer allows exactly its two routes, for every request of the token.
     let answer = decided.allowed();
+    // Denied: the deeper paths GET/pets/* would let through (routes the schema does not
+    // name), and the refused call by name.
     assert_eq!(
         effect_of(&answer, "Allow"),
         [format!("{STAGE}/GET/pets"), format!("{STAGE}/GET/pets/*")]
     );
-    assert!(effect_of(&answer, "Deny").is_empty());
+    assert_eq!(
+        effect_of(&answer, "Deny"),
+        [
+            format!("{STAGE}/GET/pets/*/*"),
+            format!("{STAGE}/POST/pets")
+        ]
+    );
     // testgroup's members may call all four routes of the store.
     let tester = token(POOL, json!({"cognito:groups": ["testgroup"]}));
     for route in ["GET/", "GET/pets", "POST/pets", "GET/pets/7"] {
@@ -163,6 +171,26 @@ async fn an_exported_verified_permissions_store_decides_as_its_guides_say() {
         !allowed.iter().any(|arn| arn.contains("DELETE")),
         "{allowed:?}"
     );
+    // A route the API has and the schema does not name, under a permitted `*`: GET
+    // /pets/{petId} allows GET/pets/*, which IAM also matches to GET/pets/7/photos. The
+    // answer lets neither that call through nor, cached for the token, another like it,
+    // and still lets the token's own routes through.
+    let decided = decide(&authorizer, rest("GET/pets/7/photos", &tester)).await;
+    assert_eq!(decided.reason(), "policy_denied");
+    let answer = decided.allowed();
+    assert_eq!(effect_of(&answer, "Allow").len(), 4, "{answer}");
+    for refused in ["GET/pets/7/photos", "GET/pets/8/photos", "GET/pets/8/a/b"] {
+        assert!(
+            !lets_through(&answer, &format!("{STAGE}/{refused}")),
+            "{refused}: {answer}"
+        );
+    }
+    for permitted in ["GET/pets/8", "GET/pets", "POST/pets", "GET/"] {
+        assert!(
+            lets_through(&answer, &format!("{STAGE}/{permitted}")),
+            "{permitted}: {answer}"
+        );
+    }
 }
 
 fn store(policies: &str, schema: &str) -> Value {
@@ -221,8 +249,16 @@ async fn forbid_wins_over_permit_and_both_are_named() {
             format!("{STAGE}/GET/users/*")
         ]
     );
-    // (Actions in the order of their names: `get /users/me` < `get /users/{id}`.)
-    assert!(effect_of(&answer, "Deny").is_empty(), "{answer}");
+    // (Actions in the order of their names: `get /users/me` < `get /users/{id}`.) Denied:
+    // the deeper paths GET/users/* would let through, and the refused call by name.
+    assert_eq!(
+        effect_of(&answer, "Deny"),
+        [
+            format!("{STAGE}/GET/users/*/*"),
+            format!("{STAGE}/GET/users")
+        ],
+        "{answer}"
+    );
 }
 
 #[tokio::test]

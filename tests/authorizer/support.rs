@@ -234,6 +234,28 @@ pub(crate) fn statements(answer: &Value) -> Vec<(String, Vec<String>)> {
         .collect()
 }
 
+/// Whether API Gateway lets a call to `arn` through under a policy answer, as IAM
+/// evaluates it: an explicit Deny wins, then an Allow; `*` spans any characters, `/` too.
+pub(crate) fn lets_through(answer: &Value, arn: &str) -> bool {
+    fn matches(glob: &[u8], s: &[u8]) -> bool {
+        match glob.split_first() {
+            None => s.is_empty(),
+            Some((b'*', rest)) => (0..=s.len()).any(|i| matches(rest, &s[i..])),
+            Some((&c, rest)) => {
+                s.first().is_some_and(|&d| c == d || c == b'?') && matches(rest, &s[1..])
+            }
+        }
+    }
+    let hit = |effect: &str| {
+        statements(answer)
+            .iter()
+            .filter(|(e, _)| e == effect)
+            .flat_map(|(_, resources)| resources)
+            .any(|r| matches(r.as_bytes(), arn.as_bytes()))
+    };
+    !hit("Deny") && hit("Allow")
+}
+
 pub(crate) async fn decide(authorizer: &Authorizer, event: Value) -> Decided {
     decide_text(authorizer, &event.to_string()).await
 }

@@ -2,9 +2,9 @@
 //! `"<method> <resource path>"` (`get /pets/{petId}`, `any /admin/{proxy+}`), so each is a
 //! route template. A called route finds its action the way API Gateway picks a resource
 //! (the most specific template wins), and a policy answer turns the actions Cedar permits
-//! into IAM resources — with an explicit Deny only where a permitted route's wildcard
-//! would also let a forbidden one through, and only where that Deny cannot hit a
-//! permitted route. Pure functions.
+//! into IAM resources — with an explicit Deny where a permitted route's wildcard would
+//! also let a forbidden route, or a deeper path no action may name, through, and only
+//! where that Deny cannot hit a permitted route. Pure functions.
 
 /// One segment of a route template.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -142,6 +142,43 @@ impl Target {
         }
     }
 
+    /// What this target's IAM resource lets through beyond its own routes: IAM's `*` spans
+    /// `/`, so the `*` of a `{param}` (or of `any`'s method) also takes deeper paths
+    /// (`GET/pets/*` takes `GET/pets/7/photos`). One resource per such `*`, that `*` made
+    /// `*/*`: together they take exactly those paths (`GET/pets/*/*`). None for a greedy
+    /// parameter, whose paths are deep already.
+    fn spills(&self) -> Vec<String> {
+        let Target::Route { method, segments } = self else {
+            return Vec::new();
+        };
+        // The glob's pieces, with which of them is a one-segment `*`.
+        let mut pieces: Vec<(String, bool)> = vec![match method {
+            Some(m) => (m.clone(), false),
+            None => ("*".to_owned(), true),
+        }];
+        if segments.is_empty() {
+            pieces.push(("/".to_owned(), false));
+        }
+        for segment in segments {
+            pieces.push(("/".to_owned(), false));
+            pieces.push(match segment {
+                Segment::Literal(l) => (l.clone(), false),
+                Segment::Param(_) => ("*".to_owned(), true),
+                Segment::Greedy(_) => ("*".to_owned(), false),
+            });
+        }
+        (0..pieces.len())
+            .filter(|&i| pieces[i].1)
+            .map(|i| {
+                pieces
+                    .iter()
+                    .enumerate()
+                    .map(|(j, (piece, _))| if j == i { "*/*" } else { piece.as_str() })
+                    .collect()
+            })
+            .collect()
+    }
+
     /// The called routes this target may stand for, as a pattern over characters.
     fn language(&self) -> Vec<Elem> {
         match self {
@@ -191,6 +228,8 @@ pub(crate) struct Routes {
     covers: Vec<Vec<bool>>,
     /// Each target's resource after the stage (`GET/pets/*`), written once.
     globs: Vec<String>,
+    /// Each target's spills ([`Target::spills`]), each with the targets it takes calls of.
+    spills: Vec<Vec<(String, Vec<bool>)>>,
 }
 
 impl Routes {
@@ -209,10 +248,24 @@ impl Routes {
                     .collect()
             })
             .collect();
+        let spills = targets
+            .iter()
+            .map(|a| {
+                a.spills()
+                    .into_iter()
+                    .map(|spill| {
+                        let pattern = glob_elems(&spill);
+                        let takes = languages.iter().map(|l| intersect(&pattern, l)).collect();
+                        (spill, takes)
+                    })
+                    .collect()
+            })
+            .collect();
         Routes {
             targets,
             covers,
             globs,
+            spills,
         }
     }
 
@@ -235,7 +288,9 @@ impl Routes {
     /// The policy statements for a principal Cedar permits `permitted[i]` of the actions:
     /// `(allow, deny)` resources under `stage_prefix`, or `None` when no policy of
     /// wildcards can say it (a forbidden route that a permitted one's `*` covers, and
-    /// whose own `*` covers a permitted one).
+    /// whose own `*` covers a permitted one). A permitted route's spills (the deeper
+    /// paths its `*` lets through, which may be routes the schema does not name) are
+    /// denied too, each where that Deny takes no call of a permitted route.
     pub(crate) fn statements(
         &self,
         permitted: &[bool],
@@ -257,6 +312,16 @@ impl Routes {
                 return None;
             }
             push_unique(&mut deny, self.resource(f, stage_prefix));
+        }
+        for (a, spills) in self.spills.iter().enumerate() {
+            if !permitted[a] {
+                continue;
+            }
+            for (spill, takes) in spills {
+                if !(0..self.targets.len()).any(|f| permitted[f] && takes[f]) {
+                    push_unique(&mut deny, format!("{stage_prefix}/{spill}"));
+                }
+            }
         }
         Some((allow, deny))
     }
@@ -532,16 +597,19 @@ mod tests {
     fn a_policy_allows_what_is_permitted_and_denies_only_what_a_wildcard_would_let_through() {
         let r = routes(&["get /users/{id}", "get /users/me", "get /users/{id}/posts"]);
         // {id} permitted, me forbidden: Allow users/*, Deny users/me (it goes to `me` alone).
+        // And Deny users/*/*: the deeper paths users/* lets through, named or not.
         let (allow, deny) = r.statements(&[true, false, false], STAGE).unwrap();
         assert_eq!(allow, [format!("{STAGE}/GET/users/*")]);
         assert_eq!(
             deny,
             [
                 format!("{STAGE}/GET/users/me"),
-                format!("{STAGE}/GET/users/*/posts")
+                format!("{STAGE}/GET/users/*/posts"),
+                format!("{STAGE}/GET/users/*/*")
             ]
         );
-        // me permitted, {id} forbidden: no Deny is needed (users/me covers nothing else).
+        // me permitted, {id} forbidden: no Deny for {id} (users/me covers nothing else),
+        // only posts' deeper paths.
         let (allow, deny) = r.statements(&[false, true, true], STAGE).unwrap();
         assert_eq!(
             allow,
@@ -550,11 +618,91 @@ mod tests {
                 format!("{STAGE}/GET/users/*/posts")
             ]
         );
-        assert!(deny.is_empty(), "{deny:?}");
-        // posts permitted, {id} forbidden: users/*/posts covers no call of {id}.
+        assert_eq!(deny, [format!("{STAGE}/GET/users/*/*/posts")]);
+        // posts permitted, {id} forbidden: users/*/posts covers no call of {id}; its own
+        // deeper paths (users/a/b/posts) are denied.
         let (allow, deny) = r.statements(&[false, false, true], STAGE).unwrap();
         assert_eq!(allow, [format!("{STAGE}/GET/users/*/posts")]);
-        assert!(deny.is_empty());
+        assert_eq!(deny, [format!("{STAGE}/GET/users/*/*/posts")]);
+    }
+
+    /// IAM's verdict on one resource: an explicit Deny wins, then an Allow, else denied.
+    fn iam(allow: &[String], deny: &[String], arn: &str) -> bool {
+        fn matches(glob: &[u8], s: &[u8]) -> bool {
+            match glob.split_first() {
+                None => s.is_empty(),
+                Some((b'*', rest)) => (0..=s.len()).any(|i| matches(rest, &s[i..])),
+                Some((&c, rest)) => {
+                    s.first().is_some_and(|&d| c == d || c == b'?') && matches(rest, &s[1..])
+                }
+            }
+        }
+        let hit = |glob: &String| matches(glob.as_bytes(), arn.as_bytes());
+        !deny.iter().any(hit) && allow.iter().any(hit)
+    }
+
+    /// For every set of permitted actions a policy can state, IAM lets a call through
+    /// exactly when the action it goes to is permitted; a call no action names is denied,
+    /// except under a permitted route's deeper paths that a permitted route shares (the
+    /// one thing no Deny can take alone), and only there.
+    #[test]
+    fn the_policy_lets_through_exactly_the_permitted_routes_and_nothing_the_schema_does_not_name() {
+        let ids = [
+            "get /users/{id}",
+            "get /users/me",
+            "get /users/{id}/posts",
+            "any /a/{x}",
+            "delete /users/{proxy+}",
+        ];
+        let r = routes(&ids);
+        let words = ["users", "me", "posts", "7", "a", "b"];
+        let mut paths: Vec<Vec<String>> = vec![Vec::new()];
+        for _ in 0..3 {
+            let longer: Vec<Vec<String>> = paths
+                .iter()
+                .filter(|p| p.len() == paths.iter().map(Vec::len).max().unwrap())
+                .flat_map(|p| {
+                    words.iter().map(move |w| {
+                        let mut q = p.clone();
+                        q.push((*w).to_owned());
+                        q
+                    })
+                })
+                .collect();
+            paths.extend(longer);
+        }
+        let (mut checked, mut unnamed_denied) = (0, 0);
+        for bits in 0..(1u32 << ids.len()) {
+            let permitted: Vec<bool> = (0..ids.len()).map(|i| bits & (1 << i) != 0).collect();
+            let Some((allow, deny)) = r.statements(&permitted, STAGE) else {
+                continue;
+            };
+            // The spills no Deny could take: each shares calls with a permitted route.
+            let kept: Vec<String> = (0..ids.len())
+                .filter(|&a| permitted[a])
+                .flat_map(|a| &r.spills[a])
+                .filter(|(_, takes)| (0..ids.len()).any(|f| permitted[f] && takes[f]))
+                .map(|(spill, _)| format!("{STAGE}/{spill}"))
+                .collect();
+            for method in ["GET", "POST", "DELETE"] {
+                for path in &paths {
+                    let arn = format!("{STAGE}/{method}/{}", path.join("/"));
+                    let through = iam(&allow, &deny, &arn);
+                    match r.find(method, path) {
+                        Some((action, _)) => assert_eq!(through, permitted[action], "{arn}"),
+                        None if through => {
+                            assert!(iam(&kept, &[], &arn), "{arn} let through: {permitted:?}");
+                        }
+                        None => unnamed_denied += 1,
+                    }
+                    checked += 1;
+                }
+            }
+        }
+        assert!(
+            checked > 5_000 && unnamed_denied > 1_000,
+            "{checked} {unnamed_denied}"
+        );
     }
 
     #[test]
