@@ -73,11 +73,19 @@ fn check_config_accepts_the_example_and_prints_the_effective_configuration() {
         out.contains("cedar: 2 policies over the 3 actions of namespace MyAPI (authorization.cedar of docs/config.example.json), groups from cognito:groups"),
         "{out}"
     );
-    // The example has route rules beside its Cedar policies: what that costs the cache.
-    assert!(
-        out.contains("warning: route rules beside Cedar policies"),
-        "{out}"
-    );
+    // The example has route rules beside its Cedar policies: what that costs the cache,
+    // which a cached answer must be keyed by (the called path, not the template) ...
+    let rules = out
+        .lines()
+        .find(|l| l.starts_with("warning: route rules beside Cedar policies"))
+        .unwrap_or_else(|| panic!("{out}"));
+    assert!(rules.contains("$context.path"), "{rules}");
+    // ... and that its HTTP API simple responses (the default) are decided per route.
+    let simple = out
+        .lines()
+        .find(|l| l.starts_with("warning: Cedar decides an HTTP API simple response"))
+        .unwrap_or_else(|| panic!("{out}"));
+    assert!(simple.contains("$context.routeKey"), "{simple}");
 }
 
 /// Cedar policies are validated against their schema, as at init: exit 2 and the line
@@ -105,10 +113,15 @@ fn check_config_validates_cedar_policies_against_their_schema() {
     );
     let (code, out, err) = tool(&["check-config", context.to_str().unwrap()]);
     assert_eq!(code, 0, "{err}");
-    assert!(
-        out.contains("warning: Cedar policies office read the request's own context"),
-        "{out}"
-    );
+    // The cache must be keyed by what the policy reads: the caller's address, the called
+    // path (not the template the route key names), or no cache at all.
+    let context = out
+        .lines()
+        .find(|l| l.starts_with("warning: Cedar policies office read the request's own context"))
+        .unwrap_or_else(|| panic!("{out}"));
+    for needed in ["$context.identity.sourceIp", "$context.path", "TTL to 0"] {
+        assert!(context.contains(needed), "{needed}: {context}");
+    }
 }
 
 /// After validating a Cedar set, `check-config` prints its seal; set in the document, it

@@ -253,7 +253,11 @@ pub(crate) fn build(
         .collect::<Vec<_>>()
         .join(" ");
     #[cfg(feature = "cedar")]
-    let cedar = cedar_policies(config.cedar.as_ref(), !config.routes.is_empty())?;
+    let cedar = cedar_policies(
+        config.cedar.as_ref(),
+        !config.routes.is_empty(),
+        config.gateway.http_api_response == crate::settings::HttpApiResponse::Simple,
+    )?;
     #[cfg(not(feature = "cedar"))]
     if let Some(settings) = &config.cedar {
         return Err(ConfigError {
@@ -288,6 +292,7 @@ pub(crate) fn build(
 pub(crate) fn cedar_policies(
     settings: Option<&crate::settings::CedarSettings>,
     with_route_rules: bool,
+    simple_responses: bool,
 ) -> Result<Option<Arc<CedarPolicies>>, ConfigError> {
     let Some(settings) = settings else {
         return Ok(None);
@@ -319,16 +324,8 @@ pub(crate) fn cedar_policies(
             "the configured Cedar seal is not these policies' own (they or their schema changed, or another version of Cedar or of the seal sealed them): they were validated here, and this is their seal"
         );
     }
-    if !policies.request_dependent.is_empty() {
-        tracing::warn!(
-            policies = %policies.request_dependent.join(","),
-            "these Cedar policies read the request's own context (path parameters, source IP): a policy answer names the called route alone, so the authorizer's result cache must be keyed by route (REST: add $context.httpMethod and $context.resourcePath to the identity sources) or its TTL be 0"
-        );
-    }
-    if with_route_rules {
-        tracing::warn!(
-            "route rules beside Cedar policies: policy answers name the called route alone (IAM cannot intersect the two), so the authorizer's result cache must be keyed by route or its TTL be 0; or state the rules in Cedar"
-        );
+    for advice in super::cedar::cache_advice(&policies, with_route_rules, simple_responses) {
+        tracing::warn!("{advice}");
     }
     Ok(Some(Arc::new(policies)))
 }

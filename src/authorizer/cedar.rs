@@ -172,6 +172,40 @@ pub(crate) fn grant(
     }
 }
 
+/// What API Gateway's result cache must be keyed by under these policies, besides the
+/// token: one line per reason, as init logs them (warnings) and `check-config` prints them.
+/// A cached answer is reused for every request with the same identity sources, so
+/// whatever a decision depends on must be among them, or the TTL be 0.
+pub(crate) fn cache_advice(
+    cedar: &CedarPolicies,
+    route_rules: bool,
+    simple_responses: bool,
+) -> Vec<String> {
+    let mut advice = Vec::new();
+    if simple_responses {
+        advice.push(
+            "Cedar decides an HTTP API simple response for the called route alone, and API Gateway reuses a cached simple response for every route: add $context.routeKey to the HTTP API authorizer's identity sources or set its TTL to 0 (HTTP_API_RESPONSE=policy answers for every route instead)".to_owned(),
+        );
+    }
+    if !cedar.request_dependent.is_empty() {
+        advice.push(format!(
+            "Cedar policies {} read the request's own context (path parameters, source IP): their decisions hold for one called path and one caller's address, and answers name the called route alone; set the authorizer's TTL to 0 (all a TOKEN authorizer can do), or add what they read to its identity sources: the called path ($context.path; $context.resourcePath and $context.routeKey name the template, not the path) and the caller's address ($context.identity.sourceIp)",
+            cedar
+                .request_dependent
+                .iter()
+                .map(|id| sanitize(id, 64))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
+    if route_rules {
+        advice.push(
+            "route rules beside Cedar policies: policy answers name the called route alone (IAM cannot intersect the two), so a cached answer holds for that path only: add $context.path (and $context.httpMethod) to the authorizer's identity sources or set its TTL to 0; or state the rules in Cedar".to_owned(),
+        );
+    }
+    advice
+}
+
 /// AppSync's `deniedFields` by Cedar: every action of the schema named as a GraphQL field
 /// (`Query.getPost`, `Mutation.addPost`) that Cedar does not permit this token, the same
 /// for every operation of the token.

@@ -312,18 +312,12 @@ fn describe_cedar(config: &Config) -> Result<String, String> {
             "cedar seal: {} (validated against their schema; {seal_state})",
             cedar.seal
         );
-        if !cedar.request_dependent.is_empty() {
-            let _ = writeln!(
-                out,
-                "warning: Cedar policies {} read the request's own context (path parameters, source IP): policy answers name the called route alone; key the authorizer's cache by route (REST: identity sources with $context.httpMethod and $context.resourcePath) or set its TTL to 0",
-                cedar.request_dependent.join(", ")
-            );
-        }
-        if !config.routes.is_empty() {
-            let _ = writeln!(
-                out,
-                "warning: route rules beside Cedar policies: policy answers name the called route alone (IAM cannot intersect the two); key the authorizer's cache by route or set its TTL to 0, or state the rules in Cedar"
-            );
+        for advice in crate::authorizer::cedar::cache_advice(
+            &cedar,
+            !config.routes.is_empty(),
+            config.gateway.http_api_response == crate::settings::HttpApiResponse::Simple,
+        ) {
+            let _ = writeln!(out, "warning: {advice}");
         }
         Ok(out)
     }

@@ -911,6 +911,16 @@ async fn start_fetches_the_keys_installs_the_set_and_refuses_a_bad_one_at_once()
         .find(|line| line["message"] == "Cedar policies validated against their schema");
     let validated = validated.unwrap_or_else(|| panic!("{}", lines.text()));
     assert_eq!(validated["policies"], json!(2));
+    // What API Gateway's cache must be keyed by, logged as check-config prints it: HTTP
+    // API simple responses (the default) are decided per route.
+    assert!(
+        lines.parsed().iter().any(|line| line["level"] == "WARN"
+            && line["message"]
+                .as_str()
+                .is_some_and(|m| m.starts_with("Cedar decides an HTTP API simple response"))),
+        "{}",
+        lines.text()
+    );
     // How long validation took, what a seal would save.
     assert!(
         validated["validation_ms"]

@@ -107,7 +107,8 @@ check(rest.get("authorizerResultTtlInSeconds") in (300, {"Ref": "AuthorizerResul
 http = resources["HttpApi"]["Properties"]["Body"]["components"]["securitySchemes"]["TokenVerifier"]["x-amazon-apigateway-authorizer"]
 check(http["authorizerPayloadFormatVersion"] == "2.0", "HTTP payload format")
 check(http["enableSimpleResponses"] is True, "HTTP simple responses")
-check(http["identitySource"] == ["$request.header.Authorization"], f"HTTP identity source {http['identitySource']}")
+# Keyed by route too: a cached simple response must not answer for another route.
+check(sorted(http["identitySource"]) == ["$context.routeKey", "$request.header.Authorization"], f"HTTP identity source {http['identitySource']}")
 check("HttpApiTokenVerifierAuthorizerPermission" in resources, "HTTP API may invoke the authorizer")
 check("RestApiTokenVerifierAuthorizerPermission" in resources, "REST API may invoke the authorizer")
 
