@@ -122,6 +122,20 @@ fn check_config_validates_cedar_policies_against_their_schema() {
     for needed in ["$context.identity.sourceIp", "$context.path", "TTL to 0"] {
         assert!(context.contains(needed), "{needed}: {context}");
     }
+    // A member of the context no request has: the policy always errs and is skipped.
+    let query = cedar_document(
+        "cedar-query.json",
+        r#"@id("by-query") forbid(principal, action, resource) when { context has queryStringParameters };"#,
+        &ME_SCHEMA.into(),
+        None,
+    );
+    let (code, out, err) = tool(&["check-config", query.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains("warning: Cedar policies read members of the context that no request has (by-query: context.queryStringParameters;"),
+        "{out}"
+    );
+    assert!(!out.contains("read the request's own context"), "{out}");
 }
 
 /// After validating a Cedar set, `check-config` prints its seal; set in the document, it

@@ -324,7 +324,7 @@ pub(crate) fn cedar_policies(
             "the configured Cedar seal is not these policies' own (they or their schema changed, or another version of Cedar or of the seal sealed them): they were validated here, and this is their seal"
         );
     }
-    for advice in super::cedar::cache_advice(&policies, with_route_rules, simple_responses) {
+    for advice in super::cedar::warnings(&policies, with_route_rules, simple_responses) {
         tracing::warn!("{advice}");
     }
     Ok(Some(Arc::new(policies)))

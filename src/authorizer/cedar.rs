@@ -172,16 +172,29 @@ pub(crate) fn grant(
     }
 }
 
-/// What API Gateway's result cache must be keyed by under these policies, besides the
-/// token: one line per reason, as init logs them (warnings) and `check-config` prints them.
-/// A cached answer is reused for every request with the same identity sources, so
-/// whatever a decision depends on must be among them, or the TTL be 0.
-pub(crate) fn cache_advice(
+/// What init logs as warnings about a set, and `check-config` prints, one line each:
+/// policies that read a member of the context no request has, and what API Gateway's
+/// result cache must be keyed by besides the token (a cached answer is reused for every
+/// request with the same identity sources, so whatever a decision depends on must be
+/// among them, or the TTL be 0).
+pub(crate) fn warnings(
     cedar: &CedarPolicies,
     route_rules: bool,
     simple_responses: bool,
 ) -> Vec<String> {
     let mut advice = Vec::new();
+    if !cedar.unbuilt_context.is_empty() {
+        advice.push(format!(
+            "Cedar policies read members of the context that no request has ({}; the context holds token, scopes, pathParameters and sourceIp): they always err and Cedar skips them, so such a permit permits nothing and such a forbid forbids nothing",
+            cedar
+                .unbuilt_context
+                .iter()
+                .take(8)
+                .map(|read| sanitize(read, 96))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
     if simple_responses {
         advice.push(
             "Cedar decides an HTTP API simple response for the called route alone, and API Gateway reuses a cached simple response for every route: add $context.routeKey to the HTTP API authorizer's identity sources or set its TTL to 0 (HTTP_API_RESPONSE=policy answers for every route instead)".to_owned(),

@@ -312,7 +312,7 @@ fn describe_cedar(config: &Config) -> Result<String, String> {
             "cedar seal: {} (validated against their schema; {seal_state})",
             cedar.seal
         );
-        for advice in crate::authorizer::cedar::cache_advice(
+        for advice in crate::authorizer::cedar::warnings(
             &cedar,
             !config.routes.is_empty(),
             config.gateway.http_api_response == crate::settings::HttpApiResponse::Simple,

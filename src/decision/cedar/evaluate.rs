@@ -328,6 +328,8 @@ pub(crate) struct PolicyReads {
     pub(crate) action: bool,
     /// A member of the context that comes from the request, or the context whole.
     pub(crate) request_context: bool,
+    /// The members of the context it reads by name (`context.x`, `context has x`).
+    pub(crate) context_members: Vec<SmolStr>,
 }
 
 /// Walks a policy's conditions: the claims read as attributes of `principal` and as
@@ -371,6 +373,9 @@ pub(crate) fn reads(
         } else if is_var(target, Var::Context) {
             if request_members.contains(&first) {
                 found.request_context = true;
+            }
+            if !found.context_members.iter().any(|m| m == first) {
+                found.context_members.push(SmolStr::new(first));
             }
             // `context has token.scope`
             if let (true, Some(member)) = (first == "token", second) {

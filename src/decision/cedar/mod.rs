@@ -39,7 +39,11 @@ use evaluate::{Interner, Parts, Rule};
 
 /// The context members that come from the request rather than the token: a policy that
 /// reads one decides per request, so its answer cannot be cached per token.
-const REQUEST_CONTEXT: [&str; 3] = ["pathParameters", "sourceIp", "queryStringParameters"];
+const REQUEST_CONTEXT: [&str; 2] = ["pathParameters", "sourceIp"];
+
+/// Every member of the context a request is evaluated with: the token's claims, the
+/// granted scopes, and the request's own parts.
+const CONTEXT_MEMBERS: [&str; 4] = ["token", "scopes", "pathParameters", "sourceIp"];
 
 /// Why a Cedar policy set could not be built: where, and what.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -83,6 +87,9 @@ pub(crate) struct CedarPolicies {
     pub(crate) namespace: String,
     /// Ids of the policies that read the request's own context (path, source IP).
     pub(crate) request_dependent: Vec<String>,
+    /// `policy id: context.member` for each member of the context a policy reads that no
+    /// request has ([`CONTEXT_MEMBERS`]): such a policy always errs, and Cedar skips it.
+    pub(crate) unbuilt_context: Vec<String>,
     /// The claims the policies read as the principal's attributes, and of `context.token`.
     reads: (Reads, Reads),
     /// The set's seal ([`seal`]), and whether this build trusted it instead of validating.
@@ -130,6 +137,7 @@ impl std::fmt::Debug for CedarPolicies {
             .field("policies", &self.rules.len())
             .field("actions", &self.action_uids.len())
             .field("request_dependent", &self.request_dependent)
+            .field("unbuilt_context", &self.unbuilt_context)
             .finish_non_exhaustive()
     }
 }
@@ -321,9 +329,17 @@ impl CedarPolicies {
             Reads::Names(BTreeSet::default()),
         );
         let mut request_dependent = Vec::new();
+        let mut unbuilt_context = Vec::new();
         let mut uniform = true;
         for policy in policies.policies() {
             let read = evaluate::reads(policy, &REQUEST_CONTEXT, &mut reads.0, &mut reads.1);
+            for member in read
+                .context_members
+                .iter()
+                .filter(|m| !CONTEXT_MEMBERS.contains(&m.as_str()))
+            {
+                unbuilt_context.push(format!("{}: context.{member}", policy.id()));
+            }
             uniform &= !read.action;
             if read.request_context {
                 request_dependent.push(policy.id().to_string());
@@ -349,6 +365,7 @@ impl CedarPolicies {
             group_claim: settings.group_claim.clone(),
             namespace,
             request_dependent,
+            unbuilt_context,
             reads,
             seal: own_seal,
             validated,
