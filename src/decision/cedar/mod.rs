@@ -300,15 +300,21 @@ impl CedarPolicies {
                 .unwrap_or_default()
         };
         let action_groups = actions.iter().any(|a| !ancestors(a).is_empty());
+        // Each policy's action scope once (Cedar builds it anew at every call), then
+        // which policies each action can meet.
+        let scopes: Vec<ActionConstraint> = policies
+            .policies()
+            .map(cedar_policy::Policy::action_constraint)
+            .collect();
         let sliced: Vec<Vec<usize>> = actions
             .iter()
             .map(|action| {
                 let lineage = ancestors(action);
-                policies
-                    .policies()
+                scopes
+                    .iter()
                     .enumerate()
-                    .filter(|(_, policy)| match policy.action_constraint() {
-                        ActionConstraint::Eq(uid) => uid == *action,
+                    .filter(|(_, scope)| match scope {
+                        ActionConstraint::Eq(uid) => uid == action,
                         ActionConstraint::In(uids) => {
                             uids.iter().any(|u| u == action || lineage.contains(u))
                         }
