@@ -153,6 +153,13 @@ pub(crate) fn grant(
     {
         Some((allow, mut deny)) => {
             trace.answer = Some("actions");
+            // The errors of every action's policies shaped this answer, which API Gateway
+            // may reuse for them all: the log line names them beside the called action's.
+            for error in permitted.errors {
+                if !trace.errors.contains(&error) {
+                    trace.errors.push(error);
+                }
+            }
             if allow.is_empty() {
                 // Nothing permitted: the whole stage denied, for this token.
                 return Grant {

@@ -303,6 +303,25 @@ async fn a_policy_that_errs_is_skipped_as_cedar_specifies() {
         "{}",
         decided.detail()
     );
+    // A policy answer covers every action for the token: the errors of another action's
+    // policies, which shaped it, are named too.
+    let policies = format!(
+        r#"{policies} @id("audit-by-level") permit(principal, action == MyAPI::Action::"get /audit", resource) when {{ principal.level > 5 }};"#
+    );
+    let schema = schema.replace(
+        r#"action "get /reports""#,
+        r#"action "get /reports", "get /audit""#,
+    );
+    let authorizer = build(&document(ISSUER, store(&policies, &schema), None)).unwrap();
+    let decided = decide(&authorizer, rest("GET/reports", &acme)).await;
+    assert_eq!(decided.reason(), "ok", "{}", decided.detail());
+    let trace = decided.record.cedar.clone().unwrap();
+    assert_eq!(trace.answer, Some("actions"));
+    assert!(
+        trace.errors.iter().any(|e| e.contains("audit-by-level")),
+        "{:?}",
+        trace.errors
+    );
 }
 
 #[tokio::test]
