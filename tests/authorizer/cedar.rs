@@ -990,3 +990,64 @@ async fn start_fetches_the_keys_installs_the_set_and_refuses_a_bad_one_at_once()
         "waited {waited:?}: {error}"
     );
 }
+
+/// Every front door that answers with a policy answers the token's own, over every action
+/// of the schema: HTTP API 1.0, HTTP API 2.0 with `http_api_response: policy`, and
+/// WebSocket (its route keys are actions as they are).
+#[tokio::test]
+async fn every_policy_answer_front_door_answers_for_the_token() {
+    let (policies, schema) = petstore();
+    let mut doc = document(
+        POOL,
+        json!({"policies": policies, "schema": serde_json::from_str::<Value>(&schema).unwrap()}),
+        None,
+    );
+    doc["gateway"] = json!({"http_api_response": "policy"});
+    let authorizer = build(&doc).unwrap();
+    let reader = token(POOL, json!({"cognito:groups": ["MyGroup"]}));
+    let expected = [format!("{STAGE}/GET/pets"), format!("{STAGE}/GET/pets/*")];
+    let mut v1 = http_v1(&format!("Bearer {reader}"));
+    v1["methodArn"] = json!(format!("{STAGE}/GET/pets/scrappy"));
+    let mut v2 = v2("GET/pets/scrappy", &reader);
+    v2["routeArn"] = json!(format!("{STAGE}/GET/pets/scrappy"));
+    for (door, event) in [("HTTP API 1.0", v1), ("HTTP API 2.0 policy", v2)] {
+        let decided = decide(&authorizer, event).await;
+        assert_eq!(decided.reason(), "ok", "{door}: {}", decided.detail());
+        assert_eq!(
+            decided.record.cedar.as_ref().unwrap().answer,
+            Some("actions"),
+            "{door}"
+        );
+        let answer = decided.allowed();
+        assert_eq!(effect_of(&answer, "Allow"), expected, "{door}");
+        assert!(
+            !lets_through(&answer, &format!("{STAGE}/POST/pets")),
+            "{door}: {answer}"
+        );
+    }
+    // WebSocket: $connect and a custom route key, permitted by group.
+    let ws_schema = r#"namespace Chat {
+      entity UserGroup; entity Application; entity User in [UserGroup];
+      action "$connect", "$disconnect", "sendMessage" appliesTo { principal: User, resource: Application };
+    }"#;
+    let ws_policies = r#"@id("members-connect") permit(principal in Chat::UserGroup::"us-east-1_EXAMPLE|member", action in [Chat::Action::"$connect", Chat::Action::"$disconnect"], resource);"#;
+    let mut doc = document(POOL, store(ws_policies, ws_schema), None);
+    doc["gateway"] = json!({"token_query_param": "token"});
+    let authorizer = build(&doc).unwrap();
+    let ws_stage = WS_ARN.trim_end_matches("/$connect");
+    let member = token(POOL, json!({"cognito:groups": ["member"]}));
+    let decided = decide(&authorizer, websocket(&member)).await;
+    assert_eq!(decided.reason(), "ok", "{}", decided.detail());
+    let answer = decided.allowed();
+    assert_eq!(
+        effect_of(&answer, "Allow"),
+        [
+            format!("{ws_stage}/$connect"),
+            format!("{ws_stage}/$disconnect")
+        ]
+    );
+    assert!(!lets_through(&answer, &format!("{ws_stage}/sendMessage")));
+    let stranger = token(POOL, json!({"cognito:groups": ["other"]}));
+    let decided = decide(&authorizer, websocket(&stranger)).await;
+    assert_eq!(decided.reason(), "policy_denied", "{}", decided.detail());
+}
