@@ -464,7 +464,7 @@ async fn a_set_that_does_not_match_its_schema_is_refused_with_its_line_and_colum
     ))
     .unwrap_err();
     assert!(error.contains("line 1, column"), "{error}");
-    // A schema error: where in the schema.
+    // A schema error: its line and column in the schema.
     let error = build(&document(
         ISSUER,
         store(
@@ -475,7 +475,21 @@ async fn a_set_that_does_not_match_its_schema_is_refused_with_its_line_and_colum
     ))
     .unwrap_err();
     assert!(
-        error.contains("authorization.cedar of test.json: schema: "),
+        error.contains("authorization.cedar of test.json: schema: line 1, column 31: "),
+        "{error}"
+    );
+    // A schema's syntax error: its line and column.
+    let error = build(&document(
+        ISSUER,
+        store(
+            "permit(principal, action, resource);",
+            "namespace X {\n  entity User;\n  entity Group in ;\n}",
+        ),
+        None,
+    ))
+    .unwrap_err();
+    assert!(
+        error.contains("schema: line 3, column 19: error parsing schema: unexpected token `;`"),
         "{error}"
     );
     // An unknown action is a validation error too.
@@ -1050,4 +1064,30 @@ async fn every_policy_answer_front_door_answers_for_the_token() {
     let stranger = token(POOL, json!({"cognito:groups": ["other"]}));
     let decided = decide(&authorizer, websocket(&stranger)).await;
     assert_eq!(decided.reason(), "policy_denied", "{}", decided.detail());
+}
+
+/// `explain` lists as the principal's attributes the claims it carries: those the
+/// policies read and Cedar can hold (a null or a fraction is left out of the entity).
+#[tokio::test]
+async fn explain_lists_the_attributes_the_principal_carries() {
+    use token_verifier::tool::explain::{Options, explain};
+    let policies = r#"
+        @id("pro") permit(principal, action == MyAPI::Action::"get /reports", resource) when { principal has plan && principal.plan == "pro" };
+        @id("low-level") forbid(principal, action, resource) when { principal has level && principal.level < 1 };
+        @id("acme") forbid(principal, action, resource) when { principal has email && principal.email like "*@blocked.example" };
+    "#;
+    let authorizer = build(&document(ISSUER, store(policies, SCHEMA), None)).unwrap();
+    let reader = token(ISSUER, json!({"plan": "pro", "level": 2.5, "email": null}));
+    let options = Options {
+        offline: true,
+        audience_known: true,
+        arn: Some(format!("{STAGE}/GET/reports")),
+        now: token_verifier::now(),
+        client_cert: None,
+        dpop: None,
+    };
+    let report = explain(Some(&authorizer), &reader, &options).await;
+    let cedar = report.cedar.clone().unwrap();
+    assert_eq!(cedar.attributes, ["plan"]);
+    assert_eq!(cedar.permitted, [r#"MyAPI::Action::"get /reports""#]);
 }

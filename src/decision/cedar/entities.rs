@@ -103,12 +103,7 @@ pub(crate) fn principal(
         if !attribute && !in_token {
             continue;
         }
-        let value = if name == "scope" {
-            scope_set(&value.to_value())
-        } else {
-            to_cedar(&value.to_value(), 0)
-        };
-        let Some(value) = value else {
+        let Some(value) = claim_value(&name, &value.to_value()) else {
             continue;
         };
         let name = SmolStr::new(name);
@@ -156,6 +151,17 @@ pub(crate) fn group_names(claims: &Claims, group_claim: &str) -> Vec<String> {
 
 /// `scope` as a set of strings (space-separated, or already an array), as Verified
 /// Permissions gives it: `context.token.scope.contains("read")`.
+/// A claim as the principal's attribute and `context.token`'s member hold it (`scope` a
+/// set of its words), or `None` where Cedar has no such value (null, a fraction): then it
+/// is left out.
+pub(crate) fn claim_value(name: &str, value: &Json) -> Option<Value> {
+    if name == "scope" {
+        scope_set(value)
+    } else {
+        to_cedar(value, 0)
+    }
+}
+
 fn scope_set(value: &Json) -> Option<Value> {
     match value {
         Json::String(s) => Some(Value::set(s.split_whitespace().map(Value::from), None)),

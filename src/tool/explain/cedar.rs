@@ -4,6 +4,7 @@
 use super::{Options, fail, not_checked, pass};
 use crate::authorizer::active::Active;
 use crate::decision::CalledRoute;
+use crate::decision::cedar::entities::claim_value;
 use crate::decision::cedar::{CedarPolicies, policy_texts};
 use crate::decision::scopes::granted_scopes;
 use crate::refusal::{Reason, Refusal};
@@ -63,10 +64,13 @@ pub(super) fn section(
     let cedar: &CedarPolicies = active.cedar.as_deref()?;
     let scopes = granted_scopes(claims, &policy.scope_claims);
     let caller = cedar.caller(&policy.issuer, claims, &scopes).ok()?;
+    // The attributes the principal carries: claims the policies read that Cedar can hold.
     let mut attributes: Vec<String> = claims
         .iter()
+        .filter(|(name, value)| {
+            cedar.reads_attribute(name) && claim_value(name, &value.to_value()).is_some()
+        })
         .map(|(name, _)| name.into_owned())
-        .filter(|name| cedar.reads_attribute(name))
         .collect();
     attributes.sort();
     let mut explained = CedarExplained {
