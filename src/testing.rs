@@ -6,6 +6,8 @@
 pub use crate::authorizer::record::fingerprint;
 pub use crate::authorizer::reload::RELOAD_TIMEOUT;
 pub use crate::config::variables::VARIABLES;
+#[cfg(feature = "cedar")]
+pub use crate::decision::cedar::actions::iam_allows;
 pub use crate::gateway::answer::resource;
 pub use crate::gateway::context::{RESERVED_KEYS, flat, native};
 pub use crate::gateway::credential::bearer;

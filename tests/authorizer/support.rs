@@ -237,23 +237,14 @@ pub(crate) fn statements(answer: &Value) -> Vec<(String, Vec<String>)> {
 /// Whether API Gateway lets a call to `arn` through under a policy answer, as IAM
 /// evaluates it: an explicit Deny wins, then an Allow; `*` spans any characters, `/` too.
 pub(crate) fn lets_through(answer: &Value, arn: &str) -> bool {
-    fn matches(glob: &[u8], s: &[u8]) -> bool {
-        match glob.split_first() {
-            None => s.is_empty(),
-            Some((b'*', rest)) => (0..=s.len()).any(|i| matches(rest, &s[i..])),
-            Some((&c, rest)) => {
-                s.first().is_some_and(|&d| c == d || c == b'?') && matches(rest, &s[1..])
-            }
-        }
-    }
-    let hit = |effect: &str| {
+    let resources = |effect: &str| -> Vec<String> {
         statements(answer)
-            .iter()
+            .into_iter()
             .filter(|(e, _)| e == effect)
             .flat_map(|(_, resources)| resources)
-            .any(|r| matches(r.as_bytes(), arn.as_bytes()))
+            .collect()
     };
-    !hit("Deny") && hit("Allow")
+    token_verifier::testing::iam_allows(&resources("Allow"), &resources("Deny"), arn)
 }
 
 pub(crate) async fn decide(authorizer: &Authorizer, event: Value) -> Decided {

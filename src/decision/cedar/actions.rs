@@ -379,6 +379,25 @@ fn glob_elems(glob: &str) -> Vec<Elem> {
         .collect()
 }
 
+/// IAM's verdict on one resource under a policy's Allow and Deny resources, as API
+/// Gateway evaluates an authorizer's answer: an explicit Deny wins, then an Allow, else
+/// denied. A pattern's `*` is any run of characters, `/` too; `?` any one. (For tests:
+/// what [`Routes::statements`] promises is stated in IAM's terms.)
+#[must_use]
+pub fn iam_allows(allow: &[String], deny: &[String], resource: &str) -> bool {
+    fn matches(pattern: &[u8], s: &[u8]) -> bool {
+        match pattern.split_first() {
+            None => s.is_empty(),
+            Some((b'*', rest)) => (0..=s.len()).any(|i| matches(rest, &s[i..])),
+            Some((&c, rest)) => {
+                s.first().is_some_and(|&d| c == d || c == b'?') && matches(rest, &s[1..])
+            }
+        }
+    }
+    let hit = |pattern: &String| matches(pattern.as_bytes(), resource.as_bytes());
+    !deny.iter().any(hit) && allow.iter().any(hit)
+}
+
 /// Whether two patterns accept a common string: a search over pairs of positions, on an
 /// alphabet of the characters they name, `/`, and one character neither names, unless
 /// their literal ends already differ (init asks it of every pair of actions).
@@ -626,20 +645,7 @@ mod tests {
         assert_eq!(deny, [format!("{STAGE}/GET/users/*/*/posts")]);
     }
 
-    /// IAM's verdict on one resource: an explicit Deny wins, then an Allow, else denied.
-    fn iam(allow: &[String], deny: &[String], arn: &str) -> bool {
-        fn matches(glob: &[u8], s: &[u8]) -> bool {
-            match glob.split_first() {
-                None => s.is_empty(),
-                Some((b'*', rest)) => (0..=s.len()).any(|i| matches(rest, &s[i..])),
-                Some((&c, rest)) => {
-                    s.first().is_some_and(|&d| c == d || c == b'?') && matches(rest, &s[1..])
-                }
-            }
-        }
-        let hit = |glob: &String| matches(glob.as_bytes(), arn.as_bytes());
-        !deny.iter().any(hit) && allow.iter().any(hit)
-    }
+    use super::iam_allows as iam;
 
     /// For every set of permitted actions a policy can state, IAM lets a call through
     /// exactly when the action it goes to is permitted; a call no action names is denied,
