@@ -117,7 +117,7 @@ fn check_config_validates_cedar_policies_against_their_schema() {
     // path (not the template the route key names), or no cache at all.
     let context = out
         .lines()
-        .find(|l| l.starts_with("warning: Cedar policies office read the request's own context"))
+        .find(|l| l.starts_with("warning: Cedar policies `office` read the request's own context"))
         .unwrap_or_else(|| panic!("{out}"));
     for needed in ["$context.identity.sourceIp", "$context.path", "TTL to 0"] {
         assert!(context.contains(needed), "{needed}: {context}");
@@ -132,7 +132,7 @@ fn check_config_validates_cedar_policies_against_their_schema() {
     let (code, out, err) = tool(&["check-config", query.to_str().unwrap()]);
     assert_eq!(code, 0, "{err}");
     assert!(
-        out.contains("warning: Cedar policies read members of the context that no request has (by-query: context.queryStringParameters;"),
+        out.contains("warning: Cedar policies read members of the context that no request has (`by-query: context.queryStringParameters`;"),
         "{out}"
     );
     assert!(!out.contains("read the request's own context"), "{out}");

@@ -193,13 +193,7 @@ pub(crate) fn warnings(
     if !cedar.unbuilt_context.is_empty() {
         advice.push(format!(
             "Cedar policies read members of the context that no request has ({}; the context holds token, scopes, pathParameters and sourceIp): they always err and Cedar skips them, so such a permit permits nothing and such a forbid forbids nothing",
-            cedar
-                .unbuilt_context
-                .iter()
-                .take(8)
-                .map(|read| sanitize(read, 96))
-                .collect::<Vec<_>>()
-                .join(", ")
+            ids(&cedar.unbuilt_context)
         ));
     }
     if simple_responses {
@@ -210,12 +204,7 @@ pub(crate) fn warnings(
     if !cedar.request_dependent.is_empty() {
         advice.push(format!(
             "Cedar policies {} read the request's own context (path parameters, source IP): their decisions hold for one called path and one caller's address, and answers name the called route alone; set the authorizer's TTL to 0 (all a TOKEN authorizer can do), or add what they read to its identity sources: the called path ($context.path; $context.resourcePath and $context.routeKey name the template, not the path) and the caller's address ($context.identity.sourceIp)",
-            cedar
-                .request_dependent
-                .iter()
-                .map(|id| sanitize(id, 64))
-                .collect::<Vec<_>>()
-                .join(", ")
+            ids(&cedar.request_dependent)
         ));
     }
     if route_rules {
