@@ -149,8 +149,6 @@ pub(crate) fn group_names(claims: &Claims, group_claim: &str) -> Vec<String> {
     }
 }
 
-/// `scope` as a set of strings (space-separated, or already an array), as Verified
-/// Permissions gives it: `context.token.scope.contains("read")`.
 /// A claim as the principal's attribute and `context.token`'s member hold it (`scope` a
 /// set of its words), or `None` where Cedar has no such value (null, a fraction): then it
 /// is left out.
@@ -162,6 +160,8 @@ pub(crate) fn claim_value(name: &str, value: &Json) -> Option<Value> {
     }
 }
 
+/// `scope` as a set of strings (space-separated, or already an array), as Verified
+/// Permissions gives it: `context.token.scope.contains("read")`.
 fn scope_set(value: &Json) -> Option<Value> {
     match value {
         Json::String(s) => Some(Value::set(s.split_whitespace().map(Value::from), None)),
