@@ -229,7 +229,7 @@ pub(crate) struct Routes {
     /// Each target's resource after the stage (`GET/pets/*`), written once.
     globs: Vec<String>,
     /// Each target's spills ([`Target::spills`]), each with the targets it takes calls of.
-    spills: Vec<Vec<(String, Vec<bool>)>>,
+    spills: Vec<Vec<(String, Vec<usize>)>>,
 }
 
 impl Routes {
@@ -255,7 +255,9 @@ impl Routes {
                     .into_iter()
                     .map(|spill| {
                         let pattern = glob_elems(&spill);
-                        let takes = languages.iter().map(|l| intersect(&pattern, l)).collect();
+                        let takes = (0..languages.len())
+                            .filter(|&f| intersect(&pattern, &languages[f]))
+                            .collect();
                         (spill, takes)
                     })
                     .collect()
@@ -318,7 +320,7 @@ impl Routes {
                 continue;
             }
             for (spill, takes) in spills {
-                if !(0..self.targets.len()).any(|f| permitted[f] && takes[f]) {
+                if !takes.iter().any(|&f| permitted[f]) {
                     push_unique(&mut deny, format!("{stage_prefix}/{spill}"));
                 }
             }
@@ -687,7 +689,7 @@ mod tests {
             let kept: Vec<String> = (0..ids.len())
                 .filter(|&a| permitted[a])
                 .flat_map(|a| &r.spills[a])
-                .filter(|(_, takes)| (0..ids.len()).any(|f| permitted[f] && takes[f]))
+                .filter(|(_, takes)| takes.iter().any(|&f| permitted[f]))
                 .map(|(spill, _)| format!("{STAGE}/{spill}"))
                 .collect();
             for method in ["GET", "POST", "DELETE"] {
