@@ -208,6 +208,8 @@ pub(crate) fn build(
     for warning in &config.warnings {
         tracing::warn!(warning = %warning, "configuration warning");
     }
+    #[cfg(feature = "cedar")]
+    let beside = super::cedar::Beside::of(&config);
     let http = match previous {
         Some(p) if p.http_settings == config.http => Arc::clone(&p.http),
         _ => Arc::new(Http::new(config.http)?),
@@ -253,11 +255,7 @@ pub(crate) fn build(
         .collect::<Vec<_>>()
         .join(" ");
     #[cfg(feature = "cedar")]
-    let cedar = cedar_policies(
-        config.cedar.as_ref(),
-        !config.routes.is_empty(),
-        config.gateway.http_api_response == crate::settings::HttpApiResponse::Simple,
-    )?;
+    let cedar = cedar_policies(config.cedar.as_ref(), beside)?;
     #[cfg(not(feature = "cedar"))]
     if let Some(settings) = &config.cedar {
         return Err(ConfigError {
@@ -291,8 +289,7 @@ pub(crate) fn build(
 #[cfg(feature = "cedar")]
 pub(crate) fn cedar_policies(
     settings: Option<&crate::settings::CedarSettings>,
-    with_route_rules: bool,
-    simple_responses: bool,
+    beside: super::cedar::Beside,
 ) -> Result<Option<Arc<CedarPolicies>>, ConfigError> {
     let Some(settings) = settings else {
         return Ok(None);
@@ -324,7 +321,7 @@ pub(crate) fn cedar_policies(
             "the configured Cedar seal is not these policies' own (they or their schema changed, or another version of Cedar or of the seal sealed them): they were validated here, and this is their seal"
         );
     }
-    for advice in super::cedar::warnings(&policies, with_route_rules, simple_responses) {
+    for advice in super::cedar::warnings(&policies, beside) {
         tracing::warn!("{advice}");
     }
     Ok(Some(Arc::new(policies)))

@@ -179,16 +179,31 @@ pub(crate) fn grant(
     }
 }
 
+/// What stands beside a Cedar set in its configuration that its warnings depend on.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Beside {
+    /// Route rules are configured too: policy answers name the called route alone.
+    pub(crate) route_rules: bool,
+    /// HTTP API 2.0 answers are simple responses (`HTTP_API_RESPONSE=simple`).
+    pub(crate) simple_responses: bool,
+}
+
+impl Beside {
+    pub(crate) fn of(config: &crate::config::Config) -> Beside {
+        Beside {
+            route_rules: !config.routes.is_empty(),
+            simple_responses: config.gateway.http_api_response
+                == crate::settings::HttpApiResponse::Simple,
+        }
+    }
+}
+
 /// What init logs as warnings about a set, and `check-config` prints, one line each:
 /// policies that read a member of the context no request has, and what API Gateway's
 /// result cache must be keyed by besides the token (a cached answer is reused for every
 /// request with the same identity sources, so whatever a decision depends on must be
 /// among them, or the TTL be 0).
-pub(crate) fn warnings(
-    cedar: &CedarPolicies,
-    route_rules: bool,
-    simple_responses: bool,
-) -> Vec<String> {
+pub(crate) fn warnings(cedar: &CedarPolicies, beside: Beside) -> Vec<String> {
     let mut advice = Vec::new();
     if !cedar.unbuilt_context.is_empty() {
         advice.push(format!(
@@ -196,7 +211,7 @@ pub(crate) fn warnings(
             ids(&cedar.unbuilt_context)
         ));
     }
-    if simple_responses {
+    if beside.simple_responses {
         advice.push(
             "Cedar decides an HTTP API simple response for the called route alone, and API Gateway reuses a cached simple response for every route: add $context.routeKey to the HTTP API authorizer's identity sources or set its TTL to 0 (HTTP_API_RESPONSE=policy answers for every route instead)".to_owned(),
         );
@@ -207,7 +222,7 @@ pub(crate) fn warnings(
             ids(&cedar.request_dependent)
         ));
     }
-    if route_rules {
+    if beside.route_rules {
         advice.push(
             "route rules beside Cedar policies: policy answers name the called route alone (IAM cannot intersect the two), so a cached answer holds for that path only: add $context.path (and $context.httpMethod) to the authorizer's identity sources or set its TTL to 0; or state the rules in Cedar".to_owned(),
         );

@@ -170,14 +170,12 @@ impl Authorizer {
         #[cfg(feature = "cedar")]
         let cedar = match config.cedar.take() {
             Some(settings) if prefetch => {
-                let with_route_rules = !config.routes.is_empty();
-                let simple_responses =
-                    config.gateway.http_api_response == crate::settings::HttpApiResponse::Simple;
+                let beside = cedar::Beside::of(&config);
                 let origin = settings.origin.clone();
                 let dispatch = tracing::dispatcher::get_default(Clone::clone);
                 let built = tokio::task::spawn_blocking(move || {
                     tracing::dispatcher::with_default(&dispatch, || {
-                        active::cedar_policies(Some(&settings), with_route_rules, simple_responses)
+                        active::cedar_policies(Some(&settings), beside)
                     })
                 });
                 Some((origin, built))

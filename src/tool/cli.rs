@@ -312,11 +312,8 @@ fn describe_cedar(config: &Config) -> Result<String, String> {
             "cedar seal: {} (validated against their schema; {seal_state})",
             cedar.seal
         );
-        for advice in crate::authorizer::cedar::warnings(
-            &cedar,
-            !config.routes.is_empty(),
-            config.gateway.http_api_response == crate::settings::HttpApiResponse::Simple,
-        ) {
+        let beside = crate::authorizer::cedar::Beside::of(config);
+        for advice in crate::authorizer::cedar::warnings(&cedar, beside) {
             let _ = writeln!(out, "warning: {advice}");
         }
         Ok(out)
