@@ -726,17 +726,10 @@ async fn a_reload_with_a_set_that_does_not_validate_keeps_the_last_good_one() {
 
 #[tokio::test]
 async fn explain_prints_the_entities_and_the_determining_policies() {
-    use token_verifier::tool::explain::{Options, explain};
+    use token_verifier::tool::explain::explain;
     let authorizer = petstore_authorizer();
     let reader = token(POOL, json!({"cognito:groups": ["MyGroup"]}));
-    let options = |arn: Option<&str>| Options {
-        offline: true,
-        audience_known: true,
-        arn: arn.map(str::to_owned),
-        now: token_verifier::now(),
-        client_cert: None,
-        dpop: None,
-    };
+    let options = explain_options;
     let arn = format!("{STAGE}/GET/pets/scrappy");
     let report = explain(Some(&authorizer), &reader, &options(Some(&arn))).await;
     let cedar = report.cedar.clone().unwrap();
@@ -1066,11 +1059,23 @@ async fn every_policy_answer_front_door_answers_for_the_token() {
     assert_eq!(decided.reason(), "policy_denied", "{}", decided.detail());
 }
 
+/// `explain`'s options for a token judged offline now, against `arn` if given.
+fn explain_options(arn: Option<&str>) -> token_verifier::tool::explain::Options {
+    token_verifier::tool::explain::Options {
+        offline: true,
+        audience_known: true,
+        arn: arn.map(str::to_owned),
+        now: token_verifier::now(),
+        client_cert: None,
+        dpop: None,
+    }
+}
+
 /// `explain` lists as the principal's attributes the claims it carries: those the
 /// policies read and Cedar can hold (a null or a fraction is left out of the entity).
 #[tokio::test]
 async fn explain_lists_the_attributes_the_principal_carries() {
-    use token_verifier::tool::explain::{Options, explain};
+    use token_verifier::tool::explain::explain;
     let policies = r#"
         @id("pro") permit(principal, action == MyAPI::Action::"get /reports", resource) when { principal has plan && principal.plan == "pro" };
         @id("low-level") forbid(principal, action, resource) when { principal has level && principal.level < 1 };
@@ -1078,14 +1083,7 @@ async fn explain_lists_the_attributes_the_principal_carries() {
     "#;
     let authorizer = build(&document(ISSUER, store(policies, SCHEMA), None)).unwrap();
     let reader = token(ISSUER, json!({"plan": "pro", "level": 2.5, "email": null}));
-    let options = Options {
-        offline: true,
-        audience_known: true,
-        arn: Some(format!("{STAGE}/GET/reports")),
-        now: token_verifier::now(),
-        client_cert: None,
-        dpop: None,
-    };
+    let options = explain_options(Some(&format!("{STAGE}/GET/reports")));
     let report = explain(Some(&authorizer), &reader, &options).await;
     let cedar = report.cedar.clone().unwrap();
     assert_eq!(cedar.attributes, ["plan"]);
