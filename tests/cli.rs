@@ -136,6 +136,28 @@ fn check_config_validates_cedar_policies_against_their_schema() {
         "{out}"
     );
     assert!(!out.contains("read the request's own context"), "{out}");
+    // Simple responses by default: keyed by route, the warning says; HTTP API answers as
+    // policies (for every route of the token) have no simple response, and no warning.
+    assert!(
+        out.contains("warning: Cedar decides an HTTP API simple response"),
+        "{out}"
+    );
+    let policy_answers = document(
+        "cedar-policy-answers.json",
+        &serde_json::json!({
+            "issuers": [{"issuer": "https://idp.example.com/", "audiences": ["api"]}],
+            "gateway": {"http_api_response": "policy"},
+            "authorization": {"cedar": {
+                "policies": r#"permit(principal, action == MyAPI::Action::"get /me", resource);"#,
+                "schema": ME_SCHEMA,
+            }},
+        })
+        .to_string(),
+    );
+    let (code, out, err) = tool(&["check-config", policy_answers.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("cedar: 1 policies"), "{out}");
+    assert!(!out.contains("simple response"), "{out}");
 }
 
 /// After validating a Cedar set, `check-config` prints its seal; set in the document, it
